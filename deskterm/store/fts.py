@@ -1,0 +1,85 @@
+"""Full-text search text preparation: Latin words for unicode61, bigrams for CJK.
+
+FTS5's unicode61 tokenizer keeps a run of Han/Hangul/Kana letters as one token,
+so 환불 is not found inside 환불을 and 退款 not inside 我要退款. The trigram
+tokenizer finds nothing under three characters and is 5x slower to build and 6x
+larger. We index CJK runs as overlapping two-character tokens in their own
+column (`cjk`) and search a CJK word as the phrase of its bigrams, which finds
+every 2+ character word with plain FTS5 and stays fast for common terms. Latin
+text goes to the `text` column with the porter stemmer (refund finds refunds).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CJK_RANGES = (
+    "\u1100-\u11ff"  # Hangul Jamo
+    "\u3040-\u30ff"  # Hiragana, Katakana
+    "\u3130-\u318f"  # Hangul compatibility Jamo
+    "\u31f0-\u31ff"  # Katakana phonetic extensions
+    "\u3400-\u4dbf"  # CJK extension A
+    "\u4e00-\u9fff"  # CJK unified ideographs
+    "\uac00-\ud7af"  # Hangul syllables
+    "\uf900-\ufaff"  # CJK compatibility ideographs
+    "\uff66-\uff9f"  # half-width Katakana
+    "\U00020000-\U0002a6df"  # CJK extension B
+)
+_CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
+_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+CREATE_TABLES = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS message_fts USING fts5("
+    f"text, cjk, content='', tokenize='{_TOKENIZE}')",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS ticket_fts USING fts5("
+    f"text, cjk, content='', tokenize='{_TOKENIZE}')",
+)
+INSERT_MESSAGE = "INSERT INTO message_fts (rowid, text, cjk) VALUES (?, ?, ?)"
+INSERT_TICKET = "INSERT INTO ticket_fts (rowid, text, cjk) VALUES (?, ?, ?)"
+# Contentless tables forget text: a delete must repeat the exact indexed values.
+DELETE_MESSAGE = (
+    "INSERT INTO message_fts (message_fts, rowid, text, cjk) VALUES ('delete', ?, ?, ?)"
+)
+DELETE_TICKET = "INSERT INTO ticket_fts (ticket_fts, rowid, text, cjk) VALUES ('delete', ?, ?, ?)"
+
+
+def bigrams(run: str) -> list[str]:
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def index_columns(text: str) -> tuple[str, str]:
+    """Split text into (latin, cjk-bigrams) column values for the index."""
+    runs = _CJK_RUN.findall(text)
+    if not runs:
+        return text, ""
+    latin = _CJK_RUN.sub(" ", text)
+    return latin, " ".join(" ".join(bigrams(run)) for run in runs)
+
+
+def _quote(token: str) -> str:
+    return '"' + token.replace('"', '""') + '"'
+
+
+def match_expression(words: tuple[str, ...]) -> str | None:
+    """An FTS5 MATCH string requiring every word; None if nothing searchable remains.
+
+    Each word is quoted, so FTS syntax in user input (AND, NEAR, column:, *) is
+    searched as text. A trailing `*` on a Latin word asks for a prefix match.
+    """
+    parts: list[str] = []
+    for word in words:
+        prefix = word.endswith("*") and len(word) > 1
+        if prefix:
+            word = word[:-1]
+        for run in _CJK_RUN.findall(word):
+            grams = bigrams(run)
+            if len(grams) == 1 and len(run) == 1:
+                parts.append(f"cjk : {_quote(run)} *")
+            else:
+                parts.append(f"cjk : {_quote(' '.join(grams))}")
+        latin = _CJK_RUN.sub(" ", word).strip()
+        if re.search(r"\w", latin):
+            parts.append(f"text : {_quote(latin)}" + (" *" if prefix else ""))
+    return " AND ".join(parts) if parts else None

@@ -1,0 +1,43 @@
+"""Run Alembic migrations programmatically (imported only when a store needs them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskterm.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from deskterm.store.db import Store
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(store: Store) -> Config:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["store"] = store
+    return cfg
+
+
+def known_revisions(store: Store) -> list[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(store))
+    return [rev.revision for rev in script.walk_revisions()]
+
+
+def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
+    """Bring the store to `target`; refuse a store made by a newer deskterm."""
+    from alembic import command
+
+    if current is not None and current not in known_revisions(store):
+        raise StoreError(
+            f"{store.path}: made by a newer deskterm (schema {current});"
+            " upgrade deskterm to open it"
+        )
+    command.upgrade(alembic_config(store), target)

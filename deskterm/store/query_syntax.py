@@ -1,0 +1,242 @@
+"""The one query language of deskterm, parsed once for the app, CLI, views and server.
+
+    refund status:open,pending tag:billing from:ana@example.com
+    created>2026-01-01 updated<7d assignee:me priority:high,urgent "exact phrase"
+
+Free words are searched in subjects and bodies; fields filter. Values separated
+by commas are alternatives (OR); different fields must all hold (AND); `tag:` given
+twice needs both tags. Dates are YYYY-MM-DD (local time) or an age: 30m, 12h, 7d,
+2w; `updated<7d` means "updated less than seven days ago".
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from deskterm.errors import QuerySyntaxError
+from deskterm.store.vocab import Priority, Status
+
+LIST_FIELDS = ("status", "priority", "assignee", "tag", "from", "customer", "group", "channel")
+DATE_FIELDS = ("created", "updated")
+FIELDS = (*LIST_FIELDS, *DATE_FIELDS)
+_OPS = (">=", "<=", ">", "<", ":")
+_TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
+_AGE = re.compile(r"^(\d+)([mhdw])$")
+_AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+@dataclass(frozen=True)
+class DateFilter:
+    field: str  # created | updated
+    op: str  # one of _OPS
+    value: str  # the text as written: 2026-01-01 or 7d
+
+
+@dataclass(frozen=True)
+class TicketQuery:
+    """A parsed query; `str()` gives back a canonical query string that parses to it."""
+
+    words: tuple[str, ...] = ()
+    status: tuple[str, ...] = ()
+    priority: tuple[str, ...] = ()
+    assignee: tuple[str, ...] = ()
+    tag: tuple[tuple[str, ...], ...] = ()  # each inner tuple is one `tag:` (OR inside)
+    from_: tuple[str, ...] = ()
+    customer: tuple[str, ...] = ()
+    group: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
+    dates: tuple[DateFilter, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return format_query(self)
+
+    def merged(self, other: TicketQuery) -> TicketQuery:
+        """Both queries at once (a view narrowed by a search)."""
+        return TicketQuery(
+            words=self.words + other.words,
+            status=_intersect(self.status, other.status),
+            priority=_intersect(self.priority, other.priority),
+            assignee=other.assignee or self.assignee,
+            tag=self.tag + other.tag,
+            from_=other.from_ or self.from_,
+            customer=self.customer + other.customer,
+            group=other.group or self.group,
+            channel=_intersect(self.channel, other.channel),
+            dates=self.dates + other.dates,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self == TicketQuery()
+
+
+def _intersect(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    if not a or not b:
+        return a or b
+    both = tuple(x for x in a if x in b)
+    # An empty intersection must still match nothing, not everything.
+    return both or ("\x00none",)
+
+
+def _split(text: str) -> list[str]:
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    lexer.escape = ""
+    try:
+        return list(lexer)
+    except ValueError:
+        raise QuerySyntaxError(f"bad query: unclosed quote in {text!r}") from None
+
+
+def _values(name: str, raw: str) -> tuple[str, ...]:
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if not values:
+        raise QuerySyntaxError(f"bad query: {name}: needs a value, e.g. {name}:{_example(name)}")
+    return values
+
+
+def _example(name: str) -> str:
+    return {
+        "status": "open,pending",
+        "priority": "urgent",
+        "assignee": "me",
+        "tag": "billing",
+        "from": "ana@example.com",
+        "customer": "acme",
+        "group": "support",
+        "channel": "email",
+        "created": ">2026-01-01",
+        "updated": "<7d",
+    }.get(name, "value")
+
+
+def _check_choice(name: str, values: tuple[str, ...], choices: tuple[str, ...]) -> tuple[str, ...]:
+    out = []
+    for value in values:
+        norm = value.lower().replace("-", "_")
+        if norm not in choices:
+            raise QuerySyntaxError(
+                f"bad query: {name}:{value} is not a {name} (choose from {', '.join(choices)})"
+            )
+        out.append(norm)
+    return tuple(dict.fromkeys(out))
+
+
+def parse_date_value(value: str) -> None:
+    if _AGE.match(value):
+        return
+    try:
+        datetime.strptime(value, "%Y-%m-%d")
+    except ValueError:
+        raise QuerySyntaxError(
+            f"bad query: {value!r} is not a date (YYYY-MM-DD) or an age (30m, 12h, 7d, 2w)"
+        ) from None
+
+
+def parse_query(text: str) -> TicketQuery:
+    """Parse `text`; raise QuerySyntaxError with one line naming the bad part."""
+    words: list[str] = []
+    lists: dict[str, list[str]] = {name: [] for name in LIST_FIELDS}
+    tags: list[tuple[str, ...]] = []
+    dates: list[DateFilter] = []
+    for token in _split(text):
+        if not token.strip():
+            continue
+        match = _TOKEN.match(token)
+        if match is None or (match.group(2) not in FIELDS and match.group(3) != ":"):
+            words.append(token)
+            continue
+        negated, name, op, raw = match.groups()
+        if name not in FIELDS:
+            if name.startswith("http") or "/" in raw[:2]:  # a URL is a word, not a field
+                words.append(token)
+                continue
+            raise QuerySyntaxError(
+                f"bad query: unknown field {name!r} in {token!r} (fields: {', '.join(FIELDS)})"
+            )
+        if negated:
+            raise QuerySyntaxError(f"bad query: negation is not supported yet ({token!r})")
+        if name in DATE_FIELDS:
+            if op == ":" and _AGE.match(raw):
+                raise QuerySyntaxError(
+                    f"bad query: {token!r}: use {name}<{raw} (newer) or {name}>{raw} (older)"
+                )
+            parse_date_value(raw)
+            dates.append(DateFilter(name, op, raw))
+            continue
+        if op != ":":
+            raise QuerySyntaxError(f"bad query: {token!r}: {name} takes ':' (e.g. {name}:value)")
+        values = _values(name, raw)
+        if name == "status":
+            values = _check_choice(name, values, tuple(s.value for s in Status))
+        elif name == "priority":
+            values = _check_choice(name, values, tuple(p.value for p in Priority))
+        elif name == "channel":
+            values = _check_choice(name, values, ("email", "web", "phone"))
+        elif name in ("tag", "from"):
+            values = tuple(v.lower() for v in values)
+        if name == "tag":
+            tags.append(values)
+        else:
+            lists[name].extend(v for v in values if v not in lists[name])
+    return TicketQuery(
+        words=tuple(words),
+        status=tuple(lists["status"]),
+        priority=tuple(lists["priority"]),
+        assignee=tuple(lists["assignee"]),
+        tag=tuple(tags),
+        from_=tuple(lists["from"]),
+        customer=tuple(lists["customer"]),
+        group=tuple(lists["group"]),
+        channel=tuple(lists["channel"]),
+        dates=tuple(dates),
+    )
+
+
+def _quote_value(value: str) -> str:
+    if value and not re.search(r"[\s\"',]", value):
+        return value
+    # POSIX shell quoting: shlex joins 'it'"'"'s' back into it's.
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+def format_query(query: TicketQuery) -> str:
+    """The canonical text of `query`: fields in a fixed order, then the free words."""
+    parts: list[str] = []
+    for name, values in (
+        ("status", query.status),
+        ("priority", query.priority),
+        ("assignee", query.assignee),
+    ):
+        if values:
+            parts.append(f"{name}:" + ",".join(_quote_value(v) for v in values))
+    parts.extend("tag:" + ",".join(_quote_value(v) for v in tag) for tag in query.tag)
+    for name, values in (
+        ("from", query.from_),
+        ("customer", query.customer),
+        ("group", query.group),
+        ("channel", query.channel),
+    ):
+        if values:
+            parts.append(f"{name}:" + ",".join(_quote_value(v) for v in values))
+    parts.extend(f"{d.field}{d.op}{d.value}" for d in query.dates)
+    parts.extend(_quote_value(word) for word in query.words)
+    return " ".join(parts)
+
+
+def resolve_date(value: str, now: datetime, tz_now: datetime) -> datetime:
+    """An absolute aware time for a date value: a local midnight or now minus an age."""
+    age = _AGE.match(value)
+    if age:
+        return now - timedelta(**{_AGE_UNITS[age.group(2)]: int(age.group(1))})
+    day = datetime.strptime(value, "%Y-%m-%d")
+    return day.replace(tzinfo=tz_now.tzinfo)
+
+
+def with_words(query: TicketQuery, words: tuple[str, ...]) -> TicketQuery:
+    return replace(query, words=words)

@@ -1,0 +1,33 @@
+"""The one text format of times in SQLite (SQLAlchemy's), shared by raw reads and bulk writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+_FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; SQLite holds the same instant as naive UTC text."""
+    return datetime.now(UTC)
+
+
+def to_db(value: datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(_FMT)
+
+
+def from_db(value: str | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 with a Z, for JSON output."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(microsecond=0, tzinfo=None).isoformat() + "Z"

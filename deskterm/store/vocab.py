@@ -1,0 +1,80 @@
+"""The closed vocabularies of the store, importable without SQLAlchemy (fast CLI start)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    PENDING = "pending"
+    ON_HOLD = "on_hold"
+    SOLVED = "solved"
+    CLOSED = "closed"
+
+
+# Statuses in which a ticket still needs work; the queue's default.
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN)
+UNRESOLVED_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD)
+RESOLVED_STATUSES = (Status.SOLVED, Status.CLOSED)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEB = "web"
+    PHONE = "phone"
+
+
+class MessageKind(StrEnum):
+    CUSTOMER = "customer"
+    REPLY = "reply"
+    NOTE = "note"
+    SYSTEM = "system"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    STATUS = "status"
+    PRIORITY = "priority"
+    ASSIGNEE = "assignee"
+    GROUP = "group"
+    TAG_ADDED = "tag_added"
+    TAG_REMOVED = "tag_removed"
+    SUBJECT = "subject"
+    CUSTOMER_MESSAGE = "customer_message"
+    REPLY = "reply"
+    NOTE = "note"
+    MERGED_INTO = "merged_into"
+    MERGED_FROM = "merged_from"
+    SPLIT_TO = "split_to"
+    SPLIT_FROM = "split_from"
+    CANNED = "canned"
+    REOPENED = "reopened"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_choice(enum: type[E], value: str, what: str) -> E:
+    """Turn user input into a vocabulary member, with a one-line error listing the choices."""
+    from deskterm.errors import UsageError
+
+    try:
+        return enum(value.strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        choices = ", ".join(m.value for m in enum)
+        raise UsageError(f"unknown {what} {value!r} (choose from {choices})") from None
