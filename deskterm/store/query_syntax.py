@@ -198,7 +198,7 @@ def parse_query(text: str) -> TicketQuery:
     )
 
 
-def _quote_value(value: str) -> str:
+def quote_value(value: str) -> str:
     if value and not re.search(r"[\s\"',]", value):
         return value
     # POSIX shell quoting: shlex joins 'it'"'"'s' back into it's.
@@ -214,8 +214,8 @@ def format_query(query: TicketQuery) -> str:
         ("assignee", query.assignee),
     ):
         if values:
-            parts.append(f"{name}:" + ",".join(_quote_value(v) for v in values))
-    parts.extend("tag:" + ",".join(_quote_value(v) for v in tag) for tag in query.tag)
+            parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))
+    parts.extend("tag:" + ",".join(quote_value(v) for v in tag) for tag in query.tag)
     for name, values in (
         ("from", query.from_),
         ("customer", query.customer),
@@ -223,9 +223,9 @@ def format_query(query: TicketQuery) -> str:
         ("channel", query.channel),
     ):
         if values:
-            parts.append(f"{name}:" + ",".join(_quote_value(v) for v in values))
+            parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))
     parts.extend(f"{d.field}{d.op}{d.value}" for d in query.dates)
-    parts.extend(_quote_value(word) for word in query.words)
+    parts.extend(quote_value(word) for word in query.words)
     return " ".join(parts)
 
 

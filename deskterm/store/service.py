@@ -171,6 +171,14 @@ class Service:
             raise NotFoundError(f"no agent {key!r} (see `deskterm agent list`)")
         return agent
 
+    def _agent_id(self, s: Session, key: str) -> int:
+        """An agent by email or name; "me" is the acting agent."""
+        if key.lower() == "me":
+            if self.actor.agent_id is None:
+                raise UsageError("'me' needs to know who you are: set [agent] email in the config")
+            return self.actor.agent_id
+        return self._agent(s, key).id  # type: ignore[return-value]
+
     def _add_message(
         self,
         s: Session,
@@ -250,7 +258,7 @@ class Service:
                 solved_at=when if state in RESOLVED_STATUSES else None,
             )
             if assignee:
-                ticket.assignee_id = self._agent(s, assignee).id
+                ticket.assignee_id = self._agent_id(s, assignee)
             if group:
                 ticket.group_id = self._group(s, group).id
             s.add(ticket)
@@ -418,7 +426,7 @@ class Service:
         with self._tx() as s:
             agent_id = _UNSET
             if assignee is not _UNSET:
-                agent_id = None if assignee is None else self._agent(s, assignee).id
+                agent_id = None if assignee is None else self._agent_id(s, assignee)
             group_id = _UNSET
             if group is not _UNSET:
                 group_id = None if group is None else self._group(s, group).id
@@ -660,8 +668,7 @@ class Service:
                     self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
                     ticket.priority = prio.value
             if actions.get("assign"):
-                key = actions["assign"]
-                agent_id = self.actor.agent_id if key == "me" else self._agent(s, key).id
+                agent_id = self._agent_id(s, actions["assign"])
                 if agent_id is not None and ticket.assignee_id != agent_id:
                     self._event(
                         s,

@@ -1,0 +1,97 @@
+"""The `deskterm` command: thin Typer commands over the store and the app.
+
+Imports stay lazy: `deskterm --help` must not load SQLAlchemy or Textual, and a
+listing must not load SQLAlchemy (reads use sqlite3 directly).
+"""
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli import canned, customers, messages, setup, tickets
+from deskterm.cli.context import Context
+
+app = typer.Typer(
+    name="deskterm",
+    help="A keyboard-first help desk that lives in the terminal.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(tickets.app, name="tickets")
+app.add_typer(canned.app, name="canned")
+app.add_typer(customers.app, name="customers")
+app.add_typer(setup.agent_app, name="agent")
+app.command("search")(tickets.search)
+app.command("reply")(messages.reply)
+app.command("note")(messages.note)
+app.command("init")(setup.init)
+app.command("demo")(setup.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from deskterm import __version__
+
+        print(f"deskterm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", envvar="DESKTERM_CONFIG", help="Config file (TOML)."),
+    ] = None,
+    db: Annotated[
+        Path | None, typer.Option("--db", envvar="DESKTERM_DB", help="Store file (SQLite).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """Open the app on the configured store (or run a command below)."""
+    context = Context(config, db)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+    if ctx.invoked_subcommand is None:
+        from deskterm.app import run_app
+
+        run_app(context.store().path, context.config)
+
+
+def main() -> None:
+    """Console entry point: expected failures become one line on stderr."""
+    from deskterm.errors import DesktermError
+
+    try:
+        code = app(standalone_mode=False)
+    except DesktermError as exc:
+        print(f"deskterm: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("deskterm: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.stderr.close()  # `deskterm tickets list | head`: not an error
+        sys.exit(0)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        print("deskterm: aborted", file=sys.stderr)
+        sys.exit(1)
+    except _click_exception() as exc:
+        exc.show()
+        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exception() -> type[Exception]:
+    from click.exceptions import ClickException
+
+    return ClickException

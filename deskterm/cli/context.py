@@ -1,0 +1,91 @@
+"""What every command needs, loaded lazily: config, store, the acting agent."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deskterm.config import Config
+    from deskterm.store.db import Store
+    from deskterm.store.queries import QueryContext
+    from deskterm.store.service import Actor, Service
+
+
+@dataclass
+class Context:
+    config_arg: Path | None = None
+    db_arg: Path | None = None
+    _config: Config | None = field(default=None, init=False)
+    _store: Store | None = field(default=None, init=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            from deskterm.config import load_config
+
+            self._config = load_config(self.config_arg)
+        return self._config
+
+    def store_path(self) -> Path:
+        if self.db_arg is not None:
+            return self.db_arg.expanduser()
+        env = os.environ.get("DESKTERM_DB")
+        if env:
+            return Path(env).expanduser()
+        if self.config.store.path is not None:
+            return self.config.store.path
+        from deskterm.config import default_store_path
+
+        return default_store_path()
+
+    def store(self, *, create: bool = False) -> Store:
+        if self._store is None:
+            from deskterm.store.db import open_store
+
+            self._store = open_store(self.store_path(), create=create)
+        return self._store
+
+    def me_id(self) -> int | None:
+        """The configured agent's id in this store, if they exist there."""
+        email = self.config.agent.email
+        row = None
+        if email:
+            row = (
+                self.store()
+                .read()
+                .execute("SELECT id FROM agent WHERE lower(email) = lower(?)", (email,))
+                .fetchone()
+            )
+        return None if row is None else int(row[0])
+
+    def query_context(self) -> QueryContext:
+        from deskterm.store.queries import QueryContext
+
+        return QueryContext(me_agent_id=self.me_id())
+
+    def actor(self) -> Actor:
+        """The configured agent (added to the store on first write), else the OS user."""
+        from deskterm.store.service import Actor, Service
+
+        agent = self.config.agent
+        if agent.email:
+            agent_id = self.me_id()
+            if agent_id is None:
+                agent_id = Service(self.store(), Actor.system()).ensure_agent(
+                    agent.name or agent.email.split("@")[0], agent.email
+                )
+            return Actor(agent_id, agent.name or agent.email)
+        return Actor(None, f"{getpass.getuser()} (cli)")
+
+    def service(self) -> Service:
+        from deskterm.store.service import Service
+
+        return Service(self.store(), self.actor())
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()

@@ -1,0 +1,143 @@
+"""`deskterm init`, `deskterm demo` and `deskterm agent ...`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.common import JsonOpt, ctx_of
+
+agent_app = typer.Typer(help="Agents: add, list.", no_args_is_help=True)
+
+DEMO_AGENT = ("Demo Agent", "me@deskterm.demo")
+
+
+def init(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Your name, as customers see it.")] = "",
+    email: Annotated[str, typer.Option(help="Your agent address.")] = "",
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config.")] = False,
+) -> None:
+    """Write a starter config (from config.example.toml) and create the store."""
+    from deskterm.config import config_path, example_text
+    from deskterm.errors import ConfigError
+
+    c = ctx_of(ctx)
+    path, _named = config_path(c.config_arg)
+    if path.exists() and not force:
+        raise ConfigError(f"{path}: a config exists already (use --force to replace it)")
+    text = example_text()
+    if name:
+        text = text.replace(
+            'name = ""                       # example: "Sam Lee"', f"name = {_toml(name)}", 1
+        )
+    if email:
+        text = text.replace(
+            'email = ""                      # example: "sam@example.com"',
+            f"email = {_toml(email)}",
+            1,
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot write the config ({exc.strerror})") from exc
+    c.config_arg = path
+    store = c.store(create=True)
+    if email:
+        c.actor()  # adds you as an agent
+    print(f"config: {path}")
+    print(f"store:  {store.path}")
+
+
+def _toml(value: str) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def demo(
+    ctx: typer.Context,
+    tickets: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many tickets.")] = 2000,
+    no_tui: Annotated[bool, typer.Option("--no-tui", help="Build, print the path, exit.")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    path: Annotated[Path | None, typer.Option(help="Where to build (default: a temp dir).")] = None,
+) -> None:
+    """Build a realistic demo store in a throwaway place and open the app on it."""
+    import sys
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from deskterm.demo.build import build_demo, default_demo_path
+    from deskterm.errors import UsageError
+
+    target = path.expanduser() if path else default_demo_path()
+    if target.exists():
+        raise UsageError(f"{target}: exists; demo builds a new store (pick another --path)")
+    from rich.console import Console
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("building demo tickets", total=tickets)
+        build_demo(
+            target,
+            tickets,
+            seed=seed,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    print(target)
+    if no_tui:
+        return
+    from deskterm.app import run_app
+    from deskterm.config import AgentConfig
+
+    c = ctx_of(ctx)
+    config = c.config.model_copy(
+        update={"agent": AgentConfig(name=DEMO_AGENT[0], email=DEMO_AGENT[1])}
+    )
+    run_app(target, config)
+
+
+@agent_app.command("add")
+def agent_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Display name.")],
+    email: Annotated[str, typer.Option(help="Agent address.")],
+    role: Annotated[str, typer.Option(help="agent or admin.")] = "agent",
+    as_json: JsonOpt = False,
+) -> None:
+    """Add an agent; prints their API token once (only its hash is stored)."""
+    agent_id, token = ctx_of(ctx).service().add_agent(name, email, role)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"id": agent_id, "email": email.lower(), "token": token})
+    else:
+        print(token)
+
+
+@agent_app.command("list")
+def agent_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every agent."""
+    from deskterm.store.queries import list_agents
+
+    agents = list_agents(ctx_of(ctx).store())
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json([a.to_json() for a in agents])
+        return
+    from deskterm.cli.output import table
+
+    table(
+        ("name", "email", "role", "away"),
+        ((a.name, a.email, a.role, "yes" if a.away else "") for a in agents),
+        (22, 32, 6, 4),
+    )

@@ -1,0 +1,298 @@
+"""`deskterm tickets ...` and `deskterm search`."""
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from deskterm.cli.common import JsonOpt, ctx_of, parse_numbers, read_body
+
+if TYPE_CHECKING:
+    from deskterm.cli.context import Context
+    from deskterm.store.records import TicketDetail, TicketRow
+
+app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
+
+_HEADERS = ("#", "status", "prio", "updated", "assignee", "customer", "subject")
+_WIDTHS = (7, 8, 7, 7, 14, 22, 60)
+
+
+def print_ticket_rows(rows: "list[TicketRow]", *, header: bool = True) -> None:
+    from deskterm.cli.output import age, table
+
+    table(
+        _HEADERS,
+        (
+            (
+                r.number,
+                r.status,
+                r.priority,
+                age(r.updated_at),
+                r.assignee or "-",
+                r.customer_name or r.customer_email,
+                r.subject,
+            )
+            for r in rows
+        ),
+        _WIDTHS,
+        header=header,
+    )
+
+
+def _list(
+    c: "Context", query_text: str, *, limit: int, after: str | None, all_pages: bool, as_json: bool
+) -> None:
+    import json
+    import sys
+
+    from deskterm.store.queries import list_tickets
+    from deskterm.store.query_syntax import parse_query
+    from deskterm.store.records import Cursor
+
+    query = parse_query(query_text)
+    store, qctx = c.store(), c.query_context()
+    cursor = Cursor.decode(after) if after else None
+    first = True
+    if as_json:
+        sys.stdout.write("[")
+    while True:
+        page = list_tickets(store, query, qctx, after=cursor, limit=limit)
+        if as_json:
+            for row in page.rows:
+                sys.stdout.write(
+                    ("\n  " if first else ",\n  ") + json.dumps(row.to_json(), ensure_ascii=False)
+                )
+                first = False
+        else:
+            print_ticket_rows(list(page.rows), header=first)
+            first = False
+        cursor = page.next
+        if cursor is None or not all_pages:
+            break
+    if as_json:
+        sys.stdout.write("\n]\n" if not first else "]\n")
+    if cursor is not None and not all_pages:
+        print(f"more: --after '{cursor.encode()}' (or --all)", file=sys.stderr)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    view: Annotated[str | None, typer.Option(help="A view by name or number.")] = None,
+    status: Annotated[str | None, typer.Option(help="Statuses, comma separated.")] = None,
+    assignee: Annotated[str | None, typer.Option(help="me, none, or an agent.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag (repeat: all needed).")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Query syntax.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 50,
+    after: Annotated[str | None, typer.Option(help="Continue after this cursor.")] = None,
+    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not just one.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List tickets, newest activity first (default: open and new)."""
+    from deskterm.store.query_syntax import quote_value
+    from deskterm.views import all_views, find_view
+
+    c = ctx_of(ctx)
+    parts = []
+    if view:
+        views = all_views([(v.name, v.query) for v in c.config.views])
+        parts.append(find_view(views, view).query)
+    if status:
+        parts.append(f"status:{status}")
+    if assignee:
+        parts.append(f"assignee:{quote_value(assignee)}")
+    parts.extend(f"tag:{quote_value(t)}" for t in tag or [])
+    if query:
+        parts.append(query)
+    text = " ".join(parts) if parts else "status:new,open"
+    _list(c, text, limit=limit, after=after, all_pages=all_pages, as_json=as_json)
+
+
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="Words and fields, e.g. 'refund status:open'.")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search tickets with the query syntax (same as `/` in the app)."""
+    _list(ctx_of(ctx), query, limit=limit, after=None, all_pages=False, as_json=as_json)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A ticket with its whole thread."""
+    from deskterm.store.queries import get_ticket
+
+    detail = get_ticket(ctx_of(ctx).store(), number)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json(detail.to_json())
+    else:
+        _print_detail(detail)
+
+
+def _print_detail(d: "TicketDetail") -> None:
+    from deskterm.safetext import clean, line
+
+    t = d.ticket
+    print(f"#{t.number}  {line(t.subject)}")
+    print(
+        f"status {t.status} · priority {t.priority} · assignee {line(t.assignee or '-')}"
+        f" · group {line(t.group or '-')} · tags {', '.join(t.tags) or '-'}"
+    )
+    print(
+        f"customer {line(d.customer.name)} <{line(d.customer.email)}>"
+        + (f" · {line(d.customer.organization)}" if d.customer.organization else "")
+    )
+    if d.merged_into:
+        print(f"merged into #{d.merged_into}")
+    for m in d.messages:
+        who = line(m.author or m.from_addr)
+        print(f"\n--- [{m.id}] {m.kind} · {who} · {m.created_at:%Y-%m-%d %H:%M} UTC")
+        for a in m.attachments:
+            print(f"    📎 {line(a.filename)} ({a.mime_type}, {a.size} bytes)")
+        print(clean(m.body_text).rstrip())
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The audit trail: who changed what, old -> new, when."""
+    from deskterm.cli.output import emit_json, table
+    from deskterm.store.queries import list_events
+
+    events = list_events(ctx_of(ctx).store(), number)
+    if as_json:
+        emit_json([e.to_json() for e in events])
+        return
+    table(
+        ("when", "who", "what", "old", "new"),
+        (
+            (f"{e.created_at:%Y-%m-%d %H:%M}", e.actor, e.kind, e.old or "", e.new or "")
+            for e in events
+        ),
+        (16, 18, 16, 20, 30),
+    )
+
+
+@app.command()
+def new(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option(help="Subject line.")],
+    customer: Annotated[str, typer.Option("--from", help="Customer's email address.")],
+    name: Annotated[str, typer.Option(help="Customer's name.")] = "",
+    body: Annotated[str | None, typer.Option(help="First message text.")] = None,
+    body_file: Annotated[Path | None, typer.Option(help="File with the text, - for stdin.")] = None,
+    priority: Annotated[str, typer.Option(help="low, normal, high, urgent.")] = "normal",
+    tag: Annotated[list[str] | None, typer.Option(help="Tag (repeatable).")] = None,
+    assign: Annotated[str | None, typer.Option(help="Agent name or email.")] = None,
+    channel: Annotated[str, typer.Option(help="email, web, phone.")] = "phone",
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a ticket on behalf of a customer (a call, a chat)."""
+    from deskterm.store.vocab import Channel, parse_choice
+
+    created = (
+        ctx_of(ctx)
+        .service()
+        .create_ticket(
+            subject,
+            read_body(body_file, body),
+            customer,
+            name,
+            priority=priority,
+            tags=tag or (),
+            assignee=assign,
+            channel=parse_choice(Channel, channel, "channel").value,
+        )
+    )
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"number": created.number, "message_id": created.message_id})
+    else:
+        print(created.number)
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Ticket numbers, or - to read stdin.")],
+    status: Annotated[str | None, typer.Option(help="New status.")] = None,
+    priority: Annotated[str | None, typer.Option(help="New priority.")] = None,
+    assign: Annotated[str | None, typer.Option(help="Agent, or 'none' to unassign.")] = None,
+    group: Annotated[str | None, typer.Option(help="Group, or 'none'.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="Add a tag (repeatable).")] = None,
+    untag: Annotated[list[str] | None, typer.Option(help="Remove a tag (repeatable).")] = None,
+    subject: Annotated[str | None, typer.Option(help="New subject.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change one or many tickets at once (all or nothing)."""
+    from deskterm.errors import UsageError
+
+    nums = parse_numbers(numbers)
+    kwargs: dict[str, object] = {}
+    if assign is not None:
+        kwargs["assignee"] = None if assign.lower() == "none" else assign
+    if group is not None:
+        kwargs["group"] = None if group.lower() == "none" else group
+    if not (status or priority or kwargs or tag or untag or subject):
+        raise UsageError("nothing to change: give --status, --priority, --assign, --tag ...")
+    changed = (
+        ctx_of(ctx)
+        .service()
+        .update_tickets(
+            nums,
+            status=status,
+            priority=priority,
+            add_tags=tag or (),
+            remove_tags=untag or (),
+            subject=subject,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    )
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"changed": changed})
+    else:
+        print(
+            f"changed {len(changed)} of {len(set(nums))} ticket(s)"
+            + (": " + " ".join(f"#{n}" for n in changed) if changed else "")
+        )
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    source: Annotated[int, typer.Argument(help="Ticket to merge away.")],
+    target: Annotated[int, typer.Argument(help="Ticket that receives the messages.")],
+) -> None:
+    """Merge ticket SOURCE into TARGET (SOURCE closes and points to TARGET)."""
+    ctx_of(ctx).service().merge(source, target)
+    print(f"merged #{source} into #{target}")
+
+
+@app.command()
+def split(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    from_message: Annotated[int, typer.Option("--from", help="Message id (see tickets show).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a message and every later one into a new ticket."""
+    created = ctx_of(ctx).service().split(number, from_message)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"number": created.number})
+    else:
+        print(created.number)

@@ -1,0 +1,164 @@
+"""Bulk loading: prepared rows straight into SQLite, in chunks, indexes rebuilt after.
+
+The service layer writes one change per transaction; a demo (or an import) of a
+million tickets is ~10^7 rows, which only raw `executemany` loads in minutes.
+Callers must hand over rows exactly as the service layer would have written
+them (times via `timefmt.to_db`, events for every change). The search index is
+filled in the same chunks as its rows: one huge transaction once grew the WAL
+to 8.6 GB, so `commit()` every ~10k tickets. Meant for a store no one else has
+open: journaling is off until `finish()`, so a crash leaves a broken file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from deskterm.store import fts
+from deskterm.store.db import describe
+
+TICKET_COLUMNS = (
+    "id",
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "customer_id",
+    "assignee_id",
+    "group_id",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "reopen_count",
+    "message_count",
+    "merged_into_id",
+)
+MESSAGE_COLUMNS = (
+    "id",
+    "ticket_id",
+    "kind",
+    "author_agent_id",
+    "author_customer_id",
+    "from_name",
+    "from_addr",
+    "to_addrs",
+    "cc_addrs",
+    "subject",
+    "body_text",
+    "body_html",
+    "message_id",
+    "in_reply_to",
+    '"references"',
+    "created_at",
+)
+EVENT_COLUMNS = ("ticket_id", "actor_agent_id", "actor", "kind", "old", "new", "created_at")
+_BODY = MESSAGE_COLUMNS.index("body_text")
+_SUBJECT = TICKET_COLUMNS.index("subject")
+# Tables whose secondary indexes are dropped during a load and rebuilt (sorted) after:
+# inserting 3M random Message-IDs into a B-tree costs more than sorting them once.
+BULK_TABLES = ("ticket", "message", "event", "ticket_tag", "customer")
+_LOAD_PRAGMAS = (
+    "PRAGMA journal_mode=OFF",
+    "PRAGMA synchronous=OFF",
+    "PRAGMA foreign_keys=OFF",
+    "PRAGMA locking_mode=EXCLUSIVE",
+    "PRAGMA cache_size=-262144",
+    "PRAGMA temp_store=MEMORY",
+)
+
+
+def insert_sql(table: str, columns: Sequence[str]) -> str:
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+
+
+_INSERT_TICKET = insert_sql("ticket", TICKET_COLUMNS)
+_INSERT_MESSAGE = insert_sql("message", MESSAGE_COLUMNS)
+_INSERT_EVENT = insert_sql("event", EVENT_COLUMNS)
+
+
+class BulkLoader:
+    """One exclusive connection loading rows in chunks; use as a context manager."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._dropped: list[str] = []
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            for pragma in _LOAD_PRAGMAS:
+                self._conn.execute(pragma)
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise describe(path, exc) from exc
+
+    def __enter__(self) -> BulkLoader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
+        self._conn.close()
+
+    def drop_indexes(self, tables: Iterable[str] = BULK_TABLES) -> None:
+        """Drop the secondary (non-unique, named) indexes of `tables` until `finish()`."""
+        names = tuple(tables)
+        marks = ",".join("?" * len(names))
+        rows = self._conn.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks})",
+            names,
+        ).fetchall()
+        for name, sql in rows:
+            self._conn.execute(f'DROP INDEX "{name}"')
+            self._dropped.append(str(sql))
+
+    def add_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+    ) -> None:
+        self._conn.executemany(insert_sql(table, columns), rows)
+
+    def add_tickets(self, rows: Sequence[Sequence[object]]) -> None:
+        """Rows in TICKET_COLUMNS order (explicit ids); subjects go into the search index."""
+        self._conn.executemany(_INSERT_TICKET, rows)
+        self._conn.executemany(
+            fts.INSERT_TICKET, [(r[0], *fts.index_columns(str(r[_SUBJECT]))) for r in rows]
+        )
+
+    def add_messages(self, rows: Sequence[Sequence[object]]) -> None:
+        """Rows in MESSAGE_COLUMNS order (explicit ids); bodies go into the search index."""
+        self._conn.executemany(_INSERT_MESSAGE, rows)
+        self._conn.executemany(
+            fts.INSERT_MESSAGE, [(r[0], *fts.index_columns(str(r[_BODY]))) for r in rows]
+        )
+
+    def add_events(self, rows: Iterable[Sequence[object]]) -> None:
+        """Rows in EVENT_COLUMNS order; ids are assigned in insertion order."""
+        self._conn.executemany(_INSERT_EVENT, rows)
+
+    def set_counter(self, name: str, value: int) -> None:
+        self._conn.execute("UPDATE counter SET value = ? WHERE name = ?", (value, name))
+
+    def commit(self) -> None:
+        """End this chunk's transaction and start the next."""
+        self._conn.execute("COMMIT")
+        self._conn.execute("BEGIN")
+
+    def finish(self, *, analyze: bool = True) -> None:
+        """Commit, rebuild dropped indexes, gather planner statistics, go back to WAL."""
+        try:
+            for sql in self._dropped:
+                self._conn.execute(sql)
+            self._dropped.clear()
+            self._conn.execute("COMMIT")
+            if analyze:
+                self._conn.execute("ANALYZE")
+                self._conn.execute("PRAGMA optimize")
+            self._conn.execute("PRAGMA locking_mode=NORMAL")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise describe(self.path, exc) from exc

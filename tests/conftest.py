@@ -1,0 +1,100 @@
+"""Shared fixtures: seeded stores, the CLI as a subprocess, real servers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from deskterm.store.db import Store, open_store
+from deskterm.store.service import Actor, Service
+
+IN_CI = os.environ.get("CI") == "true"
+CORPUS = Path(
+    os.environ.get(
+        "DESKTERM_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zammad"
+    )
+)
+
+
+class Clock:
+    """A controllable clock: tests move time by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    st = open_store(tmp_path / "desk.db", create=True)
+    yield st
+    st.close()
+
+
+ME = ("Sam Lee", "sam@desk.test")
+
+
+@pytest.fixture
+def service(store: Store, clock: Clock) -> Service:
+    """A Service acting as agent Sam Lee, with a second agent and a group."""
+    system = Service(store, Actor.system(), clock)
+    me = system.ensure_agent(*ME, role="admin")
+    system.ensure_agent("Kim Park", "kim@desk.test")
+    system.add_group("support", [ME[1], "kim@desk.test"])
+    return Service(store, Actor(me, ME[0]), clock)
+
+
+@pytest.fixture
+def deskterm_bin() -> str:
+    """The installed console script (proves the packaging, not just the module)."""
+    found = Path(sys.executable).with_name("deskterm")
+    path = str(found) if found.exists() else shutil.which("deskterm")
+    assert path, "the deskterm console script is not installed (pip install -e .)"
+    return path
+
+
+@pytest.fixture
+def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Run `deskterm ARGS` as a real process with a private config and store."""
+
+    def run(
+        *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
+        full_env.update(
+            {
+                "DESKTERM_CONFIG": str(tmp_path / "config.toml"),
+                "XDG_DATA_HOME": str(tmp_path / "data"),
+                "NO_COLOR": "1",
+            }
+        )
+        full_env.update(env or {})
+        return subprocess.run(
+            [deskterm_bin, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=120,
+            check=False,
+        )
+
+    return run
