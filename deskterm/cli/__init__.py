@@ -66,32 +66,14 @@ def root(
 
 
 def main() -> None:
-    """Console entry point: expected failures become one line on stderr."""
+    """Console entry point: expected failures become one line on stderr.
+
+    Click (standalone) handles usage errors, --help, Ctrl-C and broken pipes.
+    """
     from deskterm.errors import DesktermError
 
     try:
-        code = app(standalone_mode=False)
+        app()
     except DesktermError as exc:
         print(f"deskterm: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        print("deskterm: interrupted", file=sys.stderr)
-        sys.exit(130)
-    except BrokenPipeError:
-        sys.stderr.close()  # `deskterm tickets list | head`: not an error
-        sys.exit(0)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("deskterm: aborted", file=sys.stderr)
-        sys.exit(1)
-    except _click_exception() as exc:
-        exc.show()
-        sys.exit(2 if exc.exit_code == 2 else exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-def _click_exception() -> type[Exception]:
-    from click.exceptions import ClickException
-
-    return ClickException

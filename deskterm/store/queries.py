@@ -419,7 +419,8 @@ def list_customers(
     store: Store, *, text: str | None = None, after: int | None = None, limit: int = PAGE_SIZE
 ) -> list[CustomerRecord]:
     """Customers by id (keyset on id), optionally matching `text` in email, name or org."""
-    conds, params = [], []  # type: ignore[var-annotated]
+    conds: list[str] = []
+    params: list[object] = []
     if text:
         conds.append("(c.email LIKE ? OR c.name LIKE ? OR o.name LIKE ?)")
         params.extend([f"%{text}%"] * 3)

@@ -135,7 +135,7 @@ class Service:
         # One row, bumped inside the writer's transaction: numbers never repeat,
         # even after merges or under concurrent writers (BEGIN IMMEDIATE queues them).
         return int(
-            s.execute(  # type: ignore[call-overload]
+            s.execute(
                 text("UPDATE counter SET value = value + 1 WHERE name = 'ticket' RETURNING value")
             ).scalar_one()
         )
@@ -198,7 +198,7 @@ class Service:
         )
         s.add(message)
         s.flush()
-        s.execute(  # type: ignore[call-overload]
+        s.execute(
             text("INSERT INTO message_fts (rowid, text, cjk) VALUES (:id, :t, :c)"),
             dict(zip(("id", "t", "c"), (message.id, *fts.index_columns(body)), strict=True)),
         )
@@ -208,7 +208,7 @@ class Service:
 
     def _index_subject(self, s: Session, ticket: Ticket, old: str | None = None) -> None:
         if old is not None:
-            s.execute(  # type: ignore[call-overload]
+            s.execute(
                 text(
                     "INSERT INTO ticket_fts (ticket_fts, rowid, text, cjk)"
                     " VALUES ('delete', :id, :t, :c)"
@@ -216,7 +216,7 @@ class Service:
                 {"id": ticket.id, "t": fts.index_columns(old)[0], "c": fts.index_columns(old)[1]},
             )
         latin, cjk = fts.index_columns(ticket.subject)
-        s.execute(  # type: ignore[call-overload]
+        s.execute(
             text("INSERT INTO ticket_fts (rowid, text, cjk) VALUES (:id, :t, :c)"),
             {"id": ticket.id, "t": latin, "c": cjk},
         )
