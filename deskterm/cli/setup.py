@@ -99,9 +99,7 @@ def demo(
     from deskterm.config import AgentConfig
 
     c = ctx_of(ctx)
-    config = c.config.model_copy(
-        update={"agent": AgentConfig(name=DEMO_AGENT[0], email=DEMO_AGENT[1])}
-    )
+    config = c.config.replace(agent=AgentConfig(name=DEMO_AGENT[0], email=DEMO_AGENT[1]))
     run_app(target, config)
 
 
