@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -43,7 +43,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     st = open_store(tmp_path / "desk.db", create=True)
     yield st
     st.close()
@@ -98,3 +98,17 @@ def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.Compl
         )
 
     return run
+
+
+from servers import (  # noqa: E402, F401  (fixtures for every test module)
+    dovecot,
+    dovecot_private,
+    imap_account,
+    postgres_db,
+    postgres_dsn,
+    postgres_server,
+    postgres_url,
+    smtp_server,
+    smtp_server_tls,
+    tls_files,
+)

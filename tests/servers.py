@@ -31,12 +31,14 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from imapclient import IMAPClient
+from psycopg import sql
 
 __all__ = [
     "SMTP_PASSWORD",
@@ -49,10 +51,10 @@ __all__ = [
     "RecordingHandler",
     "ServerError",
     "SmtpServer",
+    "client_tls_context",
     "dovecot",
     "dovecot_private",
     "free_port",
-    "client_tls_context",
     "imap_account",
     "make_shared_dir",
     "make_tls_files",
@@ -61,6 +63,7 @@ __all__ = [
     "postgres_server",
     "postgres_url",
     "require_binary",
+    "skip_or_fail",
     "smtp_server",
     "smtp_server_tls",
     "tls_files",
@@ -71,9 +74,10 @@ START_TIMEOUT = 30.0
 
 DOVECOT_CANDIDATES = ("/usr/sbin/dovecot", "/usr/local/sbin/dovecot")
 DOVEADM_CANDIDATES = ("/usr/bin/doveadm", "/usr/local/bin/doveadm")
-PG_BIN_CANDIDATES = tuple(
-    f"/usr/lib/postgresql/{v}/bin/initdb" for v in (15, 16, 17, 14, 13)
-) + ("/usr/local/pgsql/bin/initdb",)
+PG_BIN_CANDIDATES = (
+    *(f"/usr/lib/postgresql/{v}/bin/initdb" for v in (15, 16, 17, 14, 13)),
+    "/usr/local/pgsql/bin/initdb",
+)
 
 
 class ServerError(RuntimeError):
@@ -95,7 +99,11 @@ def require_binary(name: str, path_candidates: Sequence[str] = ()) -> str:
     found = shutil.which(name)
     if found:
         return found
-    message = f"{name} not installed: bash run.sh test installs it"
+    skip_or_fail(f"{name} not installed: bash run.sh test installs it")
+
+
+def skip_or_fail(message: str) -> NoReturn:
+    """pytest.skip(message) locally; pytest.fail(message) when CI == "true"."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} (CI=true, so this is a failure, not a skip)", pytrace=False)
     pytest.skip(message)
@@ -114,14 +122,6 @@ def make_shared_dir(prefix: str) -> Path:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     path.chmod(0o755)
     return path
-
-
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def _log_tail(path: Path, lines: int = 30) -> str:
@@ -191,15 +191,23 @@ auth_mechanisms = plain login
 verbose_proctitle = yes
 mail_fsync = never
 mail_max_userip_connections = 200
+auth_failure_delay = 0
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%u {d}/passwd
+  args = scheme=PLAIN username_format=%u {d}/passwd.d/%u
 }}
 userdb {{
   driver = static
   args = uid=nobody gid=nogroup home={d}/home/%u
 }}
 mail_location = maildir:~/Maildir
+# No auth penalty: after a failed LOGIN (a test of bad credentials) anvil would otherwise
+# delay every later login from 127.0.0.1 by 2-15 s. mode 0 keeps auth away from the socket.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service imap-login {{
   inet_listener imap {{
     address = {host}
@@ -219,27 +227,30 @@ class DovecotServer:
     """A private Dovecot 2.3 IMAP server on 127.0.0.1 with plaintext LOGIN and Maildir storage.
 
     `start()` writes the config under a fresh directory, `stop()` kills the process group,
-    `restart()` comes back on the same port with the same mail. Users live in a passwd-file
-    that Dovecot rereads on change, so `add_user()` works while the server runs.
+    `restart()` comes back on the same port with the same mail. `add_user()` works while the
+    server runs (one passwd-file per user, see there).
     """
 
     def __init__(self, port: int | None = None, host: str = HOST) -> None:
         self.dovecot_bin = require_binary("dovecot", DOVECOT_CANDIDATES)
         self.doveadm_bin = require_binary("doveadm", DOVEADM_CANDIDATES)
+        if os.geteuid() != 0:
+            # The master must be root to run mail processes as nobody (see real-servers.md).
+            skip_or_fail("the Dovecot fixture needs root: run the tests as root or in CI")
         self.host = host
         self._fixed_port = port is not None
         self.port: int = port if port is not None else free_port(host)
         self.base_dir: Path = make_shared_dir("deskterm-dovecot-")
         self.conf_path = self.base_dir / "dovecot.conf"
         self.log_path = self.base_dir / "dovecot.log"
-        self.passwd_path = self.base_dir / "passwd"
+        self.stderr_path = self.base_dir / "dovecot.stderr"
+        self.passwd_dir = self.base_dir / "passwd.d"
         self.home_root = self.base_dir / "home"
         for sub in ("run", "state"):
             (self.base_dir / sub).mkdir()
         self.home_root.mkdir()
         shutil.chown(self.home_root, "nobody", "nogroup")
-        self.passwd_path.touch()
-        self.passwd_path.chmod(0o644)
+        self.passwd_dir.mkdir()
         self.users: dict[str, str] = {}
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
@@ -261,20 +272,23 @@ class DovecotServer:
             )
             try:
                 self._spawn()
-                return
-            except ServerError:
-                if attempt == attempts - 1 or "in use" not in _log_tail(self.log_path, 5):
+            except ServerError as exc:
+                if attempt == attempts - 1 or "in use" not in str(exc):
                     raise
                 self.port = free_port(self.host)
+            else:
+                self._fixed_port = True  # from now on stop()/start() keep the port
+                return
 
     def _spawn(self) -> None:
-        proc = subprocess.Popen(
-            [self.dovecot_bin, "-F", "-c", str(self.conf_path)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(self.stderr_path, "ab") as stderr:
+            proc = subprocess.Popen(
+                [self.dovecot_bin, "-F", "-c", str(self.conf_path)],
+                stdin=subprocess.DEVNULL,
+                stdout=stderr,
+                stderr=stderr,
+                start_new_session=True,
+            )
         self._proc = proc
         _live_processes.add(proc)
         deadline = time.monotonic() + START_TIMEOUT
@@ -282,13 +296,16 @@ class DovecotServer:
             if proc.poll() is not None:
                 self._forget()
                 raise ServerError(
-                    f"dovecot exited with {proc.returncode}:\n{_log_tail(self.log_path)}"
+                    f"dovecot exited with {proc.returncode}:\n{_log_tail(self.stderr_path)}\n"
+                    f"{_log_tail(self.log_path)}"
                 )
             if self._greets():
                 return
             time.sleep(0.02)
         self.stop()
-        raise ServerError(f"dovecot did not answer on port {self.port}:\n{_log_tail(self.log_path)}")
+        raise ServerError(
+            f"dovecot did not answer on port {self.port}:\n{_log_tail(self.log_path)}"
+        )
 
     def _greets(self) -> bool:
         try:
@@ -310,8 +327,8 @@ class DovecotServer:
         self._forget()
 
     def restart(self) -> None:
+        """Stop, then start again on the same port with the same users and mail."""
         self.stop()
-        self._fixed_port = True  # clients remember the port; come back on the same one
         self.start()
 
     def close(self) -> None:
@@ -329,26 +346,31 @@ class DovecotServer:
     # users and mail --------------------------------------------------------------------
 
     def add_user(self, name: str, password: str) -> None:
+        """Add (or re-password) a user; usable at once, also while the server runs.
+
+        Each user has its own passwd-file ({base_dir}/passwd.d/{name}): Dovecot stats a
+        passwd-file at most once a second, so one shared file would hide users added within a
+        second of the last login. A new file is read on first use. Changing the password of
+        an existing user can take up to a second to be seen.
+        """
         if not _USER_RE.match(name) or ":" in password or "\n" in password:
             raise ValueError(f"unsupported user name or password: {name!r}")
         with self._lock:
             self.users[name] = password
-            self._write_passwd()
+            path = self.passwd_dir / name
+            tmp = path.with_name(f".{name}.tmp")
+            tmp.write_text(f"{name}:{{PLAIN}}{password}\n")
+            tmp.chmod(0o644)
+            tmp.replace(path)  # atomic: the auth process never sees half a file
 
     def remove_user(self, name: str, *, delete_mail: bool = True) -> None:
+        """Forget a user: drop its sessions, its passwd-file and (by default) its mail."""
         self.kill_connections(name)
         with self._lock:
             self.users.pop(name, None)
-            self._write_passwd()
+            (self.passwd_dir / name).unlink(missing_ok=True)
         if delete_mail:
             shutil.rmtree(self.home_root / name, ignore_errors=True)
-
-    def _write_passwd(self) -> None:
-        # Write-then-rename so the auth process never reads a half-written file.
-        tmp = self.passwd_path.with_suffix(".tmp")
-        tmp.write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in self.users.items()))
-        tmp.chmod(0o644)
-        tmp.replace(self.passwd_path)
 
     def new_user(self, prefix: str = "user") -> tuple[str, str]:
         """Add a user with a unique name and a random password; return (name, password)."""
@@ -607,11 +629,13 @@ class PostgresServer:
         for attempt in range(attempts):
             try:
                 self._spawn()
-                return
-            except ServerError:
-                if attempt == attempts - 1 or "in use" not in _log_tail(self.log_path, 10):
+            except ServerError as exc:
+                if attempt == attempts - 1 or "in use" not in str(exc):
                     raise
                 self.port = free_port(self.host)
+            else:
+                self._fixed_port = True  # from now on stop()/start() keep the port
+                return
 
     def _spawn(self) -> None:
         with open(self.log_path, "ab") as log:
@@ -659,8 +683,6 @@ class PostgresServer:
         raise ServerError(f"postgres did not come up:\n{_log_tail(self.log_path)}")
 
     def _ready(self) -> bool:
-        import psycopg
-
         try:
             with psycopg.connect(self.dsn("postgres"), connect_timeout=2):
                 return True
@@ -683,8 +705,8 @@ class PostgresServer:
         self._proc = None
 
     def restart(self) -> None:
+        """Stop, then start again on the same port with the same data."""
         self.stop()
-        self._fixed_port = True
         self.start()
 
     def close(self) -> None:
@@ -705,22 +727,20 @@ class PostgresServer:
         return PostgresDatabase(dbname, self.host, self.port).dsn
 
     def create_database(self, name: str | None = None) -> PostgresDatabase:
-        import psycopg
-
         name = name or f"test_{os.getpid()}_{next(self._counter)}_{uuid.uuid4().hex[:6]}"
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
             raise ValueError(f"unsupported database name: {name!r}")
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]  # checked name
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return PostgresDatabase(name, self.host, self.port)
 
     def drop_database(self, name: str) -> None:
-        import psycopg
-
         if not self.running:
             return
         with psycopg.connect(self.dsn("postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 # --------------------------------------------------------------------------- aiosmtpd

@@ -11,11 +11,10 @@ from imaplib import IMAP4
 
 import psycopg
 import pytest
+import servers
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError
-from sqlalchemy import create_engine, text
-
-from servers import (  # noqa: F401  (fixtures; tests/conftest.py may import them as well)
+from servers import (
     SMTP_PASSWORD,
     SMTP_USER,
     DovecotServer,
@@ -23,19 +22,22 @@ from servers import (  # noqa: F401  (fixtures; tests/conftest.py may import the
     PostgresServer,
     SmtpServer,
     client_tls_context,
-    dovecot,
-    dovecot_private,
-    imap_account,
-    postgres_db,
-    postgres_dsn,
-    postgres_server,
-    postgres_url,
     require_binary,
-    smtp_server,
-    smtp_server_tls,
-    tls_files,
 )
+from sqlalchemy import create_engine, text
 
+# The fixtures live in tests/servers.py. tests/conftest.py imports them for every test module;
+# binding them here as well keeps this file runnable on its own (same objects, so harmless).
+dovecot = servers.dovecot
+dovecot_private = servers.dovecot_private
+imap_account = servers.imap_account
+postgres_server = servers.postgres_server
+postgres_db = servers.postgres_db
+postgres_url = servers.postgres_url
+postgres_dsn = servers.postgres_dsn
+smtp_server = servers.smtp_server
+smtp_server_tls = servers.smtp_server_tls
+tls_files = servers.tls_files
 pytestmark = pytest.mark.server
 
 
@@ -59,7 +61,7 @@ def test_require_binary_finds_candidates_then_path() -> None:
 
 def test_require_binary_skips_locally(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="bash run.sh test installs it"):
+    with pytest.raises(pytest.skip.Exception, match=r"bash run\.sh test installs it"):
         require_binary("no-such-server-xyz", ["/nonexistent/no-such-server-xyz"])
 
 
@@ -101,9 +103,10 @@ def test_accounts_are_isolated(dovecot: DovecotServer, imap_account: ImapAccount
     imap_account.append(raw_message("mine"))
     with dovecot.connect(other) as client:
         assert client.select_folder("INBOX")[b"EXISTS"] == 0
-    with pytest.raises(IMAPClient.Error), IMAPClient(
-        dovecot.host, port=dovecot.port, ssl=False, timeout=5
-    ) as client:
+    with (
+        pytest.raises(IMAPClient.Error),
+        IMAPClient(dovecot.host, port=dovecot.port, ssl=False, timeout=5) as client,
+    ):
         client.login(other, password + "-wrong")
     dovecot.remove_user(other)
 
@@ -326,9 +329,11 @@ def test_smtp_starttls_and_required_auth(
     smtp_server_tls: SmtpServer, tls_files: tuple[object, object]
 ) -> None:
     cert = tls_files[0]
-    with smtplib.SMTP(smtp_server_tls.host, smtp_server_tls.port, timeout=10) as client:
-        with pytest.raises(smtplib.SMTPException):
-            client.sendmail("help@deskterm.test", ["c@example.test"], b"\r\nno tls\r\n")
+    with (
+        smtplib.SMTP(smtp_server_tls.host, smtp_server_tls.port, timeout=10) as client,
+        pytest.raises(smtplib.SMTPException),
+    ):
+        client.sendmail("help@deskterm.test", ["c@example.test"], b"\r\nno tls\r\n")
     with smtplib.SMTP(smtp_server_tls.host, smtp_server_tls.port, timeout=10) as client:
         client.starttls(context=client_tls_context(cert))  # type: ignore[arg-type]
         client.login(SMTP_USER, SMTP_PASSWORD)
