@@ -25,6 +25,8 @@ class Customer(SQLModel, table=True):
     name: str = ""
     organization_id: int | None = Field(default=None, foreign_key="organization.id", index=True)
     created_at: datetime
+    bounced_at: datetime | None = None  # last hard bounce: the address is flagged
+    bounce_reason: str | None = None
 
 
 class Agent(SQLModel, table=True):
@@ -96,7 +98,11 @@ class TicketTag(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
-    __table_args__ = (Index("ix_message_ticket", "ticket_id", "id"),)
+    __table_args__ = (
+        Index("ix_message_ticket", "ticket_id", "id"),
+        Index("ux_message_dedupe_key", "dedupe_key", unique=True),
+        Index("ix_message_raw_mail", "raw_mail_id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
     kind: str
@@ -113,6 +119,11 @@ class Message(SQLModel, table=True):
     in_reply_to: str | None = None
     references: str | None = None
     created_at: datetime
+    raw_mail_id: int | None = None  # raw_mail.id (no FK: added by ALTER in migration 0003)
+    # Same mail seen twice (two mailboxes, CC'd twice, re-delivered) has one key.
+    dedupe_key: str | None = None
+    mailbox: str | None = None  # the support address it arrived at or left from
+    auto_kind: str | None = None  # auto_reply | list | bulk | bounce, for automatic mail
 
 
 class Attachment(SQLModel, table=True):
@@ -164,3 +175,86 @@ class Event(SQLModel, table=True):
     old: str | None = None
     new: str | None = None
     created_at: datetime
+
+
+class RawMail(SQLModel, table=True):
+    """A mail exactly as received, kept so parsing can be re-run after a fix."""
+
+    __tablename__ = "raw_mail"
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(unique=True)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    received_at: datetime
+
+
+class MailboxState(SQLModel, table=True):
+    """How far a mailbox folder has been read; advanced with each stored mail."""
+
+    __tablename__ = "mailbox_state"
+    __table_args__ = (UniqueConstraint("address", "folder"),)
+    id: int | None = Field(default=None, primary_key=True)
+    address: str
+    folder: str
+    uidvalidity: int | None = None
+    last_uid: int = 0
+    highestmodseq: int | None = None
+    last_fetch_at: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+
+
+class MailReceipt(SQLModel, table=True):
+    """One row per (mailbox folder, UIDVALIDITY, UID) taken in: the exactly-once ledger."""
+
+    __tablename__ = "mail_receipt"
+    mailbox_state_id: int = Field(foreign_key="mailbox_state.id", primary_key=True)
+    uidvalidity: int = Field(primary_key=True)
+    uid: int = Field(primary_key=True)
+    raw_mail_id: int = Field(foreign_key="raw_mail.id")
+    received_at: datetime
+
+
+class Quarantine(SQLModel, table=True):
+    """A mail that could not be parsed at all: kept whole, with the reason."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    raw_mail_id: int = Field(foreign_key="raw_mail.id")
+    source: str  # mailbox/folder/uid or a file path
+    reason: str
+    created_at: datetime
+    resolved_at: datetime | None = None
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+
+
+class Outbox(SQLModel, table=True):
+    """An outgoing mail, fixed (headers and bytes) before its first attempt."""
+
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = "reply"  # reply | auto_ack | solved_notice | rule
+    mailbox: str  # From address
+    rfc_message_id: str
+    recipients: str  # JSON list of envelope recipients
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    state: str = "waiting"  # waiting | sending | sent | retrying | failed | cancelled
+    not_before: datetime  # end of the undo window
+    next_attempt_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+
+
+class AutoMailLog(SQLModel, table=True):
+    """Automatic mails sent, per address: the daily cap reads it."""
+
+    __tablename__ = "auto_mail_log"
+    __table_args__ = (Index("ix_auto_mail_log_addr", "address", "sent_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    address: str
+    kind: str
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    sent_at: datetime
