@@ -73,7 +73,7 @@ def deskterm_bin() -> str:
 
 @pytest.fixture
 def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run `deskterm ARGS` as a real process with a private config and store."""
+    """Run `deskterm ARGS` as a real process; its config is tmp_path/xdg/deskterm/config.toml."""
 
     def run(
         *args: str, stdin: str | None = None, env: dict[str, str] | None = None
@@ -81,7 +81,7 @@ def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.Compl
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
         full_env.update(
             {
-                "DESKTERM_CONFIG": str(tmp_path / "config.toml"),
+                "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
                 "XDG_DATA_HOME": str(tmp_path / "data"),
                 "NO_COLOR": "1",
             }

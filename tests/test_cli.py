@@ -207,9 +207,9 @@ def test_bad_input_one_line_and_nonzero(
         db.unlink()
         sqlite3.connect(db).execute("CREATE TABLE notes (x)").connection.commit()
     elif setup == "bad-toml":
-        (tmp_path / "config.toml").write_text("[agent\n")
+        (tmp_path / "xdg" / "deskterm" / "config.toml").write_text("[agent\n")
     elif setup == "bad-key":
-        (tmp_path / "config.toml").write_text('[agent]\nemial = "x"\n')
+        (tmp_path / "xdg" / "deskterm" / "config.toml").write_text('[agent]\nemial = "x"\n')
     if setup in (None,) and args[1] == "update":
         run_cli(
             "--db", str(db), "tickets", "new", "--subject", "s", "--from", "a@b.c", "--body", "x"

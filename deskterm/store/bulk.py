@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import cast
 
 from deskterm.store import fts
 from deskterm.store.db import describe
@@ -129,12 +130,20 @@ class BulkLoader:
             fts.INSERT_TICKET, [(r[0], *fts.index_columns(str(r[_SUBJECT]))) for r in rows]
         )
 
-    def add_messages(self, rows: Sequence[Sequence[object]]) -> None:
-        """Rows in MESSAGE_COLUMNS order (explicit ids); bodies go into the search index."""
+    def add_messages(
+        self,
+        rows: Sequence[Sequence[object]],
+        fts_rows: Iterable[tuple[int, str, str]] | None = None,
+    ) -> None:
+        """Rows in MESSAGE_COLUMNS order (explicit ids); bodies go into the search index.
+
+        `fts_rows` are (id, *fts.index_columns(body)) when the caller has them cheaper
+        (text known to hold no CJK); they must be exactly that.
+        """
         self._conn.executemany(_INSERT_MESSAGE, rows)
-        self._conn.executemany(
-            fts.INSERT_MESSAGE, [(r[0], *fts.index_columns(str(r[_BODY]))) for r in rows]
-        )
+        if fts_rows is None:
+            fts_rows = [(cast(int, r[0]), *fts.index_columns(str(r[_BODY]))) for r in rows]
+        self._conn.executemany(fts.INSERT_MESSAGE, fts_rows)
 
     def add_events(self, rows: Iterable[Sequence[object]]) -> None:
         """Rows in EVENT_COLUMNS order; ids are assigned in insertion order."""

@@ -1,0 +1,161 @@
+"""Canned reply writes: rendering for a ticket, applying with actions, editing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import Session, select
+
+from deskterm.errors import NotFoundError, UsageError
+from deskterm.store import canned
+from deskterm.store.models import (
+    Agent,
+    AgentGroup,
+    CannedReply,
+    Customer,
+    Organization,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+from deskterm.store.service_base import normalize_tag
+from deskterm.store.ticket_writes import TicketWrites
+from deskterm.store.vocab import EventKind, MessageKind, Priority, Status, parse_choice
+
+
+class CannedWrites(TicketWrites):
+    def render_canned(self, number: int, name: str) -> tuple[str, dict[str, Any]]:
+        """The rendered body and the actions of canned reply `name` for ticket `number`."""
+        with self._tx() as s:
+            reply = self._canned(s, name)
+            return (
+                canned.render(name, reply.body, self._context(s, self._ticket(s, number))),
+                json.loads(reply.actions or "{}"),
+            )
+
+    def _context(self, s: Session, ticket: Ticket) -> dict[str, dict[str, Any]]:
+        customer = s.get(Customer, ticket.customer_id)
+        assert customer is not None
+        org = s.get(Organization, customer.organization_id) if customer.organization_id else None
+        agent = s.get(Agent, self.actor.agent_id) if self.actor.agent_id else None
+        tags = s.exec(select(Tag.name).join(TicketTag).where(TicketTag.ticket_id == ticket.id))
+        group = s.get(AgentGroup, ticket.group_id) if ticket.group_id else None
+        return canned.build_context(
+            {
+                "number": ticket.number,
+                "subject": ticket.subject,
+                "status": ticket.status,
+                "priority": ticket.priority,
+                "channel": ticket.channel,
+                "created_at": ticket.created_at.strftime("%Y-%m-%d"),
+                "tags": sorted(tags),
+                "group": group.name if group else None,
+            },
+            {"name": customer.name, "email": customer.email},
+            {"name": agent.name, "email": agent.email, "signature": agent.signature}
+            if agent
+            else {},
+            {"name": org.name, "domain": org.domain} if org else None,
+        )
+
+    @staticmethod
+    def _canned(s: Session, name: str) -> CannedReply:
+        reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
+        if reply is None:
+            raise NotFoundError(f"no canned reply named {name!r} (see `deskterm canned list`)")
+        return reply
+
+    def apply_canned(
+        self, number: int, name: str, *, body: str | None = None, as_note: bool = False
+    ) -> int:
+        """Reply (or note) with canned reply `name` and run its actions, in one transaction.
+
+        `body` replaces the rendered text (the agent edited it in the composer).
+        """
+        when = self.clock()
+        with self._tx() as s:
+            reply = self._canned(s, name)
+            ticket = self._ticket(s, number)
+            actions = json.loads(reply.actions or "{}")
+            text_ = (
+                body
+                if body is not None
+                else canned.render(name, reply.body, self._context(s, ticket))
+            )
+            kind = MessageKind.NOTE if as_note else MessageKind.REPLY
+            message_id = self._agent_message(
+                number, text_, kind, actions.get("status"), when, session=s
+            )
+            self._event(s, ticket, EventKind.CANNED, None, name, when)
+            for tag in actions.get("add_tags", []):
+                self._tag(s, ticket, normalize_tag(tag), add=True, when=when)
+            if actions.get("priority"):
+                prio = parse_choice(Priority, actions["priority"], "priority")
+                if ticket.priority != prio.value:
+                    self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
+                    ticket.priority = prio.value
+            if actions.get("assign"):
+                agent_id = self._agent_id(s, actions["assign"])
+                if agent_id is not None and ticket.assignee_id != agent_id:
+                    self._event(
+                        s,
+                        ticket,
+                        EventKind.ASSIGNEE,
+                        self._agent_label(s, ticket.assignee_id),
+                        self._agent_label(s, agent_id),
+                        when,
+                    )
+                    ticket.assignee_id = agent_id
+            return message_id
+
+    def save_canned(
+        self, name: str, body: str, actions: dict[str, Any] | None = None, *, create: bool = True
+    ) -> None:
+        """Add (or with create=False, replace) a canned reply; refuse a broken template."""
+        name = name.strip()
+        if not name:
+            raise UsageError("a canned reply needs a name")
+        canned.check(name, body)
+        actions = validate_actions(actions or {})
+        when = self.clock()
+        with self._tx() as s:
+            reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
+            if create and reply is not None:
+                raise UsageError(f"canned reply {name!r} exists; use `deskterm canned edit`")
+            if reply is None:
+                if not create:
+                    raise NotFoundError(f"no canned reply named {name!r}")
+                reply = CannedReply(name=name, body=body, created_at=when, updated_at=when)
+            reply.body = body
+            reply.actions = json.dumps(actions, sort_keys=True)
+            reply.updated_at = when
+            s.add(reply)
+
+    def remove_canned(self, name: str) -> None:
+        with self._tx() as s:
+            s.delete(self._canned(s, name))
+
+
+_ACTION_KEYS = {"status", "priority", "add_tags", "assign"}
+
+
+def validate_actions(actions: dict[str, Any]) -> dict[str, Any]:
+    """Check a canned reply's actions before they are stored, with one-line errors."""
+    unknown = set(actions) - _ACTION_KEYS
+    if unknown:
+        raise UsageError(
+            f"unknown canned action {sorted(unknown)[0]!r}"
+            f" (known: {', '.join(sorted(_ACTION_KEYS))})"
+        )
+    out: dict[str, Any] = {}
+    if actions.get("status"):
+        out["status"] = parse_choice(Status, actions["status"], "status").value
+    if actions.get("priority"):
+        out["priority"] = parse_choice(Priority, actions["priority"], "priority").value
+    if actions.get("add_tags"):
+        tags = actions["add_tags"]
+        out["add_tags"] = [normalize_tag(t) for t in ([tags] if isinstance(tags, str) else tags)]
+    if actions.get("assign"):
+        out["assign"] = str(actions["assign"])
+    return out
