@@ -87,6 +87,57 @@ class MailboxConfig:
     smtp_password_command: str = ""
 
 
+_WEEKDAYS = {d: "09:00-17:00" for d in ("mon", "tue", "wed", "thu", "fri")}
+
+
+@dataclass(frozen=True)
+class CalendarConfig:
+    """Business hours: a timezone, weekly spans, holidays."""
+
+    name: str = "business"
+    timezone: str = "UTC"
+    hours: dict[str, str] = field(default_factory=lambda: dict(_WEEKDAYS))
+    holidays_country: str = ""
+    holidays_subdivision: str = ""
+    extra_holidays: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """One SLA policy: targets per priority, and which tickets it covers."""
+
+    name: str
+    first_reply: dict[str, str] = field(default_factory=dict)
+    next_reply: dict[str, str] = field(default_factory=dict)
+    resolution: dict[str, str] = field(default_factory=dict)
+    priorities: list[str] = field(default_factory=list)
+    organization: str = ""
+    tag: str = ""
+    mailbox: str = ""
+    calendar: str = "business"
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    warning_fraction: float = 0.75
+    pause_statuses: list[str] = field(default_factory=lambda: ["pending", "on_hold"])
+    calendar: CalendarConfig = CalendarConfig()
+    calendars: list[CalendarConfig] = field(default_factory=list)
+    policy: list[PolicyConfig] = field(default_factory=list)
+
+    def check(self) -> str | None:
+        if not 0 < self.warning_fraction < 1:
+            return "warning_fraction: must be between 0 and 1"
+        from deskterm.errors import ConfigError
+        from deskterm.sla.settings import settings_from_config
+
+        try:
+            settings_from_config(self)
+        except ConfigError as exc:
+            return str(exc)
+        return None
+
+
 @dataclass(frozen=True)
 class Config:
     agent: AgentConfig = AgentConfig()
@@ -95,6 +146,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     views: list[ViewConfig] = field(default_factory=list)
     mailbox: list[MailboxConfig] = field(default_factory=list)
+    sla: SlaConfig = SlaConfig()
     source: Path | None = None
 
     def replace(self, **changes: Any) -> Config:
@@ -131,6 +183,10 @@ def _value(tp: Any, value: Any, key: str) -> Any:
         if not isinstance(value, str):
             raise _Bad(key, "must be a path string")
         return Path(value).expanduser()
+    if tp is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if tp is float:
+        raise _Bad(key, "must be a number")
     if tp is bool and not isinstance(value, bool):
         raise _Bad(key, "must be true or false")
     if tp is int and (isinstance(value, bool) or not isinstance(value, int)):

@@ -11,6 +11,7 @@ from deskterm.errors import UsageError
 class ViewDef:
     name: str
     query: str
+    needs_sla: bool = False  # shown only when SLA policies are configured
 
 
 BUILTIN_VIEWS: tuple[ViewDef, ...] = (
@@ -18,13 +19,14 @@ BUILTIN_VIEWS: tuple[ViewDef, ...] = (
     ViewDef("Unassigned", "status:new,open assignee:none"),
     ViewDef("All open", "status:new,open"),
     ViewDef("Pending", "status:pending,on_hold"),
+    ViewDef("Breaching soon", "status:new,open,pending,on_hold due<4h sort:due", needs_sla=True),
     ViewDef("Recently solved", "status:solved,closed updated<7d"),
 )
 
 
-def all_views(configured: list[tuple[str, str]]) -> list[ViewDef]:
+def all_views(configured: list[tuple[str, str]], *, sla: bool = False) -> list[ViewDef]:
     """Built-in views, then the configured and stored ones (later names win)."""
-    views = {v.name.lower(): v for v in BUILTIN_VIEWS}
+    views = {v.name.lower(): v for v in BUILTIN_VIEWS if sla or not v.needs_sla}
     for name, query in configured:
         views[name.lower()] = ViewDef(name, query)
     return list(views.values())

@@ -72,6 +72,8 @@ def test_list_json_has_documented_fields(seeded: Path) -> None:
         "solved_at",
         "reopen_count",
         "message_count",
+        "sla_policy",
+        "due_at",
     }
     assert rows[0]["customer"] == {"name": "Ana Diaz", "email": "ana@example.com"}
     assert rows[0]["tags"] == ["billing"]

@@ -10,7 +10,9 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import canned, customers, messages, setup, tickets
+from deskterm.cli import canned, customers, messages, setup, sla, tickets
+from deskterm.cli import mail as mail_cli
+from deskterm.cli import outbox as outbox_cli
 from deskterm.cli.context import Context
 
 app = typer.Typer(
@@ -26,11 +28,19 @@ app.add_typer(tickets.app, name="tickets")
 app.add_typer(canned.app, name="canned")
 app.add_typer(customers.app, name="customers")
 app.add_typer(setup.agent_app, name="agent")
+app.add_typer(sla.app, name="sla")
 app.command("search")(tickets.search)
 app.command("reply")(messages.reply)
 app.command("note")(messages.note)
 app.command("init")(setup.init)
 app.command("demo")(setup.demo)
+app.command("fetch")(mail_cli.fetch)
+app.command("import")(mail_cli.import_)
+app.command("reingest")(mail_cli.reingest)
+app.add_typer(mail_cli.quarantine_app, name="quarantine")
+app.add_typer(mail_cli.thread_app, name="thread")
+app.command("send")(outbox_cli.send)
+app.add_typer(outbox_cli.app, name="outbox")
 
 
 def _version(value: bool) -> None:

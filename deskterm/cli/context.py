@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from deskterm.config import Config
+    from deskterm.sla.policy import SlaSettings
     from deskterm.store.db import Store
     from deskterm.store.queries import QueryContext
     from deskterm.store.service import Actor, Service
@@ -81,10 +82,18 @@ class Context:
             return Actor(agent_id, agent.name or agent.email)
         return Actor(None, f"{getpass.getuser()} (cli)")
 
+    def sla(self) -> SlaSettings | None:
+        """The configured SLA policies, or None when there are none."""
+        if not self.config.sla.policy:
+            return None
+        from deskterm.sla.settings import settings_from_config
+
+        return settings_from_config(self.config.sla)
+
     def service(self) -> Service:
         from deskterm.store.service import Service
 
-        return Service(self.store(), self.actor())
+        return Service(self.store(), self.actor(), sla=self.sla())
 
     def close(self) -> None:
         if self._store is not None:

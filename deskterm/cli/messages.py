@@ -6,16 +6,20 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of, read_body
+from deskterm.errors import UsageError
 
 _BodyOpt = Annotated[str | None, typer.Option(help="The text.")]
 _BodyFileOpt = Annotated[Path | None, typer.Option(help="File with the text, - for stdin.")]
 
 
-def _done(number: int, message_id: int, as_json: bool) -> None:
+def _done(number: int, message_id: int, as_json: bool, outbox_id: int | None = None) -> None:
     if as_json:
         from deskterm.cli.output import emit_json
 
-        emit_json({"number": number, "message_id": message_id})
+        data: dict[str, int | None] = {"number": number, "message_id": message_id}
+        if outbox_id is not None:
+            data["outbox_id"] = outbox_id  # queued as mail: `deskterm send` delivers it
+        emit_json(data)
     else:
         print(message_id)
 
@@ -27,18 +31,33 @@ def reply(
     body: _BodyOpt = None,
     body_file: _BodyFileOpt = None,
     status: Annotated[str | None, typer.Option(help="Also set this status.")] = None,
+    attach: Annotated[
+        list[Path] | None, typer.Option(help="Attach this file (repeatable).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Answer the customer (with --canned, its actions run too)."""
-    service = ctx_of(ctx).service()
+    """Answer the customer (with --canned, its actions run too).
+
+    On an email ticket with a [[mailbox]] configured the reply is queued as mail
+    (`deskterm send` delivers it after the undo window; `deskterm outbox`).
+    """
+    from deskterm.cli.outbox import mail_settings
+
+    context = ctx_of(ctx)
+    service = context.service().with_mail(mail_settings(context))
+    outbox_id = None
     if canned:
+        if attach:
+            raise UsageError("--attach goes with a typed reply, not with --canned")
         text = read_body(body_file, body) if (body or body_file) else None
         message_id = service.apply_canned(number, canned, body=text)
         if status:
             service.set_status(number, status)
     else:
-        message_id = service.add_reply(number, read_body(body_file, body), status=status)
-    _done(number, message_id, as_json)
+        message_id, outbox_id = service.send_reply(
+            number, read_body(body_file, body), status=status, attachments=attach or ()
+        )
+    _done(number, message_id, as_json, outbox_id)
 
 
 def note(

@@ -95,7 +95,9 @@ def list_(
     c = ctx_of(ctx)
     parts = []
     if view:
-        views = all_views([(v.name, v.query) for v in c.config.views])
+        views = all_views(
+            [(v.name, v.query) for v in c.config.views], sla=bool(c.config.sla.policy)
+        )
         parts.append(find_view(views, view).query)
     if status:
         parts.append(f"status:{status}")

@@ -66,6 +66,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_assignee_status", "assignee_id", "status", "updated_at"),
         Index("ix_ticket_customer", "customer_id", "updated_at"),
         Index("ix_ticket_created", "created_at"),
+        Index("ix_ticket_due", "due_at", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
@@ -83,6 +84,13 @@ class Ticket(SQLModel, table=True):
     reopen_count: int = 0
     message_count: int = 0
     merged_into_id: int | None = Field(default=None, foreign_key="ticket.id")
+    # SLA: the policy that applied at the last change, and its due times.
+    sla_policy: str | None = None
+    first_reply_due_at: datetime | None = None
+    next_reply_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    due_at: datetime | None = None  # earliest target not yet met
+    sla_breached: str | None = None  # targets whose breach is recorded, comma separated
 
 
 class Tag(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Read-only queries over the store: keyset pages, search, details. No writes here.
 
 Plain `sqlite3` keeps a page within a small factor of hand-written SQL and keeps
-CLI start-up free of SQLAlchemy. Every list pages by (updated_at, id), never OFFSET.
+CLI start-up free of SQLAlchemy. Every list pages by a keyset (sort key, id), never OFFSET.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ _ROW_COLUMNS = """
     a.name, g.name, t.created_at, t.updated_at, t.first_response_at, t.solved_at,
     t.reopen_count, t.message_count,
     (SELECT group_concat(tg.name, ',') FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id
-      WHERE tt.ticket_id = t.id)
+      WHERE tt.ticket_id = t.id),
+    t.sla_policy, t.due_at
 """
 _ROW_FROM = """
     FROM ticket t
@@ -51,6 +52,31 @@ _ORDER = " ORDER BY t.updated_at DESC, t.id DESC"
 
 
 @dataclass(frozen=True)
+class _Sort:
+    """A keyset order: the column, its direction, and its index in the row."""
+
+    column: str
+    descending: bool
+    row_index: int
+
+    @property
+    def order(self) -> str:
+        way = "DESC" if self.descending else "ASC"
+        return f" ORDER BY {self.column} {way}, t.id {way}"
+
+    @property
+    def after(self) -> str:
+        return f"({self.column}, t.id) {'<' if self.descending else '>'} (?, ?)"
+
+
+_SORTS = {
+    "": _Sort("t.updated_at", True, 11),
+    "created": _Sort("t.created_at", True, 10),
+    "due": _Sort("t.due_at", False, 18),  # soonest due first; tickets without SLA left out
+}
+
+
+@dataclass(frozen=True)
 class QueryContext:
     """What a query needs beyond its text: who "me" is, and what "now" is."""
 
@@ -58,7 +84,7 @@ class QueryContext:
     now: datetime = field(default_factory=utcnow)
 
 
-def _row(r: Sequence[object]) -> TicketRow:
+def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
     return TicketRow(
         id=r[0],  # type: ignore[arg-type]
         number=r[1],  # type: ignore[arg-type]
@@ -77,7 +103,9 @@ def _row(r: Sequence[object]) -> TicketRow:
         reopen_count=r[14],  # type: ignore[arg-type]
         message_count=r[15],  # type: ignore[arg-type]
         tags=tuple(str(r[16]).split(",")) if r[16] else (),
-        cursor=Cursor(r[11], r[0]),  # type: ignore[arg-type]
+        sla_policy=r[17],  # type: ignore[arg-type]
+        due_at=from_db(r[18]),  # type: ignore[arg-type]
+        cursor=Cursor(r[key_index], r[0]),  # type: ignore[arg-type]
     )
 
 
@@ -121,6 +149,24 @@ class _Filters:
             self.params.extend(query.group)
         for date in query.dates:
             self._date(date, ctx)
+        if query.sla:
+            self._sla(query.sla, ctx)
+
+    def _sla(self, values: Sequence[str], ctx: QueryContext) -> None:
+        if "any" in values:
+            return
+        now = to_db(ctx.now)
+        parts = []
+        for value in values:
+            if value == "breached":
+                parts.append("t.due_at <= ?")
+                self.params.append(now)
+            elif value == "ok":
+                parts.append("t.due_at > ?")
+                self.params.append(now)
+            else:  # none
+                parts.append("t.sla_policy IS NULL")
+        self.sql.append("(" + " OR ".join(parts) + ")")
 
     def _in(self, column: str, values: Sequence[str]) -> None:
         self.sql.append(f"{column} IN ({','.join('?' * len(values))})")
@@ -156,6 +202,12 @@ class _Filters:
 
     def _date(self, date: DateFilter, ctx: QueryContext) -> None:
         column = f"t.{date.field}_at"
+        if date.field == "due":  # an offset into the future: due<2h is due within 2 hours
+            at = ctx.now + (ctx.now - resolve_date(date.value, ctx.now, ctx.now))
+            op = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}[date.op]
+            self.sql.append(f"{column} {op} ?")
+            self.params.append(to_db(at))
+            return
         at = resolve_date(date.value, ctx.now, ctx.now.astimezone())
         is_age = date.value[-1].isalpha()
         day = timedelta(days=1)
@@ -189,21 +241,24 @@ def list_tickets(
     after: Cursor | None = None,
     limit: int = PAGE_SIZE,
 ) -> TicketPage:
-    """One page of tickets matching `query`, newest activity first.
+    """One page of tickets matching `query`, newest activity first (or `sort:`).
 
     With free words the result is the newest `SEARCH_LIMIT` matches at most,
     found through the full-text index; otherwise the list pages forever by keyset.
     """
     ctx = ctx or QueryContext()
     conn = store.read()
+    sort = _SORTS[query.sort]
     filters = _Filters(conn, query, ctx)
     conds, params = list(filters.sql), list(filters.params)
+    if query.sort == "due":
+        conds.append("t.due_at IS NOT NULL")
     if after is not None:
-        conds.append("(t.updated_at, t.id) < (?, ?)")
-        params.extend((after.updated_at, after.id))
+        conds.append(sort.after)
+        params.extend((after.key, after.id))
     if query.words and fts.match_expression(query.words) is not None:
-        return _search_page(conn, query, conds, params, limit)
-    if len(query.status) > 1:
+        return _search_page(conn, query, sort, conds, params, limit)
+    if len(query.status) > 1 and not query.sort:
         # One index range per status, each already in order, merged: SQLite cannot
         # walk (status, updated_at) in updated order across an IN list by itself.
         branches = []
@@ -212,7 +267,7 @@ def list_tickets(
             branches.append(
                 "SELECT id FROM (SELECT t.id FROM ticket t"
                 + _where([*conds, "t.status = ?"])
-                + _ORDER
+                + sort.order
                 + " LIMIT ?)"
             )
             branch_params.extend((*params, status, limit + 1))
@@ -220,23 +275,24 @@ def list_tickets(
             f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE t.id IN ("
             + " UNION ALL ".join(branches)
             + ")"
-            + _ORDER
+            + sort.order
             + " LIMIT ?"
         )
         rows = conn.execute(sql, (*branch_params, limit + 1)).fetchall()
     else:
         if query.status:
-            conds.insert(0, "t.status = ?")
-            params.insert(0, query.status[0])
-        sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + _where(conds) + _ORDER + " LIMIT ?"
+            conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
+            params[:0] = query.status
+        sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + _where(conds) + sort.order + " LIMIT ?"
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
-    page = tuple(_row(r) for r in rows[:limit])
+    page = tuple(_row(r, sort.row_index) for r in rows[:limit])
     return TicketPage(page, page[-1].cursor if len(rows) > limit else None)
 
 
 def _search_page(
     conn: sqlite3.Connection,
     query: TicketQuery,
+    sort: _Sort,
     conds: list[str],
     params: list[object],
     limit: int,
@@ -251,7 +307,7 @@ def _search_page(
         sql = (
             f"SELECT {_ROW_COLUMNS} {_ROW_FROM}"
             + _where(["t.id IN (SELECT value FROM json_each(?))", *conds])
-            + _ORDER
+            + sort.order
             + " LIMIT ?"
         )
         rows = conn.execute(
@@ -260,7 +316,7 @@ def _search_page(
         if len(rows) > limit or exhausted:
             break
         window *= 8
-    page = tuple(_row(r) for r in rows[:limit])
+    page = tuple(_row(r, sort.row_index) for r in rows[:limit])
     more = len(rows) > limit and limit < SEARCH_LIMIT
     return TicketPage(page, page[-1].cursor if more else None)
 

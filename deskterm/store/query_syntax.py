@@ -19,9 +19,22 @@ from datetime import datetime, timedelta
 from deskterm.errors import QuerySyntaxError
 from deskterm.store.vocab import Priority, Status
 
-LIST_FIELDS = ("status", "priority", "assignee", "tag", "from", "customer", "group", "channel")
-DATE_FIELDS = ("created", "updated")
+LIST_FIELDS = (
+    "status",
+    "priority",
+    "assignee",
+    "tag",
+    "from",
+    "customer",
+    "group",
+    "channel",
+    "sla",
+    "sort",
+)
+DATE_FIELDS = ("created", "updated", "due")
 FIELDS = (*LIST_FIELDS, *DATE_FIELDS)
+SLA_VALUES = ("breached", "ok", "none", "any")
+SORTS = ("updated", "due", "created")
 _OPS = (">=", "<=", ">", "<", ":")
 _TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
 _AGE = re.compile(r"^(\d+)([mhdw])$")
@@ -48,6 +61,8 @@ class TicketQuery:
     customer: tuple[str, ...] = ()
     group: tuple[str, ...] = ()
     channel: tuple[str, ...] = ()
+    sla: tuple[str, ...] = ()
+    sort: str = ""  # "" is newest activity first
     dates: tuple[DateFilter, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -66,6 +81,8 @@ class TicketQuery:
             customer=self.customer + other.customer,
             group=other.group or self.group,
             channel=_intersect(self.channel, other.channel),
+            sla=other.sla or self.sla,
+            sort=other.sort or self.sort,
             dates=self.dates + other.dates,
         )
 
@@ -112,6 +129,9 @@ def _example(name: str) -> str:
         "channel": "email",
         "created": ">2026-01-01",
         "updated": "<7d",
+        "due": "<2h",
+        "sla": "breached",
+        "sort": "due",
     }.get(name, "value")
 
 
@@ -161,6 +181,13 @@ def parse_query(text: str) -> TicketQuery:
             )
         if negated:
             raise QuerySyntaxError(f"bad query: negation is not supported yet ({token!r})")
+        if name == "due":
+            if op == ":" or not _AGE.match(raw):
+                raise QuerySyntaxError(
+                    f"bad query: {token!r}: use due<2h (due within) or due>1d (due later)"
+                )
+            dates.append(DateFilter(name, op, raw))
+            continue
         if name in DATE_FIELDS:
             if op == ":" and _AGE.match(raw):
                 raise QuerySyntaxError(
@@ -178,6 +205,12 @@ def parse_query(text: str) -> TicketQuery:
             values = _check_choice(name, values, tuple(p.value for p in Priority))
         elif name == "channel":
             values = _check_choice(name, values, ("email", "web", "phone"))
+        elif name == "sla":
+            values = _check_choice(name, values, SLA_VALUES)
+        elif name == "sort":
+            values = _check_choice(name, values, SORTS)
+            if len(values) > 1 or lists["sort"]:
+                raise QuerySyntaxError(f"bad query: {token!r}: sort by one field")
         elif name in ("tag", "from"):
             values = tuple(v.lower() for v in values)
         if name == "tag":
@@ -194,6 +227,8 @@ def parse_query(text: str) -> TicketQuery:
         customer=tuple(lists["customer"]),
         group=tuple(lists["group"]),
         channel=tuple(lists["channel"]),
+        sla=tuple(lists["sla"]),
+        sort="" if lists["sort"] == ["updated"] else "".join(lists["sort"]),
         dates=tuple(dates),
     )
 
@@ -221,6 +256,8 @@ def format_query(query: TicketQuery) -> str:
         ("customer", query.customer),
         ("group", query.group),
         ("channel", query.channel),
+        ("sla", query.sla),
+        ("sort", (query.sort,) if query.sort else ()),
     ):
         if values:
             parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))

@@ -12,13 +12,13 @@ from deskterm.store.timefmt import iso
 
 @dataclass(frozen=True, slots=True)
 class Cursor:
-    """Where a keyset page ends: the last row's sort key."""
+    """Where a keyset page ends: the last row's sort key (as stored) and id."""
 
-    updated_at: str
+    key: str
     id: int
 
     def encode(self) -> str:
-        return f"{self.updated_at}|{self.id}"
+        return f"{self.key}|{self.id}"
 
     @classmethod
     def decode(cls, text: str) -> Cursor:
@@ -49,6 +49,8 @@ class TicketRow:
     reopen_count: int
     message_count: int
     tags: tuple[str, ...]
+    sla_policy: str | None
+    due_at: datetime | None
     cursor: Cursor = field(compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -68,6 +70,8 @@ class TicketRow:
             "solved_at": iso(self.solved_at),
             "reopen_count": self.reopen_count,
             "message_count": self.message_count,
+            "sla_policy": self.sla_policy,
+            "due_at": iso(self.due_at),
         }
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, text
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -24,6 +24,9 @@ from deskterm.store.db import Store, describe
 from deskterm.store.models import Agent, Customer, Event, Message, Organization, Ticket
 from deskterm.store.timefmt import utcnow
 from deskterm.store.vocab import EventKind, MessageKind
+
+if TYPE_CHECKING:
+    from deskterm.sla.policy import SlaSettings
 
 
 @dataclass(frozen=True)
@@ -58,22 +61,38 @@ def normalize_tag(name: str) -> str:
 class ServiceBase:
     """Plumbing for writes on behalf of one actor; `clock` is injectable for tests."""
 
-    def __init__(self, store: Store, actor: Actor, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        store: Store,
+        actor: Actor,
+        clock: Callable[[], datetime] = utcnow,
+        *,
+        sla: SlaSettings | None = None,
+    ) -> None:
         self.store = store
         self.actor = actor
         self.clock = clock
+        self.sla = sla
         self._events_written = 0
+        self._touched: dict[int, Ticket] = {}
+        self._tx_started = clock()
 
     @contextmanager
     def _tx(self) -> Iterator[Session]:
         try:
             with Session(self.store.engine(), expire_on_commit=False) as session:
+                self._touched = {}
+                self._tx_started = self.clock()
                 yield session
+                self._before_commit(session, list(self._touched.values()))
                 session.commit()
         except OperationalError as exc:
             raise describe(self.store.path, exc.orig) from exc  # type: ignore[arg-type]
         except IntegrityError as exc:
             raise StoreError(f"{self.store.path}: refused by the store ({exc.orig})") from exc
+
+    def _before_commit(self, s: Session, tickets: list[Ticket]) -> None:
+        """Derived fields of every ticket this transaction changed (SLA due times)."""
 
     def _event(
         self,
@@ -85,6 +104,7 @@ class ServiceBase:
         when: datetime | None = None,
     ) -> None:
         self._events_written += 1
+        self._touched[ticket.id] = ticket  # type: ignore[index]
         s.add(
             Event(
                 ticket_id=ticket.id,  # type: ignore[arg-type]

@@ -38,13 +38,14 @@ class TicketWrites(ServiceBase):
         group: str | None = None,
         when: datetime | None = None,
         message_fields: dict[str, Any] | None = None,
+        session: Session | None = None,
     ) -> Created:
-        """A new ticket opened by the customer's first message."""
+        """A new ticket opened by the customer's first message (in `session` if given)."""
         subject = subject.strip() or "(no subject)"
         prio = parse_choice(Priority, priority, "priority")
         state = parse_choice(Status, status, "status")
         when = when or self.clock()
-        with self._tx() as s:
+        with self._tx() if session is None else _same(session) as s:
             customer = self._customer(s, customer_email, customer_name)
             ticket = Ticket(
                 number=self._next_number(s),

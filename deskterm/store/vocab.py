@@ -64,6 +64,8 @@ class EventKind(StrEnum):
     SPLIT_FROM = "split_from"
     CANNED = "canned"
     REOPENED = "reopened"
+    SLA_MET = "sla_met"
+    SLA_BREACHED = "sla_breached"
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -1,0 +1,1 @@
+"""Service level agreements: business calendars, policies and due times (pure code)."""
