@@ -139,6 +139,31 @@ class SlaConfig:
 
 
 @dataclass(frozen=True)
+class RuleConfig:
+    """One automation rule: when (trigger + conditions), then (actions)."""
+
+    name: str
+    trigger: str
+    query: str = ""
+    field: str = ""  # shadows dataclasses.field below: spelled out there
+    to: str = ""
+    sender_domains: list[str] = dataclasses.field(default_factory=list)
+    mailbox: str = ""
+    business_hours: str = ""
+    calendar: str = "business"
+    set_status: str = ""
+    set_priority: str = ""
+    set_group: str = ""
+    add_tags: list[str] = dataclasses.field(default_factory=list)
+    remove_tags: list[str] = dataclasses.field(default_factory=list)
+    assign: str = ""
+    canned: str = ""
+    auto_mail: str = ""
+    note: str = ""
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     agent: AgentConfig = AgentConfig()
     store: StoreConfig = StoreConfig()
@@ -147,6 +172,7 @@ class Config:
     views: list[ViewConfig] = field(default_factory=list)
     mailbox: list[MailboxConfig] = field(default_factory=list)
     sla: SlaConfig = SlaConfig()
+    rules: list[RuleConfig] = field(default_factory=list)
     source: Path | None = None
 
     def replace(self, **changes: Any) -> Config:
@@ -265,7 +291,13 @@ def parse_config(raw: bytes, path: Path) -> Config:
         raise ConfigError(f"{path}: bad TOML: {exc}") from None
     try:
         config: Config = _build(Config, data, "")
+        if config.rules:
+            from deskterm.rules.model import rules_from_config
+
+            rules_from_config(config.rules)
     except _Bad as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return config.replace(source=path)
 

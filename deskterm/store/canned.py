@@ -89,6 +89,9 @@ def render(name: str, body: str, context: Mapping[str, Any]) -> str:
         raise TemplateError(f"canned reply {name!r}: not allowed: {exc}") from exc
     except JinjaError as exc:
         raise TemplateError(f"canned reply {name!r}: {exc}") from exc
+    except (ArithmeticError, TypeError, ValueError, LookupError, MemoryError) as exc:
+        # Runtime errors inside the template ({{ 1/0 }}, 'a' + 1): the template's fault.
+        raise TemplateError(f"canned reply {name!r}: {type(exc).__name__}: {exc}") from exc
 
 
 def lint(body: str) -> list[LintProblem]:
@@ -101,7 +104,7 @@ def lint(body: str) -> list[LintProblem]:
         env.compile(tree)  # unknown filters and tests surface here
     except TemplateSyntaxError as exc:
         return [LintProblem(exc.lineno, exc.message or "syntax error")]
-    problems: list[LintProblem] = []
+    problems = _unknown_callables(tree)
     local = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for node in tree.find_all(nodes.Getattr):
         root = node.node
@@ -123,11 +126,33 @@ def lint(body: str) -> list[LintProblem]:
     return sorted(problems, key=lambda p: p.line)
 
 
+def _unknown_callables(tree: Any) -> list[LintProblem]:
+    """Filters and tests Jinja only looks up at render time (inside `{% if %}`)."""
+    from jinja2 import nodes
+
+    env = _env()
+    problems = [
+        LintProblem(n.lineno, f"no filter named {n.name!r}")
+        for n in tree.find_all(nodes.Filter)
+        if n.name not in env.filters
+    ]
+    problems += [
+        LintProblem(n.lineno, f"no test named {n.name!r}")
+        for n in tree.find_all(nodes.Test)
+        if n.name not in env.tests
+    ]
+    return problems
+
+
 def check(name: str, body: str) -> None:
-    """Refuse a template that does not parse (unknown placeholders are only warnings)."""
+    """Refuse a template that cannot render (unknown placeholders are only warnings)."""
     from jinja2 import TemplateSyntaxError
 
     try:
-        _env().compile(_env().parse(body))
+        tree = _env().parse(body)
+        _env().compile(tree)
     except TemplateSyntaxError as exc:
         raise TemplateError(f"canned reply {name!r}: line {exc.lineno}: {exc.message}") from exc
+    bad = _unknown_callables(tree)
+    if bad:
+        raise TemplateError(f"canned reply {name!r}: {bad[0]}")

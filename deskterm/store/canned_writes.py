@@ -73,41 +73,32 @@ class CannedWrites(TicketWrites):
 
         `body` replaces the rendered text (the agent edited it in the composer).
         """
-        when = self.clock()
         with self._tx() as s:
-            reply = self._canned(s, name)
-            ticket = self._ticket(s, number)
-            actions = json.loads(reply.actions or "{}")
-            text_ = (
-                body
-                if body is not None
-                else canned.render(name, reply.body, self._context(s, ticket))
+            return self._apply_canned(s, self._ticket(s, number), name, body, as_note)
+
+    def _apply_canned(
+        self, s: Session, ticket: Ticket, name: str, body: str | None, as_note: bool
+    ) -> int:
+        when = self.clock()
+        reply = self._canned(s, name)
+        actions = json.loads(reply.actions or "{}")
+        text_ = (
+            body if body is not None else canned.render(name, reply.body, self._context(s, ticket))
+        )
+        kind = MessageKind.NOTE if as_note else MessageKind.REPLY
+        message_id = self._agent_message(
+            ticket.number, text_, kind, actions.get("status"), when, session=s
+        )
+        self._event(s, ticket, EventKind.CANNED, None, name, when)
+        for tag in actions.get("add_tags", []):
+            self._tag(s, ticket, normalize_tag(tag), add=True, when=when)
+        if actions.get("priority"):
+            self._set_priority(
+                s, ticket, parse_choice(Priority, actions["priority"], "priority"), when
             )
-            kind = MessageKind.NOTE if as_note else MessageKind.REPLY
-            message_id = self._agent_message(
-                number, text_, kind, actions.get("status"), when, session=s
-            )
-            self._event(s, ticket, EventKind.CANNED, None, name, when)
-            for tag in actions.get("add_tags", []):
-                self._tag(s, ticket, normalize_tag(tag), add=True, when=when)
-            if actions.get("priority"):
-                prio = parse_choice(Priority, actions["priority"], "priority")
-                if ticket.priority != prio.value:
-                    self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
-                    ticket.priority = prio.value
-            if actions.get("assign"):
-                agent_id = self._agent_id(s, actions["assign"])
-                if agent_id is not None and ticket.assignee_id != agent_id:
-                    self._event(
-                        s,
-                        ticket,
-                        EventKind.ASSIGNEE,
-                        self._agent_label(s, ticket.assignee_id),
-                        self._agent_label(s, agent_id),
-                        when,
-                    )
-                    ticket.assignee_id = agent_id
-            return message_id
+        if actions.get("assign"):
+            self._set_assignee(s, ticket, self._agent_id(s, actions["assign"]), when)
+        return message_id
 
     def save_canned(
         self, name: str, body: str, actions: dict[str, Any] | None = None, *, create: bool = True
@@ -123,6 +114,8 @@ class CannedWrites(TicketWrites):
             reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
             if create and reply is not None:
                 raise UsageError(f"canned reply {name!r} exists; use `deskterm canned edit`")
+            if actions.get("assign") and actions["assign"] != "me":
+                self._agent(s, actions["assign"])  # refuse an unknown agent now, not at use
             if reply is None:
                 if not create:
                     raise NotFoundError(f"no canned reply named {name!r}")
@@ -148,6 +141,9 @@ def validate_actions(actions: dict[str, Any]) -> dict[str, Any]:
             f"unknown canned action {sorted(unknown)[0]!r}"
             f" (known: {', '.join(sorted(_ACTION_KEYS))})"
         )
+    for key in ("status", "priority", "assign"):
+        if actions.get(key) is not None and not isinstance(actions[key], str):
+            raise UsageError(f"canned action {key}: must be text, not {actions[key]!r}")
     out: dict[str, Any] = {}
     if actions.get("status"):
         out["status"] = parse_choice(Status, actions["status"], "status").value
@@ -155,7 +151,10 @@ def validate_actions(actions: dict[str, Any]) -> dict[str, Any]:
         out["priority"] = parse_choice(Priority, actions["priority"], "priority").value
     if actions.get("add_tags"):
         tags = actions["add_tags"]
-        out["add_tags"] = [normalize_tag(t) for t in ([tags] if isinstance(tags, str) else tags)]
+        tags = [tags] if isinstance(tags, str) else tags
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise UsageError(f"canned action add_tags: must be a list of tags, not {tags!r}")
+        out["add_tags"] = [normalize_tag(t) for t in tags]
     if actions.get("assign"):
-        out["assign"] = str(actions["assign"])
+        out["assign"] = actions["assign"]
     return out

@@ -21,26 +21,49 @@ if TYPE_CHECKING:
 # opening an up-to-date store needs no Alembic import.
 SCHEMA_HEAD = "0004"
 BUSY_TIMEOUT_MS = 5000
-_PRAGMAS = (
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA foreign_keys=ON",
-    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
-    "PRAGMA cache_size=-65536",
-    "PRAGMA mmap_size=1073741824",
-    "PRAGMA temp_store=MEMORY",
-)
+
+
+def _pragmas() -> tuple[str, ...]:
+    return (
+        f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA synchronous=NORMAL",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA cache_size=-65536",
+        "PRAGMA mmap_size=1073741824",
+        "PRAGMA temp_store=MEMORY",
+    )
+
+
+class ReadConnection(sqlite3.Connection):
+    """A connection whose failures (locked, corrupt) are one-line StoreErrors."""
+
+    path: Path
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise describe(self.path, exc) from exc
 
 
 def connect(path: Path) -> sqlite3.Connection:
     """A raw connection with the store's pragmas; autocommit, transactions are explicit."""
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+    conn = sqlite3.connect(
+        path,
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        factory=ReadConnection,
+    )
+    assert isinstance(conn, ReadConnection)
+    conn.path = path
     try:
-        for pragma in _PRAGMAS:
+        for pragma in _pragmas():
             conn.execute(pragma)
-    except sqlite3.DatabaseError as exc:
+    except StoreError:
         conn.close()
-        raise describe(path, exc) from exc
+        raise
     return conn
 
 
@@ -96,12 +119,16 @@ def _make_engine(path: Path) -> Engine:
 
     engine = create_engine(
         f"sqlite:///{path}",
-        connect_args={"isolation_level": None, "check_same_thread": False, "timeout": 5.0},
+        connect_args={
+            "isolation_level": None,
+            "check_same_thread": False,
+            "timeout": BUSY_TIMEOUT_MS / 1000,
+        },
     )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        for pragma in _PRAGMAS:
+        for pragma in _pragmas():
             dbapi_conn.execute(pragma)
 
     @event.listens_for(engine, "begin")
@@ -149,9 +176,6 @@ def open_store(path: Path, *, create: bool = False) -> Store:
             from deskterm.store.migrate import upgrade
 
             upgrade(store, current=version)
-    except sqlite3.Error as exc:
-        store.close()
-        raise describe(path, exc) from exc
     except StoreError:
         store.close()
         raise

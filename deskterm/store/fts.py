@@ -55,11 +55,12 @@ def index_columns(text: str) -> tuple[str, str]:
     if not runs:
         return text, ""
     latin = _CJK_RUN.sub(" ", text)
-    return latin, " ".join(" ".join(bigrams(run)) for run in runs)
+    # A Latin token between runs keeps 退款 款项 from matching the phrase 退款项.
+    return latin, " x ".join(" ".join(bigrams(run)) for run in runs)
 
 
 def _quote(token: str) -> str:
-    return '"' + token.replace('"', '""') + '"'
+    return '"' + token.replace("\x00", "").replace('"', '""') + '"'
 
 
 def match_expression(words: tuple[str, ...]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -261,16 +261,16 @@ def thread_lookup(
             forms[f"<{ident}>"] = ident  # outbound ids may be stored with brackets
         names = {f"i{n}": form for n, form in enumerate(forms)}
         rows = run(
-            "SELECT message_id, ticket_id FROM message WHERE message_id IN"
+            "SELECT message_id, ticket_id, from_addr, subject FROM message WHERE message_id IN"
             f" ({', '.join(':' + k for k in names)}) AND id < :before ORDER BY id",
             {**names, "before": before},
         )
-        for message_id, ticket_id in rows:
+        for message_id, ticket_id, sender, subject in rows:
             ident = forms[message_id]
             if ident not in by_id:
                 known = _known(run, ticket_id, own, before, with_people=False)
                 if known is not None:
-                    by_id[ident] = known
+                    by_id[ident] = replace(known, via_sender=sender, via_subject=subject)
     by_number: dict[int, KnownTicket] = {}
     for number in subject_tags(mail.subject, tag_prefix)[:10]:
         row = run(
@@ -328,11 +328,14 @@ class Explanation:
 
     def lines(self) -> list[str]:
         target = f"#{self.ticket}" if self.ticket is not None else "a new ticket"
+        if self.ticket is None and self.stored_on is not None:
+            target += f" (#{self.stored_on})"
         out = [f"subject: {self.subject}", f"from:    {self.sender}", f"rule:    {self.rule}"]
         out.append(f"ticket:  {target}")
         out.append(f"why:     {self.reason}")
         out.extend(f"note:    {n}" for n in self.notes if n not in self.reason)
-        if self.stored_on is not None and self.stored_on != self.ticket:
+        moved = self.ticket is not None and self.stored_on not in (None, self.ticket)
+        if moved:
             out.append(f"now on:  #{self.stored_on} (moved since: merge, split or follow-up)")
         if self.duplicate_of is not None:
             out.append(
@@ -361,8 +364,6 @@ def explain_message(
     store: Store, message_id: int, prefix: str = "#", own: Iterable[str] = ()
 ) -> Explanation:
     """Replay the decision for stored message `message_id` as the store stood before it."""
-    from dataclasses import replace
-
     from deskterm.mail.parse import parse_mail
 
     stored = get_stored_mail(store, message_id)
@@ -377,8 +378,6 @@ def explain_file(
     store: Store, raw: bytes, prefix: str = "#", own: Iterable[str] = (), max_bytes: int = 0
 ) -> Explanation:
     """What ingesting `raw` now would do (nothing is written)."""
-    from dataclasses import replace
-
     from deskterm.mail.dedupe import dedupe_key
     from deskterm.mail.parse import parse_mail
 

@@ -40,4 +40,11 @@ def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
             f"{store.path}: made by a newer deskterm (schema {current});"
             " upgrade deskterm to open it"
         )
-    command.upgrade(alembic_config(store), target)
+    from sqlalchemy.exc import DBAPIError
+
+    from deskterm.store.db import describe
+
+    try:
+        command.upgrade(alembic_config(store), target)
+    except DBAPIError as exc:
+        raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]

@@ -15,15 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from deskterm.config import MailboxConfig
 from deskterm.errors import NotFoundError, UsageError
 from deskterm.mail import compose as mc
 from deskterm.mail.addresses import parse_addresses
@@ -39,110 +38,20 @@ from deskterm.store.models import (
     Outbox,
     Ticket,
 )
+from deskterm.store.outbox_delivery import MailSettings as MailSettings
 from deskterm.store.service_base import _same
 from deskterm.store.ticket_writes import TicketWrites
-from deskterm.store.timefmt import to_db
 from deskterm.store.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Status
 
-DEFAULT_ACK_TEMPLATE = """\
-Hello {{ customer.first_name | default("there") }},
+if TYPE_CHECKING:
+    from deskterm.config import MailboxConfig
 
-thank you for writing to us. We have opened ticket #{{ ticket.number }} \
-("{{ ticket.subject }}") and will answer as soon as we can.
-{%- if sla.first_response %} We aim to reply within {{ sla.first_response }}.{% endif %}
-
-To add anything, just reply to this mail.
-
-{{ mailbox.name | default(mailbox.address) }}
-"""
-DEFAULT_SOLVED_TEMPLATE = """\
-Hello {{ customer.first_name | default("there") }},
-
-we have marked ticket #{{ ticket.number }} ("{{ ticket.subject }}") as solved.
-If anything is still not right, reply to this mail and the ticket opens again.
-
-{{ mailbox.name | default(mailbox.address) }}
-"""
 # Local parts that are machines, never people (RFC 3834 section 2).
 _MACHINE_LOCALS = frozenset(
     {"mailer-daemon", "postmaster", "noreply", "no-reply", "donotreply", "do-not-reply"}
 )
 _REPLYING = "deskterm.outbox.replying"  # Session.info key: tickets answered in this tx
 OPEN_STATES = ("waiting", "retrying", "failed")  # may still be taken back
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    """Outgoing-mail settings, from [[mailbox]] and [mail] in the config."""
-
-    mailboxes: tuple[MailboxConfig, ...] = ()
-    undo_seconds: float = 10.0
-    quote_original: bool = True
-    subject_tag_prefix: str = "#"
-    auto_ack: bool = True
-    auto_ack_template: str = DEFAULT_ACK_TEMPLATE
-    solved_notice: bool = True
-    solved_notice_template: str = DEFAULT_SOLVED_TEMPLATE
-    auto_daily_cap: int = 10
-    retry_base_seconds: float = 30.0
-    retry_max_seconds: float = 3600.0
-    max_attempts: int = 20
-    own_addresses: frozenset[str] = field(init=False)
-
-    def __post_init__(self) -> None:
-        own = frozenset(m.address.strip().lower() for m in self.mailboxes)
-        object.__setattr__(self, "own_addresses", own)
-
-    @classmethod
-    def from_config(cls, config: Any) -> MailSettings:
-        """Settings from a Config; keys the config does not have yet keep their defaults."""
-        section = getattr(config, "mail", None)
-        values: dict[str, Any] = {}
-        for name in (
-            "undo_seconds",
-            "quote_original",
-            "subject_tag_prefix",
-            "auto_ack",
-            "auto_ack_template",
-            "solved_notice",
-            "solved_notice_template",
-            "auto_daily_cap",
-            "retry_base_seconds",
-            "retry_max_seconds",
-            "max_attempts",
-        ):
-            value = getattr(section, name, None)
-            if value is not None and value != "":
-                values[name] = value
-        return cls(mailboxes=tuple(getattr(config, "mailbox", ())), **values)
-
-    def outgoing(self, address: str | None = None) -> MailboxConfig | None:
-        """The mailbox to send as: `address` if it can send, else the first that can."""
-        senders = [m for m in self.mailboxes if m.smtp_host]
-        wanted = (address or "").strip().lower()
-        return next((m for m in senders if m.address.lower() == wanted), None) or (
-            senders[0] if senders else None
-        )
-
-    def mailbox(self, address: str) -> MailboxConfig | None:
-        return next((m for m in self.mailboxes if m.address.lower() == address.lower()), None)
-
-    def backoff(self, attempts: int) -> timedelta:
-        """Wait before attempt `attempts + 1`: base, 2x base, 4x base ... capped."""
-        exp = min(max(attempts - 1, 0), 30)
-        return timedelta(seconds=min(self.retry_max_seconds, self.retry_base_seconds * 2**exp))
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """One outbox row taken for delivery (state `sending`)."""
-
-    id: int
-    mailbox: str
-    recipients: tuple[str, ...]
-    raw: bytes
-    rfc_message_id: str
-    attempts: int
 
 
 @dataclass(frozen=True)
@@ -452,72 +361,6 @@ class OutboxWrites(TicketWrites):
                 raise UsageError(f"outbox entry {outbox_id} is {row.state}: nothing to retry")
             row.state = "retrying"
             row.next_attempt_at = self.clock()
-
-    # -- the sender's transitions ------------------------------------------------------
-
-    def claim_due(self, limit: int = 50, now: datetime | None = None) -> list[Claimed]:
-        """Take up to `limit` due rows (waiting/retrying, next_attempt_at <= now): `sending`."""
-        with self._tx() as s:
-            rows = s.execute(
-                text(
-                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id IN"
-                    " (SELECT id FROM outbox WHERE state IN ('waiting', 'retrying')"
-                    "  AND next_attempt_at <= :now ORDER BY next_attempt_at, id LIMIT :n)"
-                    " RETURNING id, mailbox, recipients, raw, rfc_message_id, attempts"
-                ),
-                {"now": to_db(now or self.clock()), "n": limit},
-            ).all()
-        claimed = [
-            Claimed(r[0], r[1], tuple(json.loads(r[2])), bytes(r[3]), r[4], r[5]) for r in rows
-        ]
-        return sorted(claimed, key=lambda c: c.id)
-
-    def release_stale(self, now: datetime | None = None) -> int:
-        """Rows left `sending` by a sender that died: due again now.
-
-        Call only while holding the sender lock (no other sender can be mid-send).
-        One of them may have reached the server: it goes again with the same Message-ID.
-        """
-        with self._tx() as s:
-            result = s.execute(
-                text(
-                    "UPDATE outbox SET state = 'retrying', next_attempt_at = :now,"
-                    " last_error = 'interrupted while sending; sending again'"
-                    " WHERE state = 'sending'"
-                ),
-                {"now": to_db(now or self.clock())},
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
-
-    def _set_row(self, outbox_id: int, **values: Any) -> None:
-        sets = ", ".join(f"{k} = :{k}" for k in values)
-        params = {k: to_db(v) if isinstance(v, datetime) else v for k, v in values.items()}
-        with self._tx() as s:
-            s.execute(
-                text(f"UPDATE outbox SET {sets} WHERE id = :id AND state = 'sending'"),
-                {**params, "id": outbox_id},
-            )
-
-    def mark_sent(self, outbox_id: int, note: str | None = None) -> None:
-        """The server accepted the mail (`note`: recipients it refused, if any)."""
-        self._set_row(outbox_id, state="sent", sent_at=self.clock(), last_error=note)
-
-    def mark_retry(self, outbox_id: int, attempts: int, error: str) -> None:
-        """A temporary failure: again after the backoff, or failed after max_attempts."""
-        settings = self.mail or MailSettings()
-        if attempts >= settings.max_attempts:
-            self.mark_failed(outbox_id, f"gave up after {attempts} attempts: {error}")
-            return
-        self._set_row(
-            outbox_id,
-            state="retrying",
-            next_attempt_at=self.clock() + settings.backoff(attempts),
-            last_error=error,
-        )
-
-    def mark_failed(self, outbox_id: int, error: str) -> None:
-        """A permanent failure (5xx): kept with the server's reply; `retry` sends again."""
-        self._set_row(outbox_id, state="failed", last_error=error)
 
     # -- automatic mail ------------------------------------------------------------------
 

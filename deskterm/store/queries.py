@@ -102,7 +102,7 @@ def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
         solved_at=from_db(r[13]),  # type: ignore[arg-type]
         reopen_count=r[14],  # type: ignore[arg-type]
         message_count=r[15],  # type: ignore[arg-type]
-        tags=tuple(str(r[16]).split(",")) if r[16] else (),
+        tags=tuple(sorted(str(r[16]).split(","))) if r[16] else (),
         sla_policy=r[17],  # type: ignore[arg-type]
         due_at=from_db(r[18]),  # type: ignore[arg-type]
         cursor=Cursor(r[key_index], r[0]),  # type: ignore[arg-type]
@@ -297,13 +297,12 @@ def _search_page(
     params: list[object],
     limit: int,
 ) -> TicketPage:
-    expr = fts.match_expression(query.words)
     if query.status:
         conds = [f"t.status IN ({','.join('?' * len(query.status))})", *conds]
         params = [*query.status, *params]
     window = 2000
     while True:
-        ids, exhausted = _search_candidates(conn, expr, window)
+        ids, exhausted = _search_candidates(conn, query.words, window)
         sql = (
             f"SELECT {_ROW_COLUMNS} {_ROW_FROM}"
             + _where(["t.id IN (SELECT value FROM json_each(?))", *conds])
@@ -322,21 +321,31 @@ def _search_page(
 
 
 def _search_candidates(
-    conn: sqlite3.Connection, expr: str | None, window: int
+    conn: sqlite3.Connection, words: tuple[str, ...], window: int
 ) -> tuple[list[int], bool]:
-    """Ticket ids of the newest `window` subject and body hits; True when all hits were seen."""
-    subject = conn.execute(
-        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-        (expr, window),
-    ).fetchall()
-    body = conn.execute(
-        "SELECT m.ticket_id FROM (SELECT rowid AS mid FROM message_fts WHERE message_fts MATCH ?"
-        " ORDER BY rowid DESC LIMIT ?) h JOIN message m ON m.id = h.mid",
-        (expr, window),
-    ).fetchall()
-    ids = dict.fromkeys(r[0] for r in subject)
-    ids.update(dict.fromkeys(r[0] for r in body))
-    return list(ids), len(subject) < window and len(body) < window
+    """Tickets holding every word (in the subject or any message), from the newest
+    `window` hits of each; True when no word had more hits than that."""
+    ids: dict[int, None] | None = None
+    exhausted = True
+    for word in words:
+        expr = fts.match_expression((word,))
+        if expr is None:
+            continue
+        subject = conn.execute(
+            "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+            (expr, window),
+        ).fetchall()
+        body = conn.execute(
+            "SELECT m.ticket_id FROM (SELECT rowid AS mid FROM message_fts"
+            " WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) h"
+            " JOIN message m ON m.id = h.mid",
+            (expr, window),
+        ).fetchall()
+        found = dict.fromkeys(r[0] for r in subject)
+        found.update(dict.fromkeys(r[0] for r in body))
+        ids = found if ids is None else {k: None for k in ids if k in found}
+        exhausted = exhausted and len(subject) < window and len(body) < window
+    return list(ids or ()), exhausted
 
 
 def count_tickets(store: Store, query: TicketQuery, ctx: QueryContext | None = None) -> int:

@@ -37,7 +37,7 @@ SLA_VALUES = ("breached", "ok", "none", "any")
 SORTS = ("updated", "due", "created")
 _OPS = (">=", "<=", ">", "<", ":")
 _TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
-_AGE = re.compile(r"^(\d+)([mhdw])$")
+_AGE = re.compile(r"^(\d{1,6})([mhdw])\Z")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -141,21 +141,26 @@ def _check_choice(name: str, values: tuple[str, ...], choices: tuple[str, ...]) 
         norm = value.lower().replace("-", "_")
         if norm not in choices:
             raise QuerySyntaxError(
-                f"bad query: {name}:{value} is not a {name} (choose from {', '.join(choices)})"
+                f"bad query: {name}:{value!r} is not a {name} (choose from {', '.join(choices)})"
             )
         out.append(norm)
     return tuple(dict.fromkeys(out))
 
 
 def parse_date_value(value: str) -> None:
-    if _AGE.match(value):
+    age = _AGE.match(value)
+    if age:
+        if int(age.group(1)) * {"m": 1, "h": 60, "d": 1440, "w": 10080}[age.group(2)] > 5e7:
+            raise QuerySyntaxError(f"bad query: {value!r} is more than a century")
         return
     try:
-        datetime.strptime(value, "%Y-%m-%d")
+        day = datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
         raise QuerySyntaxError(
             f"bad query: {value!r} is not a date (YYYY-MM-DD) or an age (30m, 12h, 7d, 2w)"
         ) from None
+    if not 1900 <= day.year <= 9000:
+        raise QuerySyntaxError(f"bad query: {value!r} is out of range (years 1900-9000)")
 
 
 def parse_query(text: str) -> TicketQuery:
@@ -186,6 +191,7 @@ def parse_query(text: str) -> TicketQuery:
                 raise QuerySyntaxError(
                     f"bad query: {token!r}: use due<2h (due within) or due>1d (due later)"
                 )
+            parse_date_value(raw)
             dates.append(DateFilter(name, op, raw))
             continue
         if name in DATE_FIELDS:

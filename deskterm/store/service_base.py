@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from deskterm.errors import NotFoundError, StoreError, UsageError
@@ -86,10 +86,10 @@ class ServiceBase:
                 yield session
                 self._before_commit(session, list(self._touched.values()))
                 session.commit()
-        except OperationalError as exc:
-            raise describe(self.store.path, exc.orig) from exc  # type: ignore[arg-type]
         except IntegrityError as exc:
             raise StoreError(f"{self.store.path}: refused by the store ({exc.orig})") from exc
+        except DBAPIError as exc:  # locked, corrupt, disk full, read-only
+            raise describe(self.store.path, exc.orig) from exc  # type: ignore[arg-type]
 
     def _before_commit(self, s: Session, tickets: list[Ticket]) -> None:
         """Derived fields of every ticket this transaction changed (SLA due times)."""

@@ -93,7 +93,7 @@ class TicketWrites(ServiceBase):
         """A customer wrote again: reopens a solved ticket and wakes a pending one."""
         when = when or self.clock()
         with self._tx() as s:
-            ticket = self._ticket(s, number)
+            ticket = self._follow_merges(s, self._ticket(s, number))
             customer = s.get(Customer, ticket.customer_id)
             assert customer is not None
             fields = {"from_addr": customer.email, "from_name": customer.name}
@@ -111,6 +111,18 @@ class TicketWrites(ServiceBase):
             if reopen and ticket.status != Status.NEW:
                 self._set_status(s, ticket, Status.OPEN, when)
             return message.id  # type: ignore[return-value]
+
+    @staticmethod
+    def _follow_merges(s: Session, ticket: Ticket) -> Ticket:
+        """A ticket merged away hands new mail to the ticket it joined."""
+        for _ in range(100):  # a merge chain, never a cycle; bounded all the same
+            if ticket.merged_into_id is None:
+                break
+            target = s.get(Ticket, ticket.merged_into_id)
+            if target is None:
+                break
+            ticket = target
+        return ticket
 
     def add_reply(
         self, number: int, body: str, *, status: str | None = None, when: datetime | None = None
@@ -236,29 +248,12 @@ class TicketWrites(ServiceBase):
                 before = self._events_written
                 if state is not None:
                     self._set_status(s, ticket, state, when)
-                if prio is not None and ticket.priority != prio.value:
-                    self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
-                    ticket.priority = prio.value
-                if agent_id is not _UNSET and ticket.assignee_id != agent_id:
-                    self._event(
-                        s,
-                        ticket,
-                        EventKind.ASSIGNEE,
-                        self._agent_label(s, ticket.assignee_id),
-                        self._agent_label(s, agent_id),
-                        when,
-                    )
-                    ticket.assignee_id = agent_id
-                if group_id is not _UNSET and ticket.group_id != group_id:
-                    self._event(
-                        s,
-                        ticket,
-                        EventKind.GROUP,
-                        self._group_label(s, ticket.group_id),
-                        self._group_label(s, group_id),
-                        when,
-                    )
-                    ticket.group_id = group_id
+                if prio is not None:
+                    self._set_priority(s, ticket, prio, when)
+                if agent_id is not _UNSET:
+                    self._set_assignee(s, ticket, agent_id, when)
+                if group_id is not _UNSET:
+                    self._set_group(s, ticket, group_id, when)
                 if subject is not None and subject.strip() and subject.strip() != ticket.subject:
                     old = ticket.subject
                     ticket.subject = subject.strip()
@@ -272,6 +267,28 @@ class TicketWrites(ServiceBase):
                     ticket.updated_at = max(ticket.updated_at, when)
                     changed.append(number)
         return changed
+
+    def _set_priority(self, s: Session, ticket: Ticket, prio: Priority, when: datetime) -> None:
+        if ticket.priority != prio.value:
+            self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
+            ticket.priority = prio.value
+            ticket.updated_at = max(ticket.updated_at, when)
+
+    def _set_assignee(
+        self, s: Session, ticket: Ticket, agent_id: int | None, when: datetime
+    ) -> None:
+        if ticket.assignee_id != agent_id:
+            old, new = self._agent_label(s, ticket.assignee_id), self._agent_label(s, agent_id)
+            self._event(s, ticket, EventKind.ASSIGNEE, old, new, when)
+            ticket.assignee_id = agent_id
+            ticket.updated_at = max(ticket.updated_at, when)
+
+    def _set_group(self, s: Session, ticket: Ticket, group_id: int | None, when: datetime) -> None:
+        if ticket.group_id != group_id:
+            old, new = self._group_label(s, ticket.group_id), self._group_label(s, group_id)
+            self._event(s, ticket, EventKind.GROUP, old, new, when)
+            ticket.group_id = group_id
+            ticket.updated_at = max(ticket.updated_at, when)
 
     @staticmethod
     def _agent_label(s: Session, agent_id: int | None) -> str | None:

@@ -1,0 +1,1 @@
+"""Automation rules: triggers, conditions in the shared query syntax, actions."""
