@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` (or `bash run.sh bench`); one module per area."""

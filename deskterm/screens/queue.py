@@ -1,0 +1,429 @@
+"""The queue: views with live counts, a paged ticket list, search and bulk actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from deskterm import keys
+from deskterm.errors import DesktermError, QuerySyntaxError
+from deskterm.screens.modals import ChoiceModal, TextModal
+from deskterm.store.queries import QueryContext, count_tickets, list_agents, list_tickets
+from deskterm.store.query_syntax import TicketQuery, parse_query
+from deskterm.store.records import AgentRecord, Cursor, TicketPage, TicketRow
+from deskterm.store.vocab import Priority, Status
+from deskterm.widgets.fmt import plain
+from deskterm.widgets.ticket_list import TicketList
+from deskterm.widgets.view_bar import ViewBar
+
+if TYPE_CHECKING:
+    from deskterm.app import DesktermApp
+
+BUILTIN_VIEWS: tuple[tuple[str, str], ...] = (
+    ("My open", "status:new,open,pending assignee:me"),
+    ("Unassigned", "status:new,open assignee:none"),
+    ("All open", "status:new,open"),
+    ("Pending", "status:pending"),
+    ("Recently solved", "status:solved,closed updated<7d"),
+)
+SEARCH_HINT = (
+    "words status:open,pending priority:urgent assignee:me|none|NAME tag:billing "
+    "from:ADDR customer:TEXT created>2026-01-01 updated<7d"
+)
+
+
+class QueueScreen(Screen[None]):
+    """Tickets of the current view, narrowed by `/`; marks with x for bulk changes."""
+
+    CSS_PATH = "queue.tcss"
+    KEY_SCOPES = (keys.QUEUE,)
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.QUEUE))
+
+    class PageLoaded(Message):
+        def __init__(self, generation: int, page: int, result: TicketPage) -> None:
+            super().__init__()
+            self.generation = generation
+            self.page = page
+            self.result = result
+
+    class CountLoaded(Message):
+        def __init__(self, token: int, index: int, count: int) -> None:
+            super().__init__()
+            self.token = token
+            self.index = index
+            self.count = count
+
+    class AgentsLoaded(Message):
+        def __init__(self, agents: list[AgentRecord]) -> None:
+            super().__init__()
+            self.agents = agents
+
+    class BulkDone(Message):
+        def __init__(self, numbers: list[int], changed: list[int], what: str) -> None:
+            super().__init__()
+            self.numbers = numbers
+            self.changed = changed
+            self.what = what
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.views: list[tuple[str, TicketQuery]] = []
+        self.view_index = 0
+        self.search_text = ""
+        self.search_query: TicketQuery | None = None
+        self.search_count: int | None = None
+        self.agents: list[AgentRecord] = []
+        self._count_token = 0
+        self._g_pending = False
+        self._g_timer: Timer | None = None
+
+    @property
+    def desk(self) -> DesktermApp:
+        return cast("DesktermApp", self.app)
+
+    @property
+    def ticket_list(self) -> TicketList:
+        return self.query_one("#tickets", TicketList)
+
+    def compose(self) -> ComposeResult:
+        yield ViewBar(id="views")
+        yield Static(id="search-line")
+        yield TicketList(page_size=self.desk.config.ui.page_size, id="tickets")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        views = [(name, parse_query(text)) for name, text in BUILTIN_VIEWS]
+        for view in self.desk.config.views:
+            views.append((view.name, parse_query(view.query)))
+        self.views = views[:9]
+        bar = self.query_one(ViewBar)
+        bar.names = tuple(name for name, _ in self.views)
+        self.ticket_list.focus()
+        self._reload()
+        self._count_views()
+        self._load_agents()
+
+    # -- loading -------------------------------------------------------------------
+
+    @property
+    def current_query(self) -> TicketQuery:
+        """The current view's query, narrowed by the search."""
+        base = self.views[self.view_index][1]
+        return base.merged(self.search_query) if self.search_query else base
+
+    def _reload(self, *, keep_cursor: bool = False) -> None:
+        ticket_list = self.ticket_list
+        ticket_list.now = self.desk.now()
+        ticket_list.reset(keep_cursor=keep_cursor)
+        self._show_search_line()
+
+    def on_ticket_list_page_requested(self, event: TicketList.PageRequested) -> None:
+        event.stop()
+        self._load_page(
+            event.generation,
+            event.page,
+            event.after,
+            self.current_query,
+            self.desk.query_context(),
+            self.ticket_list.page_size,
+        )
+
+    @work(thread=True, exit_on_error=False, group="pages")
+    def _load_page(
+        self,
+        generation: int,
+        page: int,
+        after: Cursor | None,
+        query: TicketQuery,
+        ctx: QueryContext,
+        limit: int,
+    ) -> None:
+        store = self.desk.open_store_or_fail()
+        try:
+            result = list_tickets(store, query, ctx, after=after, limit=limit)
+        except DesktermError:
+            self.post_message(self.PageLoaded(generation, page, TicketPage((), None)))
+            raise
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.PageLoaded(generation, page, result))
+
+    def on_queue_screen_page_loaded(self, event: PageLoaded) -> None:
+        self.ticket_list.add_page(event.generation, event.page, event.result)
+
+    def _count_views(self) -> None:
+        self._count_token += 1
+        queries = [query for _, query in self.views]
+        search = self.current_query if self.search_query else None
+        self._count(self._count_token, queries, search, self.desk.query_context())
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="counts")
+    def _count(
+        self,
+        token: int,
+        queries: Sequence[TicketQuery],
+        search: TicketQuery | None,
+        ctx: QueryContext,
+    ) -> None:
+        store = self.desk.open_store_or_fail()
+        worker = get_current_worker()
+        if search is not None:
+            self.post_message(self.CountLoaded(token, -1, count_tickets(store, search, ctx)))
+        for index, query in enumerate(queries):
+            if worker.is_cancelled:
+                return
+            try:
+                count = count_tickets(store, query, ctx)
+            except DesktermError:
+                count = 0  # e.g. assignee:me with no agent: the page load reports it
+            self.post_message(self.CountLoaded(token, index, count))
+
+    def on_queue_screen_count_loaded(self, event: CountLoaded) -> None:
+        if event.token != self._count_token:
+            return
+        if event.index == -1:
+            self.search_count = event.count
+            self._show_search_line()
+            return
+        bar = self.query_one(ViewBar)
+        bar.counts = {**bar.counts, event.index: event.count}
+
+    @work(thread=True, exit_on_error=False, group="agents")
+    def _load_agents(self) -> None:
+        self.post_message(self.AgentsLoaded(list_agents(self.desk.open_store_or_fail())))
+
+    def on_queue_screen_agents_loaded(self, event: AgentsLoaded) -> None:
+        self.agents = event.agents
+
+    def on_store_changed(self, numbers: tuple[int, ...]) -> None:
+        """Called by the app after any write: reload pages around the cursor and the counts."""
+        self._reload(keep_cursor=True)
+        self._count_views()
+
+    def _show_search_line(self) -> None:
+        line = self.query_one("#search-line", Static)
+        line.display = bool(self.search_query)
+        if self.search_query:
+            text = Text("/ ", end="")
+            text.append_text(plain(self.search_text))
+            count = "…" if self.search_count is None else str(self.search_count)
+            text.append(f"   {count} match{'es' if count != '1' else ''} · escape clears")
+            line.update(text)
+
+    # -- moving ----------------------------------------------------------------------
+
+    def _page_rows(self) -> int:
+        return max(1, self.ticket_list.scrollable_content_region.height - 2)
+
+    def action_cursor_down(self) -> None:
+        self.ticket_list.move(1)
+
+    def action_cursor_up(self) -> None:
+        self.ticket_list.move(-1)
+
+    def action_page_down(self) -> None:
+        self.ticket_list.move(self._page_rows())
+
+    def action_page_up(self) -> None:
+        self.ticket_list.move(-self._page_rows())
+
+    def action_top(self, now: bool = False) -> None:
+        if now or self._g_pending:
+            self._g_pending = False
+            self.ticket_list.move_to(0)
+            return
+        self._g_pending = True
+        if self._g_timer is not None:
+            self._g_timer.stop()
+        self._g_timer = self.set_timer(1.0, self._forget_g)
+
+    def _forget_g(self) -> None:
+        self._g_pending = False
+
+    def action_bottom(self) -> None:
+        self.ticket_list.to_bottom()
+
+    def action_switch_view(self, index: int) -> None:
+        if index >= len(self.views) or index == self.view_index:
+            return
+        self.view_index = index
+        self.query_one(ViewBar).active = index
+        self.ticket_list.clear_marks()
+        self._reload()
+        if self.search_query:
+            self._count_views()
+
+    def action_refresh(self) -> None:
+        self._reload(keep_cursor=True)
+        self._count_views()
+
+    # -- search ------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        name = self.views[self.view_index][0]
+        self.app.push_screen(
+            TextModal(
+                f"Search in {name}",
+                value=self.search_text,
+                placeholder="e.g. refund tag:billing priority:urgent",
+                hint=SEARCH_HINT,
+                input_id="search-input",
+            ),
+            self._search_done,
+        )
+
+    def _search_done(self, text: str | None) -> None:
+        if text is None:
+            return
+        text = text.strip()
+        try:
+            query = parse_query(text) if text else None
+        except QuerySyntaxError as exc:
+            self.desk.notify_error(str(exc))
+            return
+        self.search_text = text
+        self.search_query = query if query and not query.is_empty else None
+        self.search_count = None
+        self._reload()
+        self._count_views()
+
+    def action_clear_search(self) -> None:
+        if self.search_query is not None:
+            self._search_done("")
+        elif self.ticket_list.marked:
+            self.ticket_list.clear_marks()
+
+    # -- tickets -----------------------------------------------------------------------
+
+    def action_open_ticket(self) -> None:
+        from deskterm.screens.ticket import TicketScreen
+
+        row = self.ticket_list.current_row
+        if row is None:
+            return
+        self.app.push_screen(TicketScreen(row.number, self._step))
+
+    def _step(self, number: int, delta: int) -> TicketRow | None:
+        return self.ticket_list.step_from(number, delta)
+
+    def action_mark(self) -> None:
+        self.ticket_list.toggle_mark()
+        self.ticket_list.move(1)
+
+    def _targets(self) -> list[int]:
+        marked = list(self.ticket_list.marked)
+        if marked:
+            return marked
+        row = self.ticket_list.current_row
+        return [row.number] if row else []
+
+    def _title(self, what: str, numbers: list[int]) -> str:
+        return f"{what}: #{numbers[0]}" if len(numbers) == 1 else f"{what}: {len(numbers)} tickets"
+
+    def action_status(self) -> None:
+        numbers = self._targets()
+        if numbers:
+            choices = [(s.value, s.value.replace("_", " ")) for s in Status]
+            self.app.push_screen(
+                ChoiceModal(self._title("Status", numbers), choices),
+                lambda v: self._bulk(numbers, "status", v),
+            )
+
+    def action_priority(self) -> None:
+        numbers = self._targets()
+        if numbers:
+            choices = [(p.value, p.value) for p in Priority]
+            self.app.push_screen(
+                ChoiceModal(self._title("Priority", numbers), choices),
+                lambda v: self._bulk(numbers, "priority", v),
+            )
+
+    def action_assign(self) -> None:
+        numbers = self._targets()
+        if numbers:
+            self.app.push_screen(
+                ChoiceModal(self._title("Assign", numbers), assignee_choices(self.agents)),
+                lambda v: self._bulk(numbers, "assignee", v),
+            )
+
+    def action_tags(self) -> None:
+        numbers = self._targets()
+        if not numbers:
+            return
+        known = sorted(
+            {tag for row in self._loaded_rows() for tag in row.tags}
+            | {f"-{tag}" for row in self._loaded_rows() for tag in row.tags}
+        )
+        self.app.push_screen(
+            TextModal(
+                self._title("Tags", numbers),
+                placeholder="billing -vip   (a leading - removes)",
+                suggestions=known,
+            ),
+            lambda v: self._bulk(numbers, "tags", v),
+        )
+
+    def _loaded_rows(self) -> list[TicketRow]:
+        rows = []
+        for index in range(min(self.ticket_list.row_count, 500)):
+            row = self.ticket_list.row_at(index)
+            if row is not None:
+                rows.append(row)
+        return rows
+
+    def _bulk(self, numbers: list[int], what: str, value: str | None) -> None:
+        if value is None:
+            return
+        kwargs: dict[str, Any] = {}
+        if what == "assignee":
+            kwargs["assignee"] = None if value == NOBODY else value
+        elif what == "tags":
+            adds, removes = split_tags(value)
+            if not adds and not removes:
+                return
+            kwargs.update(add_tags=adds, remove_tags=removes)
+        else:
+            kwargs[what] = value
+        self._update(numbers, what, kwargs)
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _update(self, numbers: list[int], what: str, kwargs: dict[str, Any]) -> None:
+        changed = self.desk.service().update_tickets(numbers, **kwargs)
+        self.post_message(self.BulkDone(numbers, changed, what))
+
+    def on_queue_screen_bulk_done(self, event: BulkDone) -> None:
+        self.ticket_list.clear_marks()
+        count = len(event.changed)
+        self.notify(f"{event.what}: {count} ticket{'s' if count != 1 else ''} changed")
+        self.desk.store_changed(event.numbers)
+
+
+NOBODY = "\x00nobody"
+
+
+def assignee_choices(agents: Sequence[AgentRecord]) -> list[tuple[str, str]]:
+    choices = [(NOBODY, "Unassigned")]
+    for agent in agents:
+        label = f"{agent.name} <{agent.email}>" + (" (away)" if agent.away else "")
+        choices.append((agent.email, label))
+    return choices
+
+
+def split_tags(text: str) -> tuple[list[str], list[str]]:
+    """`billing -vip +urgent` -> (['billing', 'urgent'], ['vip'])."""
+    adds, removes = [], []
+    for word in text.replace(",", " ").split():
+        if word.startswith("-") and len(word) > 1:
+            removes.append(word[1:])
+        elif word.lstrip("+"):
+            adds.append(word.lstrip("+"))
+    return adds, removes

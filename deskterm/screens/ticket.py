@@ -1,0 +1,537 @@
+"""One ticket: its thread, the customer beside it, the composer, and the field dialogs."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from deskterm import keys, safetext
+from deskterm.drafts import Draft
+from deskterm.errors import DesktermError
+from deskterm.screens.canned import CannedChoice, CannedPickerModal
+from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
+from deskterm.screens.queue import NOBODY, assignee_choices, split_tags
+from deskterm.store.queries import (
+    get_attachment_data,
+    get_ticket,
+    list_agents,
+    list_customer_tickets,
+    list_events,
+)
+from deskterm.store.records import (
+    AgentRecord,
+    AttachmentRecord,
+    EventRecord,
+    TicketDetail,
+    TicketRow,
+)
+from deskterm.store.vocab import Priority, Status
+from deskterm.widgets.composer import Composer
+from deskterm.widgets.customer_pane import CustomerPane
+from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.message_view import MessageView
+
+if TYPE_CHECKING:
+    from deskterm.app import DesktermApp
+
+Navigator = Callable[[int, int], TicketRow | None]
+DRAFT_SAVE_DELAY = 1.0
+THREAD_WINDOW = 40  # messages mounted at first; `u` mounts the rest (200 widgets cost ~1 s)
+
+
+def safe_filename(name: str) -> str:
+    """A file name that stays inside the folder it is written to."""
+    cleaned = safetext.line(name).replace("/", "_").replace("\\", "_").strip(". ")
+    return cleaned[:120] or "attachment"
+
+
+class TicketScreen(Screen[None]):
+    """Read and answer one ticket; `]`/`[` walk the queue's order."""
+
+    CSS_PATH = "ticket.tcss"
+    KEY_SCOPES = (keys.TICKET, keys.COMPOSER)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keys.bindings(keys.TICKET),
+        *keys.bindings(keys.COMPOSER),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, token: int, detail: TicketDetail, others: list[TicketRow]) -> None:
+            super().__init__()
+            self.token = token
+            self.detail = detail
+            self.others = others
+
+    class Written(Message):
+        """A change to this ticket finished; `note` is said to the agent."""
+
+        def __init__(self, numbers: list[int], note: str, sent: bool = False) -> None:
+            super().__init__()
+            self.numbers = numbers
+            self.note = note
+            self.sent = sent
+
+    class EventsLoaded(Message):
+        def __init__(self, number: int, events: list[EventRecord]) -> None:
+            super().__init__()
+            self.number = number
+            self.events = events
+
+    class AgentsLoaded(Message):
+        def __init__(self, agents: list[AgentRecord], then: str) -> None:
+            super().__init__()
+            self.agents = agents
+            self.then = then
+
+    def __init__(self, number: int, navigator: Navigator | None = None) -> None:
+        super().__init__()
+        self.number = number
+        self.navigator = navigator
+        self.detail: TicketDetail | None = None
+        self.unfolded = False
+        self.show_all = False
+        self._token = 0
+        self._save_timer: Timer | None = None
+
+    @property
+    def desk(self) -> DesktermApp:
+        return cast("DesktermApp", self.app)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="ticket-head")
+        with Horizontal(id="ticket-body"):
+            yield VerticalScroll(id="thread")
+            with VerticalScroll(id="side"):
+                yield CustomerPane(id="customer")
+        yield Composer(id="composer")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.composer.display = False
+        self.query_one("#thread").focus()
+        self._load(self.number)
+
+    # -- loading -------------------------------------------------------------------
+
+    def _load(self, number: int) -> None:
+        self._token += 1
+        self.number = number
+        self._fetch(self._token, number)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="ticket")
+    def _fetch(self, token: int, number: int) -> None:
+        store = self.desk.open_store_or_fail()
+        detail = get_ticket(store, number)
+        others = list_customer_tickets(store, detail.customer.id, limit=13)
+        self.post_message(self.Loaded(token, detail, others))
+
+    async def on_ticket_screen_loaded(self, event: Loaded) -> None:
+        if event.token != self._token:
+            return  # the agent already moved on (fast ] ] ])
+        detail = event.detail
+        first = self.detail is None or self.detail.ticket.number != detail.ticket.number
+        self.detail = detail
+        self._show_head(detail)
+        thread = self.query_one("#thread", VerticalScroll)
+        await thread.remove_children()
+        messages = detail.messages
+        hidden = 0 if self.show_all else max(0, len(messages) - THREAD_WINDOW)
+        views: list[Widget] = []
+        if hidden:
+            views.append(Static(f"··· {hidden} earlier messages (u shows them)", classes="earlier"))
+        for message in messages[hidden:]:
+            view = MessageView(message)
+            view.unfolded = self.unfolded
+            views.append(view)
+        await thread.mount_all(views)
+        thread.scroll_end(animate=False, immediate=True)
+        self.query_one(CustomerPane).show(
+            detail.customer, event.others, detail.ticket.number, self.desk.now()
+        )
+        if first:
+            self._restore_draft()
+
+    def _show_head(self, detail: TicketDetail) -> None:
+        ticket = detail.ticket
+        head = Text(f"#{ticket.number} ", end="")
+        head.append_text(plain(ticket.subject))
+        head.append("\n")
+        parts = [
+            ticket.status.replace("_", " "),
+            ticket.priority,
+            ticket.assignee or "unassigned",
+        ]
+        if ticket.group:
+            parts.append(ticket.group)
+        parts.append(ticket.channel)
+        parts.append(f"opened {stamp(ticket.created_at)}")
+        meta = plain(" · ".join(parts))
+        if ticket.tags:
+            meta.append_text(plain("  #" + " #".join(ticket.tags)))
+        if detail.merged_into:
+            meta.append(f"  merged into #{detail.merged_into}")
+        head.append_text(meta)
+        self.query_one("#ticket-head", Static).update(head)
+        self.set_class(ticket.status in ("solved", "closed"), "-resolved")
+
+    def on_store_changed(self, numbers: tuple[int, ...]) -> None:
+        if self.number in numbers or not numbers:
+            self._load(self.number)
+
+    # -- drafts --------------------------------------------------------------------
+
+    def _restore_draft(self) -> None:
+        draft = self.desk.drafts.get(self.number)
+        if draft is not None:
+            self._open_composer(draft.kind, draft.body, draft.canned)
+        else:
+            self.composer.display = False
+            self.composer.text_area.load_text("")
+            self.composer.canned = None
+
+    def _recipient(self) -> str:
+        if self.detail is None:
+            return ""
+        customer = self.detail.customer
+        return f"{customer.name} <{customer.email}>" if customer.name else customer.email
+
+    def _open_composer(self, kind: str, text: str, canned: str | None) -> None:
+        self.composer.open(kind, text, canned, self._recipient())
+        self.refresh_bindings()
+
+    def on_composer_changed(self, event: Composer.Changed) -> None:
+        self._keep_draft()
+
+    def _keep_draft(self) -> None:
+        composer = self.composer
+        draft = Draft(composer.kind, composer.text, composer.canned)
+        if self.desk.drafts.put(self.number, draft):
+            if self._save_timer is not None:
+                self._save_timer.stop()
+            self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.desk.save_drafts)
+
+    def _leave_ticket(self) -> None:
+        """Keep the draft of the ticket being left, and write the drafts file."""
+        if self.composer.display:
+            self._keep_draft()
+        self.desk.save_drafts()
+
+    # -- keys ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        composing = self.composer.display if self.is_mounted else False
+        if action in ("send", "close_composer", "discard"):
+            return composing
+        if action == "back":
+            return not (composing and self.composer.text_area.has_focus)
+        return True
+
+    def action_back(self) -> None:
+        self._leave_ticket()
+        self.dismiss()
+
+    def action_scroll_thread(self, delta: int) -> None:
+        self.query_one("#thread", VerticalScroll).scroll_relative(y=delta * 2, animate=False)
+
+    def action_step_ticket(self, delta: int) -> None:
+        if self.navigator is None:
+            return
+        row = self.navigator(self.number, delta)
+        if row is None:
+            where = "next" if delta > 0 else "previous"
+            self.notify(f"no {where} ticket loaded in the queue", markup=False)
+            return
+        self._leave_ticket()
+        self.detail = None
+        self.show_all = False
+        self._load(row.number)
+
+    def action_show_earlier(self) -> None:
+        if not self.show_all and self.detail is not None:
+            self.show_all = True
+            self._load(self.number)
+
+    def action_unfold(self) -> None:
+        self.unfolded = not self.unfolded
+        for view in self.query(MessageView):
+            view.unfolded = self.unfolded
+
+    # -- composing -------------------------------------------------------------------
+
+    def action_compose(self, kind: str) -> None:
+        composer = self.composer
+        if composer.display:
+            composer.set_kind(kind)
+            composer.text_area.focus()
+            self._keep_draft()
+            return
+        draft = self.desk.drafts.get(self.number)
+        if draft is not None:
+            self._open_composer(kind, draft.body, draft.canned)
+        else:
+            self._open_composer(kind, "", None)
+
+    def action_close_composer(self) -> None:
+        self._keep_draft()
+        self.desk.save_drafts()
+        self.composer.display = False
+        self.query_one("#thread").focus()
+        self.refresh_bindings()
+
+    def action_discard(self) -> None:
+        self.desk.drafts.put(self.number, None)
+        self.desk.save_drafts()
+        self.composer.text_area.load_text("")
+        self.composer.canned = None
+        self.composer.display = False
+        self.query_one("#thread").focus()
+        self.refresh_bindings()
+        self.notify("draft discarded")
+
+    def action_canned(self) -> None:
+        if self.detail is None:
+            return
+        store = self.desk.open_store_or_fail()
+        self.app.push_screen(
+            CannedPickerModal(store, self.number, self.desk.service), self._canned_chosen
+        )
+
+    def _canned_chosen(self, choice: CannedChoice | None) -> None:
+        if choice is None:
+            return
+        if not self.composer.display:
+            draft = self.desk.drafts.get(self.number)
+            self._open_composer(draft.kind if draft else "reply", draft.body if draft else "", None)
+        self.composer.insert_canned(choice.name, choice.body)
+        self._keep_draft()
+
+    def action_send(self) -> None:
+        composer = self.composer
+        text = composer.text
+        if not text.strip():
+            self.desk.notify_error("the message is empty")
+            return
+        self._send(self.number, composer.kind, text, composer.canned)
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _send(self, number: int, kind: str, text: str, canned: str | None) -> None:
+        service = self.desk.service()
+        if canned:
+            service.apply_canned(number, canned, body=text, as_note=kind == "note")
+        elif kind == "note":
+            service.add_note(number, text)
+        else:
+            service.add_reply(number, text)
+        what = "note added" if kind == "note" else "reply saved"
+        self.post_message(self.Written([number], f"#{number}: {what}", sent=True))
+
+    def on_ticket_screen_written(self, event: Written) -> None:
+        if event.sent:
+            number = event.numbers[0]
+            self.desk.drafts.put(number, None)
+            self.desk.save_drafts()
+            if number == self.number:
+                self.composer.text_area.load_text("")
+                self.composer.canned = None
+                self.composer.display = False
+                self.query_one("#thread").focus()
+                self.refresh_bindings()
+        self.notify(safetext.line(event.note), markup=False)
+        if event.numbers:
+            self.desk.store_changed(event.numbers)
+
+    def action_editor(self) -> None:
+        """Hand the draft to $EDITOR (the app suspends) and take the text back."""
+        composer = self.composer
+        if not composer.display:
+            self.action_compose("reply")
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        fd, name = tempfile.mkstemp(prefix=f"deskterm-{self.number}-", suffix=".txt")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(composer.text)
+            try:
+                with self.app.suspend():
+                    code = subprocess.call([*shlex.split(editor), str(path)])
+            except SuspendNotSupported:
+                self.desk.notify_error("this terminal cannot hand over to $EDITOR")
+                return
+            except OSError as exc:
+                self.desk.notify_error(f"cannot run {editor!r}: {exc.strerror}")
+                return
+            if code != 0:
+                self.desk.notify_error(f"{editor} exited with {code}; the draft is unchanged")
+                return
+            composer.text_area.load_text(path.read_text(encoding="utf-8"))
+            self._keep_draft()
+        finally:
+            path.unlink(missing_ok=True)
+
+    # -- fields ------------------------------------------------------------------------
+
+    def _update(self, what: str, value: str | None) -> None:
+        if value is None:
+            return
+        kwargs: dict[str, Any] = {}
+        if what == "assignee":
+            kwargs["assignee"] = None if value == NOBODY else value
+        elif what == "tags":
+            adds, removes = split_tags(value)
+            if not adds and not removes:
+                return
+            kwargs.update(add_tags=adds, remove_tags=removes)
+        else:
+            kwargs[what] = value
+        self._write_fields(self.number, what, kwargs)
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _write_fields(self, number: int, what: str, kwargs: dict[str, Any]) -> None:
+        changed = self.desk.service().update_tickets([number], **kwargs)
+        note = f"#{number}: {what} changed" if changed else f"#{number}: {what} unchanged"
+        self.post_message(self.Written([number], note))
+
+    def action_status(self) -> None:
+        current = self.detail.ticket.status if self.detail else None
+        choices = [(s.value, s.value.replace("_", " ")) for s in Status]
+        self.app.push_screen(
+            ChoiceModal(f"Status of #{self.number}", choices, current),
+            lambda v: self._update("status", v),
+        )
+
+    def action_priority(self) -> None:
+        current = self.detail.ticket.priority if self.detail else None
+        choices = [(p.value, p.value) for p in Priority]
+        self.app.push_screen(
+            ChoiceModal(f"Priority of #{self.number}", choices, current),
+            lambda v: self._update("priority", v),
+        )
+
+    def action_assign(self) -> None:
+        self._load_agents("assign")
+
+    @work(thread=True, exit_on_error=False, group="agents")
+    def _load_agents(self, then: str) -> None:
+        self.post_message(self.AgentsLoaded(list_agents(self.desk.open_store_or_fail()), then))
+
+    def on_ticket_screen_agents_loaded(self, event: AgentsLoaded) -> None:
+        self.app.push_screen(
+            ChoiceModal(f"Assign #{self.number}", assignee_choices(event.agents)),
+            lambda v: self._update("assignee", v),
+        )
+
+    def action_tags(self) -> None:
+        tags = self.detail.ticket.tags if self.detail else ()
+        self.app.push_screen(
+            TextModal(
+                f"Tags of #{self.number}: {' '.join(tags) or 'none'}",
+                placeholder="billing -vip   (a leading - removes)",
+                suggestions=[f"-{t}" for t in tags],
+            ),
+            lambda v: self._update("tags", v),
+        )
+
+    def action_merge(self) -> None:
+        self.app.push_screen(
+            TextModal(
+                f"Merge #{self.number} into ticket number",
+                placeholder="e.g. 1042",
+                hint="This ticket closes; its messages move to the other one.",
+            ),
+            self._merge_into,
+        )
+
+    def _merge_into(self, value: str | None) -> None:
+        if value is None or not value.strip():
+            return
+        text = value.strip().lstrip("#")
+        if not text.isdigit():
+            self.desk.notify_error(f"not a ticket number: {value!r}")
+            return
+        self._merge(self.number, int(text))
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _merge(self, source: int, target: int) -> None:
+        self.desk.service().merge(source, target)
+        self.post_message(self.Written([source, target], f"#{source} merged into #{target}"))
+
+    # -- history and attachments -------------------------------------------------------
+
+    def action_history(self) -> None:
+        self._events(self.number)
+
+    @work(thread=True, exit_on_error=False, group="events")
+    def _events(self, number: int) -> None:
+        self.post_message(
+            self.EventsLoaded(number, list_events(self.desk.open_store_or_fail(), number))
+        )
+
+    def on_ticket_screen_events_loaded(self, event: EventsLoaded) -> None:
+        out = Text(end="")
+        for record in event.events:
+            out.append(f"{stamp(record.created_at)}  ")
+            line = plain(f"{record.actor}: {record.kind.replace('_', ' ')}")
+            if record.old or record.new:
+                line.append_text(plain(f"  {record.old or '—'} → {record.new or '—'}"))
+            out.append_text(line)
+            out.append("\n")
+        self.app.push_screen(TextViewModal(f"History of #{event.number}", out))
+
+    def _attachments(self) -> list[AttachmentRecord]:
+        if self.detail is None:
+            return []
+        return [a for m in self.detail.messages for a in m.attachments]
+
+    def action_open_attachment(self) -> None:
+        attachments = self._attachments()
+        if not attachments:
+            self.notify("this ticket has no attachments")
+            return
+        if len(attachments) == 1:
+            self._open_file(attachments[0].id)
+            return
+        choices = [(str(a.id), a.filename) for a in attachments]
+        self.app.push_screen(ChoiceModal("Open attachment", choices), self._attachment_chosen)
+
+    def _attachment_chosen(self, value: str | None) -> None:
+        if value:
+            self._open_file(int(value))
+
+    @work(thread=True, exit_on_error=False, group="attachment")
+    def _open_file(self, attachment_id: int) -> None:
+        filename, data = get_attachment_data(self.desk.open_store_or_fail(), attachment_id)
+        folder = Path(tempfile.mkdtemp(prefix="deskterm-"))
+        path = folder / safe_filename(filename)
+        path.write_bytes(data)
+        opener = shutil.which("xdg-open") or shutil.which("open")
+        if opener is None:
+            raise DesktermError(f"no system opener (xdg-open) found; the file is at {path}")
+        subprocess.Popen(
+            [opener, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.post_message(self.Written([], f"opened {path.name}"))

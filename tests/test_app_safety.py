@@ -1,0 +1,72 @@
+"""Hostile text from mail shows literally and inert on real screens: no markup, no ESC."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_helpers import make_app, screen_segments, screen_text, seeded_copy
+
+from deskterm.app import DesktermApp
+from deskterm.screens.ticket import TicketScreen, safe_filename
+from deskterm.widgets.ticket_list import TicketList
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return seeded_copy(tmp_path)
+
+
+async def settle(app: DesktermApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let workers finish and their messages land (a worker may start another)."""
+    for _ in range(6):
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+        await app.workers.wait_for_complete()
+
+
+def assert_inert(app: DesktermApp) -> str:
+    segments = screen_segments(app)
+    joined = "".join(segments)
+    assert "\x1b" not in joined and "\x07" not in joined
+    assert "\u202e" not in joined
+    return screen_text(app)
+
+
+async def test_hostile_strings_in_queue_and_ticket(store_path: Path) -> None:
+    app = make_app(store_path)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        text = assert_inert(app)
+        assert "[bold red]PAY NOW[/]" in text  # markup shown literally
+        assert "[/]Mallory [bold]" in text
+        row = app.screen.query_one(TicketList).current_row
+        assert row is not None and row.subject.startswith("[bold red]")
+
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, TicketScreen)
+        text = assert_inert(app)
+        assert "[bold red]PAY NOW[/] [/]" in text  # subject in the head and the body
+        assert "Please [bold red]PAY NOW[/] [/]" in text
+        assert "[bold]invoice" in text  # the attachment's file name, literally
+        assert "ZXZpbA==" not in text  # the OSC 52 payload is stripped whole
+
+        await pilot.press("h")  # history modal renders the hostile subject too
+        await settle(app, pilot)
+        assert_inert(app)
+        await pilot.press("escape", "c")
+        await settle(app, pilot)
+        text = assert_inert(app)
+        assert "Hi [/]Mallory" in text  # canned preview fills the name in, inert
+
+
+def test_attachment_names_cannot_escape_the_folder() -> None:
+    assert "/" not in safe_filename("../../etc/passwd")
+    assert safe_filename("\x1b[2J") == "attachment" or "\x1b" not in safe_filename("\x1b[2J")
+    assert safe_filename("") == "attachment"
