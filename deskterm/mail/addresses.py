@@ -17,7 +17,7 @@ _ENCODED_WORD = re.compile(r"=\?[^?\s]+?\?[QqBb]\?[^?]*?\?=")
 _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _VALID = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 _JUNK = re.compile(r"[\s\"'<>]+")
-_SPACE_RUN = re.compile(r"\s+")
+_SPACE_RUN = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,6 +61,8 @@ _FAMILY_FALLBACKS = {
 _CHARSET_TOKEN = re.compile(r"[A-Za-z0-9_.:+\-]+")
 _CJK_PROBES = ("cp932", "gb18030", "cp949", "big5hkscs", "euc_jis_2004")
 _SINGLE_BYTE_FALLBACK = frozenset({"utf-7"})
+# Codecs whose text is pure ASCII bytes, so an ASCII shortcut would skip decoding.
+_SEVEN_BIT = frozenset({"utf-7", "hz"})
 _KANA = re.compile("[\u3040-\u30ff]")
 _IMPLAUSIBLE = re.compile(
     "[^\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u30ff\u3400-\u9fff"
@@ -109,9 +111,9 @@ def decode_bytes(data: bytes, label: str | None, hints: tuple[str, ...] = ()) ->
     UTF-8, CJK probes and finally cp1252, keeping the declared codec with
     replacement characters when it was plausible but slightly broken.
     """
-    if data.isascii() and (label is None or codec_for(label) != "utf-7"):
-        return data.decode("ascii"), False
     codec = codec_for(label)
+    if data.isascii() and codec not in _SEVEN_BIT and b"\x1b" not in data:
+        return data.decode("ascii"), False
     if codec is not None:
         text = _strict(data, codec)
         if text is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import re
+from email.message import Message
 
 from deskterm.mail.charsets import decode_bytes, guess_bytes
 
@@ -86,3 +87,28 @@ def decode_header(value: str | None, hints: tuple[str, ...] = ()) -> str:
         return ""
     text = decode_words(to_text(unfold(value), hints))
     return _SPACE_RUN.sub(" ", text).strip(" ")
+
+
+_MSG_ID = re.compile(r"<([^<>\s]+)>")
+
+
+def message_ids(value: str | None) -> list[str]:
+    """Message-IDs in a header value, without angle brackets.
+
+    Without brackets (some mailers send `id@host` bare) any token with an "@" counts.
+    """
+    if not value:
+        return []
+    found = _MSG_ID.findall(value)
+    if found:
+        return found
+    return [token.strip("<>,;") for token in value.split() if "@" in token]
+
+
+def raw_get(message: Message, name: str) -> str | None:
+    """First raw value of header `name`; compat32 `get` wraps 8-bit values in Header objects."""
+    wanted = name.lower()
+    for key, value in message.raw_items():
+        if key.lower() == wanted:
+            return str(value)
+    return None
