@@ -27,7 +27,7 @@ from deskterm.store.vocab import EventKind, MessageKind, Priority, Status, parse
 class CannedWrites(TicketWrites):
     def render_canned(self, number: int, name: str) -> tuple[str, dict[str, Any]]:
         """The rendered body and the actions of canned reply `name` for ticket `number`."""
-        with self._tx() as s:
+        with self._read_tx() as s:
             reply = self._canned(s, name)
             return (
                 canned.render(name, reply.body, self._context(s, self._ticket(s, number))),

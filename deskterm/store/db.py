@@ -135,7 +135,9 @@ def _make_engine(path: Path) -> Engine:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout
         # instead of failing with SQLITE_BUSY when a read lock cannot be upgraded.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (previews, explanations) must not wait for writers.
+        read_only = conn.get_execution_options().get("deskterm_read_only")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -4,7 +4,8 @@ A reply to an email ticket becomes an outbox row in the transaction that adds th
 message, with its Message-ID, threading headers and bytes fixed there, so a
 retry or a repeat after a crash sends the very same mail. The row waits out the
 undo window (`not_before`); the sender (channels/sender.py) then moves it
-waiting/retrying -> sending -> sent | retrying | failed with the calls below.
+waiting/retrying -> sending -> sent | retrying | failed through
+`outbox_delivery.OutboxLedger`. Cancel (undo) and retry are here.
 
 Mail is on when the service has `mail` settings (`with_mail`); without them
 replies are stored only, as before.
@@ -70,7 +71,8 @@ def read_attachments(paths: Iterable[Path]) -> list[mc.OutgoingAttachment]:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise UsageError(f"{path}: cannot attach ({exc.strerror})") from exc
-        out.append(mc.OutgoingAttachment(Path(path).name, data, mc.guess_mime_type(path.name)))
+        name = Path(path).name
+        out.append(mc.OutgoingAttachment(name, data, mc.guess_mime_type(name)))
     return out
 
 

@@ -42,12 +42,12 @@ _ROW_COLUMNS = """
       WHERE tt.ticket_id = t.id),
     t.sla_policy, t.due_at
 """
-_ROW_FROM = """
-    FROM ticket t
+_ROW_JOINS = """
     JOIN customer c ON c.id = t.customer_id
     LEFT JOIN agent a ON a.id = t.assignee_id
     LEFT JOIN agent_group g ON g.id = t.group_id
 """
+_ROW_FROM = "FROM ticket t" + _ROW_JOINS
 _ORDER = " ORDER BY t.updated_at DESC, t.id DESC"
 
 
@@ -67,6 +67,9 @@ class _Sort:
     @property
     def after(self) -> str:
         return f"({self.column}, t.id) {'<' if self.descending else '>'} (?, ?)"
+
+    def reversed(self) -> _Sort:
+        return _Sort(self.column, not self.descending, self.row_index)
 
 
 _SORTS = {
@@ -240,15 +243,18 @@ def list_tickets(
     *,
     after: Cursor | None = None,
     limit: int = PAGE_SIZE,
+    reverse: bool = False,
 ) -> TicketPage:
     """One page of tickets matching `query`, newest activity first (or `sort:`).
+
+    `reverse` walks the same order from the other end (the bottom of a list).
 
     With free words the result is the newest `SEARCH_LIMIT` matches at most,
     found through the full-text index; otherwise the list pages forever by keyset.
     """
     ctx = ctx or QueryContext()
     conn = store.read()
-    sort = _SORTS[query.sort]
+    sort = _SORTS[query.sort].reversed() if reverse else _SORTS[query.sort]
     filters = _Filters(conn, query, ctx)
     conds, params = list(filters.sql), list(filters.params)
     if query.sort == "due":
@@ -271,14 +277,14 @@ def list_tickets(
                 + " LIMIT ?)"
             )
             branch_params.extend((*params, status, limit + 1))
-        sql = (
-            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE t.id IN ("
+        inner = (
+            "SELECT t.id AS pid FROM ticket t WHERE t.id IN ("
             + " UNION ALL ".join(branches)
             + ")"
             + sort.order
             + " LIMIT ?"
         )
-        rows = conn.execute(sql, (*branch_params, limit + 1)).fetchall()
+        rows = conn.execute(_rows_for(inner, sort), (*branch_params, limit + 1)).fetchall()
     else:
         if query.status:
             conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
@@ -287,6 +293,14 @@ def list_tickets(
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
     page = tuple(_row(r, sort.row_index) for r in rows[:limit])
     return TicketPage(page, page[-1].cursor if len(rows) > limit else None)
+
+
+def _rows_for(inner: str, sort: _Sort) -> str:
+    """Full rows for the ids an inner query picked, joined only after the LIMIT."""
+    return (
+        f"SELECT {_ROW_COLUMNS} FROM ({inner}) p JOIN ticket t ON t.id = p.pid {_ROW_JOINS}"
+        + sort.order
+    )
 
 
 def _search_page(
@@ -300,17 +314,19 @@ def _search_page(
     if query.status:
         conds = [f"t.status IN ({','.join('?' * len(query.status))})", *conds]
         params = [*query.status, *params]
-    window = 2000
+    # Start small (most searches want one page of recent hits) and widen when the
+    # filters or the keyset cursor leave too few.
+    window = 4 * (limit + 1)
+    inner = (
+        "SELECT t.id AS pid FROM ticket t"
+        + _where(["t.id IN (SELECT value FROM json_each(?))", *conds])
+        + sort.order
+        + " LIMIT ?"
+    )
     while True:
         ids, exhausted = _search_candidates(conn, query.words, window)
-        sql = (
-            f"SELECT {_ROW_COLUMNS} {_ROW_FROM}"
-            + _where(["t.id IN (SELECT value FROM json_each(?))", *conds])
-            + sort.order
-            + " LIMIT ?"
-        )
         rows = conn.execute(
-            sql, (json.dumps(ids), *params, min(limit, SEARCH_LIMIT) + 1)
+            _rows_for(inner, sort), (json.dumps(ids), *params, min(limit, SEARCH_LIMIT) + 1)
         ).fetchall()
         if len(rows) > limit or exhausted:
             break
@@ -525,6 +541,11 @@ def get_canned(store: Store, name: str) -> CannedRecord:
     if row is None:
         raise NotFoundError(f"no canned reply named {name!r} (see `deskterm canned list`)")
     return _canned(row)
+
+
+def list_tags(store: Store) -> list[str]:
+    """Every tag name, for suggestions."""
+    return [r[0] for r in store.read().execute("SELECT name FROM tag ORDER BY name")]
 
 
 def list_agents(store: Store) -> list[AgentRecord]:

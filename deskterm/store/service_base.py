@@ -91,6 +91,17 @@ class ServiceBase:
         except DBAPIError as exc:  # locked, corrupt, disk full, read-only
             raise describe(self.store.path, exc.orig) from exc  # type: ignore[arg-type]
 
+    @contextmanager
+    def _read_tx(self) -> Iterator[Session]:
+        """A session that never takes the write lock and never commits."""
+        engine = self.store.engine().execution_options(deskterm_read_only=True)
+        try:
+            with Session(engine) as session:
+                yield session
+                session.rollback()
+        except DBAPIError as exc:
+            raise describe(self.store.path, exc.orig) from exc  # type: ignore[arg-type]
+
     def _before_commit(self, s: Session, tickets: list[Ticket]) -> None:
         """Derived fields of every ticket this transaction changed (SLA due times)."""
 

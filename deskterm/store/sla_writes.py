@@ -97,9 +97,8 @@ class SlaWrites(ServiceBase):
 
         if self.sla is None:
             raise UsageError("no SLA policies are configured ([[sla.policy]] in the config)")
-        with self._tx() as s:
+        with self._read_tx() as s:
             facts = self._facts(s, self._ticket(s, number))
-            s.rollback()
         return explain(self.sla, facts, self.clock())
 
     def check_breaches(self, limit: int = 1000) -> list[int]:

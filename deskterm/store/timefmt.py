@@ -22,7 +22,7 @@ def from_db(value: str | datetime | None) -> datetime | None:
     if value is None:
         return None
     if not isinstance(value, datetime):
-        value = datetime.fromisoformat(value)
+        return datetime.fromisoformat(value + "+00:00")  # one C call: the hot path of reads
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
