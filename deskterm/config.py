@@ -139,6 +139,30 @@ class SlaConfig:
 
 
 @dataclass(frozen=True)
+class MailConfig:
+    """Outgoing mail: the undo window, quoting, automatic mail and retries."""
+
+    undo_seconds: int = 10
+    quote_original: bool = True
+    subject_tag_prefix: str = "#"
+    auto_ack: bool = True
+    auto_ack_template: str = ""
+    solved_notice: bool = True
+    solved_notice_template: str = ""
+    auto_daily_cap: int = 10
+    retry_base_seconds: int = 30
+    retry_max_seconds: int = 3600
+    max_attempts: int = 20
+
+    def check(self) -> str | None:
+        if self.undo_seconds < 0 or self.auto_daily_cap < 0 or self.max_attempts < 1:
+            return "undo_seconds and auto_daily_cap must be >= 0, max_attempts >= 1"
+        if self.retry_base_seconds < 1 or self.retry_max_seconds < self.retry_base_seconds:
+            return "retry_base_seconds must be >= 1 and <= retry_max_seconds"
+        return None
+
+
+@dataclass(frozen=True)
 class RuleConfig:
     """One automation rule: when (trigger + conditions), then (actions)."""
 
@@ -171,6 +195,7 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     views: list[ViewConfig] = field(default_factory=list)
     mailbox: list[MailboxConfig] = field(default_factory=list)
+    mail: MailConfig = MailConfig()
     sla: SlaConfig = SlaConfig()
     rules: list[RuleConfig] = field(default_factory=list)
     source: Path | None = None

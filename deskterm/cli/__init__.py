@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import canned, customers, messages, setup, sla, tickets
+from deskterm.cli import canned, customers, messages, rules, setup, sla, tickets
 from deskterm.cli import mail as mail_cli
 from deskterm.cli import outbox as outbox_cli
 from deskterm.cli.context import Context
@@ -29,6 +29,7 @@ app.add_typer(canned.app, name="canned")
 app.add_typer(customers.app, name="customers")
 app.add_typer(setup.agent_app, name="agent")
 app.add_typer(sla.app, name="sla")
+app.add_typer(rules.app, name="rules")
 app.command("search")(tickets.search)
 app.command("reply")(messages.reply)
 app.command("note")(messages.note)

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.db import Store
     from deskterm.store.queries import QueryContext
-    from deskterm.store.service import Actor, Service
+    from deskterm.store.service import Actor, RuleSet, Service
 
 
 @dataclass
@@ -90,10 +90,25 @@ class Context:
 
         return settings_from_config(self.config.sla)
 
+    def ruleset(self) -> RuleSet:
+        from deskterm.rules.model import rules_from_config
+        from deskterm.sla.settings import calendars_from_config
+        from deskterm.store.service import RuleSet
+
+        if not self.config.rules:
+            return RuleSet()
+        return RuleSet(rules_from_config(self.config.rules), calendars_from_config(self.config.sla))
+
     def service(self) -> Service:
+        """The service with everything the config turns on: SLAs, rules, outgoing mail."""
+        from deskterm.store.outbox import MailSettings
         from deskterm.store.service import Service
 
-        return Service(self.store(), self.actor(), sla=self.sla())
+        return (
+            Service(self.store(), self.actor(), sla=self.sla())
+            .with_rules(self.ruleset())
+            .with_mail(MailSettings.from_config(self.config))
+        )
 
     def close(self) -> None:
         if self._store is not None:

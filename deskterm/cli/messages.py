@@ -41,10 +41,7 @@ def reply(
     On an email ticket with a [[mailbox]] configured the reply is queued as mail
     (`deskterm send` delivers it after the undo window; `deskterm outbox`).
     """
-    from deskterm.cli.outbox import mail_settings
-
-    context = ctx_of(ctx)
-    service = context.service().with_mail(mail_settings(context))
+    service = ctx_of(ctx).service()
     outbox_id = None
     if canned:
         if attach:

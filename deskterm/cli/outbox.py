@@ -11,13 +11,13 @@ from deskterm.cli.common import JsonOpt, ctx_of
 
 if TYPE_CHECKING:
     from deskterm.cli.context import Context
-    from deskterm.store.outbox import MailSettings
+    from deskterm.store.outbox_delivery import MailSettings
 
 app = typer.Typer(help="Outgoing mail: what waits, what failed.", no_args_is_help=True)
 
 
 def mail_settings(context: Context) -> MailSettings:
-    from deskterm.store.outbox import MailSettings
+    from deskterm.store.outbox_delivery import MailSettings
 
     return MailSettings.from_config(context.config)
 
@@ -78,7 +78,7 @@ def retry(
 def send(
     ctx: typer.Context,
     watch: Annotated[bool, typer.Option(help="Keep sending as mail becomes due.")] = False,
-    interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 2.0,
+    interval: Annotated[float, typer.Option(min=0.01, help="Seconds between passes.")] = 2.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Deliver the outgoing mail that is due now, then report what still waits."""

@@ -34,10 +34,16 @@ def _calendar(cfg: CalendarConfig) -> BusinessCalendar:
     )
 
 
-def settings_from_config(cfg: SlaConfig) -> SlaSettings:
+def calendars_from_config(cfg: SlaConfig) -> dict[str, BusinessCalendar]:
+    """Every named calendar (also used by rules' business-hours conditions)."""
     calendars = {"24x7": BusinessCalendar.always()}
     for cal_cfg in (cfg.calendar, *cfg.calendars):
         calendars[cal_cfg.name] = _calendar(cal_cfg)
+    return calendars
+
+
+def settings_from_config(cfg: SlaConfig) -> SlaSettings:
+    calendars = calendars_from_config(cfg)
     policies = []
     for index, p in enumerate(cfg.policy):
         where = f"sla.policy[{index}]"

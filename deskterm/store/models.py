@@ -266,3 +266,13 @@ class AutoMailLog(SQLModel, table=True):
     kind: str
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     sent_at: datetime
+
+
+class RuleFiring(SQLModel, table=True):
+    """The ledger that makes a rule fire at most once per event."""
+
+    __tablename__ = "rule_firing"
+    rule: str = Field(primary_key=True)
+    ticket_id: int = Field(primary_key=True)
+    event_key: str = Field(primary_key=True)
+    fired_at: datetime

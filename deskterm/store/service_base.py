@@ -75,6 +75,8 @@ class ServiceBase:
         self.sla = sla
         self._events_written = 0
         self._touched: dict[int, Ticket] = {}
+        # (ticket, event kind, new value, event) of this transaction: the rules' triggers.
+        self._changes: list[tuple[Ticket, str, str | None, Event]] = []
         self._tx_started = clock()
 
     @contextmanager
@@ -82,6 +84,7 @@ class ServiceBase:
         try:
             with Session(self.store.engine(), expire_on_commit=False) as session:
                 self._touched = {}
+                self._changes = []
                 self._tx_started = self.clock()
                 yield session
                 self._before_commit(session, list(self._touched.values()))
@@ -116,17 +119,17 @@ class ServiceBase:
     ) -> None:
         self._events_written += 1
         self._touched[ticket.id] = ticket  # type: ignore[index]
-        s.add(
-            Event(
-                ticket_id=ticket.id,  # type: ignore[arg-type]
-                actor_agent_id=self.actor.agent_id,
-                actor=self.actor.label,
-                kind=kind.value,
-                old=None if old is None else str(old),
-                new=None if new is None else str(new),
-                created_at=when or self.clock(),
-            )
+        event = Event(
+            ticket_id=ticket.id,  # type: ignore[arg-type]
+            actor_agent_id=self.actor.agent_id,
+            actor=self.actor.label,
+            kind=kind.value,
+            old=None if old is None else str(old),
+            new=None if new is None else str(new),
+            created_at=when or self.clock(),
         )
+        s.add(event)
+        self._changes.append((ticket, event.kind, event.new, event))
 
     @staticmethod
     def _ticket(s: Session, number: int) -> Ticket:
