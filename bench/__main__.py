@@ -11,10 +11,17 @@ import os
 import sys
 from pathlib import Path
 
-from bench import app_bench, cli_bench, store_bench
+from bench import app_bench, cli_bench, mail_bench, outbox_bench, rules_bench, store_bench
 from bench.common import RESULTS, Context, Figure, print_table
 
-AREAS = {"store": store_bench, "cli": cli_bench, "app": app_bench}
+AREAS = {
+    "store": store_bench,
+    "cli": cli_bench,
+    "app": app_bench,
+    "rules": rules_bench,
+    "outbox": outbox_bench,
+    "mail": mail_bench,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(db=db, tickets=args.tickets, runs=args.runs, plans=args.plans)
     figures: list[Figure] = []
     load = os.getloadavg()[0]
-    figures += store_bench.prepare(ctx, rebuild=args.rebuild, only=args.only)
-    for area_name, area in AREAS.items():
-        wanted = args.only is None or args.only == area_name or args.only in area.NAMES
+    wanted_areas = [
+        (name, area)
+        for name, area in AREAS.items()
+        if args.only is None or args.only == name or args.only in area.NAMES
+    ]
+    # The big demo store is built only when an area that reads it will run.
+    if any(getattr(area, "NEEDS_STORE", True) for _, area in wanted_areas):
+        figures += store_bench.prepare(ctx, rebuild=args.rebuild, only=args.only)
+    for area_name, area in wanted_areas:
+        wanted = True
         if wanted:
             only = None if args.only in (None, area_name) else args.only
             figures += area.run(ctx, only)

@@ -104,6 +104,16 @@ class BusinessCalendar:
     def _holiday_years(self) -> dict[int, frozenset[date]]:
         return {}
 
+    @cached_property
+    def _cumulative(self) -> dict[date, timedelta]:
+        # Business time from an anchor day (the first day asked about) to each day's start.
+        return {}
+
+    @cached_property
+    def _day_spans(self) -> dict[date, list[tuple[datetime, datetime]]]:
+        # Countdowns for a whole queue ask for the same few days again and again.
+        return {}
+
     def is_holiday(self, day: date) -> bool:
         if day in self.extra_holidays:
             return True
@@ -127,6 +137,12 @@ class BusinessCalendar:
 
     def spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working spans of one local day, as aware UTC datetimes."""
+        cached = self._day_spans.get(day)
+        if cached is None:
+            cached = self._day_spans[day] = self._compute_spans(day)
+        return cached
+
+    def _compute_spans(self, day: date) -> list[tuple[datetime, datetime]]:
         if self.is_holiday(day):
             return []
         out = []
@@ -162,16 +178,48 @@ class BusinessCalendar:
         raise AssertionError("unreachable")  # _spans_from raises first
 
     def between(self, start: datetime, end: datetime) -> timedelta:
-        """Business time from `start` to `end` (negative when end is earlier)."""
-        start, end = _aware(start), _aware(end)
-        if end < start:
-            return -self.between(end, start)
-        total = timedelta(0)
-        for a, b in self._spans_from(start):
-            if a >= end:
+        """Business time from `start` to `end` (negative when end is earlier).
+
+        A difference of two positions on a running total of business time, so a
+        whole queue of countdowns costs a dictionary lookup or two each.
+        """
+        return self._position(_aware(end)) - self._position(_aware(start))
+
+    def _position(self, moment: datetime) -> timedelta:
+        day = moment.astimezone(self.tz).date()
+        total = self._day_start(day)
+        for a, b in self.spans_on(day):
+            if moment <= a:
                 break
-            total += min(b, end) - a
+            total += min(b, moment) - a
         return total
+
+    def _day_start(self, day: date) -> timedelta:
+        cum = self._cumulative
+        found = cum.get(day)
+        if found is not None:
+            return found
+        if not cum:
+            cum[day] = timedelta(0)
+            return cum[day]
+        # Walk from the nearest known day; each step adds or removes one day's hours.
+        nearest = min(cum, key=lambda d: abs((d - day).days))
+        if abs((nearest - day).days) > _MAX_DAYS * 10:
+            raise ConfigError(f"calendar {self.name!r}: date {day} is too far away")
+        step = timedelta(days=1 if day > nearest else -1)
+        current, value = nearest, cum[nearest]
+        while current != day:
+            if step.days > 0:
+                value += self._day_length(current)
+                current += step
+            else:
+                current += step
+                value -= self._day_length(current)
+            cum[current] = value
+        return value
+
+    def _day_length(self, day: date) -> timedelta:
+        return sum((b - a for a, b in self.spans_on(day)), timedelta(0))
 
     def is_open(self, moment: datetime) -> bool:
         """Whether `moment` falls in business hours (rules: "business hours now")."""

@@ -241,3 +241,10 @@ def _fmt(delta: timedelta) -> str:
 def format_left(delta: timedelta) -> str:
     """Compact countdown for the queue: `2h13m`, `-35m` when breached."""
     return _fmt(delta)
+
+
+def countdown(
+    due_at: datetime, now: datetime, calendar: BusinessCalendar
+) -> tuple[timedelta, timedelta]:
+    """(business time, calendar time) left until `due_at`; negative once overdue."""
+    return calendar.between(now, due_at), due_at - now

@@ -133,6 +133,7 @@ class RuleWrites(CannedWrites):
                 if found is None:
                     continue
                 trigger, field_name, value = found
+                snap: TicketSnapshot | None = None  # built once, again only after a firing
                 for rule in self.ruleset.rules:
                     if not rule.enabled or rule.trigger is not trigger:
                         continue
@@ -141,14 +142,23 @@ class RuleWrites(CannedWrites):
                         or (rule.to and (value or "").lower() != rule.to.lower())
                     ):
                         continue
-                    self._maybe_fire(s, rule, ticket, f"event:{event.id}", trigger, now)
+                    snap = snap or self.snapshot(s, ticket)
+                    if self._maybe_fire(s, rule, ticket, f"event:{event.id}", trigger, now, snap):
+                        snap = None
         # Still changing after MAX_ROUNDS: a loop between rules; stop here.
         self._changes = []
 
     def _maybe_fire(
-        self, s: Session, rule: Rule, ticket: Ticket, key: str, trigger: Trigger, now: datetime
+        self,
+        s: Session,
+        rule: Rule,
+        ticket: Ticket,
+        key: str,
+        trigger: Trigger,
+        now: datetime,
+        snap: TicketSnapshot,
     ) -> bool:
-        if not conditions_hold(rule, self.snapshot(s, ticket), now, self.ruleset.calendars):
+        if not conditions_hold(rule, snap, now, self.ruleset.calendars):
             return False
         if s.get(RuleFiring, (rule.name, ticket.id, key)) is not None:
             return False
@@ -294,7 +304,9 @@ class RuleWrites(CannedWrites):
                         ticket = self._ticket(s, row.number)
                         key = f"time:{ticket.updated_at:%Y%m%d%H%M%S%f}"
                         self.fired = []
-                        self._maybe_fire(s, rule, ticket, key, Trigger.TIME, self.clock())
+                        now = self.clock()
+                        snap = self.snapshot(s, ticket)
+                        self._maybe_fire(s, rule, ticket, key, Trigger.TIME, now, snap)
                         fired.extend(self.fired)
                 if page.next is None:
                     break
