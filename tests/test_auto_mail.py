@@ -140,3 +140,48 @@ def test_switches_and_custom_template(store: Store, clock: Clock, smtp_server: S
     custom.queue_acknowledgement(number)
     assert _deliver(store, clock, smtp_server) == 1
     assert parsed(smtp_server.messages[0].content).get_content().strip() == f"Ticket {number}."
+
+
+def test_acknowledgement_states_the_sla_due_time(
+    store: Store, clock: Clock, smtp_server: SmtpServer
+) -> None:
+    from deskterm.config import PolicyConfig, SlaConfig
+    from deskterm.sla.settings import settings_from_config
+
+    service = mail_service(store, clock, settings_for(smtp_server))
+    service.sla = settings_from_config(
+        SlaConfig(policy=[PolicyConfig(name="std", calendar="24x7", first_reply={"default": "4h"})])
+    )
+    number = ticket_from_mail(service)
+    service.queue_acknowledgement(number)
+    _deliver(store, clock, smtp_server)
+    body = parsed(smtp_server.messages[0].content).get_content()
+    due = (clock.now + __import__("datetime").timedelta(hours=4)).astimezone()
+    assert f"We aim to reply by {due:%A %d %B, %H:%M}" in body
+
+
+@pytest.mark.parametrize(("auto_kind", "sent"), [(None, 1), ("auto_reply", 0), ("list", 0)])
+def test_rule_auto_mail_goes_through_the_loop_safe_path(
+    store: Store, clock: Clock, smtp_server: SmtpServer, auto_kind: str | None, sent: int
+) -> None:
+    from deskterm.config import RuleConfig, SlaConfig
+    from deskterm.rules.model import rules_from_config
+    from deskterm.sla.settings import calendars_from_config
+    from deskterm.store.service import RuleSet
+
+    service = mail_service(store, clock, settings_for(smtp_server))
+    service.save_canned("got-it", "Hi {{ customer.first_name }}, a human will answer soon.")
+    rule = RuleConfig(name="tell", trigger="customer_replied", auto_mail="got-it")
+    service.with_rules(RuleSet(rules_from_config([rule]), calendars_from_config(SlaConfig())))
+    number = ticket_from_mail(service)
+    service.add_customer_message(
+        number, "anyone?", message_fields={"auto_kind": auto_kind, "mailbox": SUPPORT}
+    )
+    clock.advance(seconds=11)  # past the undo window
+    assert _deliver(store, clock, smtp_server) == sent
+    if sent:
+        mail = parsed(smtp_server.messages[0].content)
+        assert mail["Auto-Submitted"] == "auto-replied"
+        assert mail.get_content().startswith("Hi Ana, a human will answer soon.")
+    events = [e for e in queries.list_events(store, number) if e.actor == "rule:tell"]
+    assert not events or sent  # a skipped auto mail changes nothing on the ticket

@@ -431,7 +431,15 @@ class OutboxWrites(TicketWrites):
             return f"daily cap of {self.mail.auto_daily_cap} automatic mails reached"
         return None
 
-    def _queue_auto(self, s: Session, ticket: Ticket, kind: str, when: datetime) -> AutoMailResult:
+    def _queue_auto(
+        self,
+        s: Session,
+        ticket: Ticket,
+        kind: str,
+        when: datetime,
+        template: str | None = None,
+    ) -> AutoMailResult:
+        """Queue an automatic mail of `kind`; `template` overrides the configured text."""
         assert self.mail is not None
         parent = self._last_customer_message(s, ticket)
         box = self.mail.outgoing(parent.mailbox if parent else None)
@@ -441,10 +449,12 @@ class OutboxWrites(TicketWrites):
         if skip:
             return AutoMailResult(None, skip)
         ack = kind == "auto_ack"
-        template = self.mail.auto_ack_template if ack else self.mail.solved_notice_template
+        if template is None:
+            template = self.mail.auto_ack_template if ack else self.mail.solved_notice_template
         context: dict[str, Any] = self._auto_context(s, ticket)
         context["mailbox"] = {"name": box.name, "address": box.address}
-        context["sla"] = {}  # filled once SLA policies give a first response target
+        due = self._first_reply_due(s, ticket, when)
+        context["sla"] = {"first_response": f"{due.astimezone():%A %d %B, %H:%M %Z}"} if due else {}
         body = canned.render(kind, template, context)
         from_name = box.name or box.address
         message = self._add_message(
@@ -465,6 +475,10 @@ class OutboxWrites(TicketWrites):
         )
         s.add(AutoMailLog(address=message.to_addrs, kind=kind, ticket_id=ticket.id, sent_at=when))
         return AutoMailResult(outbox_id)
+
+    def _first_reply_due(self, s: Session, ticket: Ticket, when: datetime) -> datetime | None:
+        """When the first reply is due, for the acknowledgement (where SLAs exist)."""
+        return ticket.first_reply_due_at
 
     @staticmethod
     def _auto_context(s: Session, ticket: Ticket) -> dict[str, Any]:

@@ -28,7 +28,7 @@ Hello {{ customer.first_name | default("there") }},
 
 thank you for writing to us. We have opened ticket #{{ ticket.number }} \
 ("{{ ticket.subject }}") and will answer as soon as we can.
-{%- if sla.first_response %} We aim to reply within {{ sla.first_response }}.{% endif %}
+{%- if sla.first_response %} We aim to reply by {{ sla.first_response }}.{% endif %}
 
 To add anything, just reply to this mail.
 

@@ -6,7 +6,12 @@ change is one transaction with its audit events.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlmodel import Session
+
 from deskterm.store.canned_writes import validate_actions
+from deskterm.store.models import Ticket
 from deskterm.store.outbox import OutboxWrites
 from deskterm.store.people_writes import PeopleWrites, hash_token
 from deskterm.store.rule_writes import RuleSet, RuleWrites
@@ -26,3 +31,18 @@ __all__ = [
 
 class Service(RuleWrites, OutboxWrites, PeopleWrites, SlaWrites):
     """Writes on behalf of one actor; `clock` is injectable for tests and demo history."""
+
+    def _first_reply_due(self, s: Session, ticket: Ticket, when: datetime) -> datetime | None:
+        # The acknowledgement is queued before the commit computes due times: do it now.
+        if self.sla is not None:
+            self._refresh_sla(s, ticket, when)
+        return ticket.first_reply_due_at
+
+    def _rule_auto_mail(self, s: Session, ticket: Ticket, name: str, when: datetime) -> str:
+        """A rule's automatic mail: a canned reply sent through the loop-safe outbox path."""
+        if self.mail is None:
+            return f"auto mail {name!r} not sent: outgoing mail is off"
+        result = self._queue_auto(s, ticket, "rule", when, template=self._canned(s, name).body)
+        if result.outbox_id is None:
+            return f"auto mail {name!r} not sent: {result.skipped}"
+        return f"auto mail {name!r} queued"
