@@ -20,7 +20,9 @@ venv() {
   fi
   local stamp="$VENV/.installed-$1"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]"
+    # compat mode: a plain .pth entry; the default import-hook finder adds ~20 ms per start
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$1]" \
+      --config-settings editable_mode=compat
     touch "$stamp"
   fi
 }
