@@ -140,7 +140,7 @@ class SlaConfig:
 
 @dataclass(frozen=True)
 class MailConfig:
-    """Outgoing mail: the undo window, quoting, automatic mail and retries."""
+    """Mail in and out: limits and batches for fetching, the undo window, automatic mail."""
 
     undo_seconds: int = 10
     quote_original: bool = True
@@ -153,12 +153,17 @@ class MailConfig:
     retry_base_seconds: int = 30
     retry_max_seconds: int = 3600
     max_attempts: int = 20
+    max_mail_bytes: int = 25_000_000
+    fetch_batch: int = 50
+    parse_workers: int = 0
 
     def check(self) -> str | None:
         if self.undo_seconds < 0 or self.auto_daily_cap < 0 or self.max_attempts < 1:
             return "undo_seconds and auto_daily_cap must be >= 0, max_attempts >= 1"
         if self.retry_base_seconds < 1 or self.retry_max_seconds < self.retry_base_seconds:
             return "retry_base_seconds must be >= 1 and <= retry_max_seconds"
+        if self.max_mail_bytes < 1024 or self.fetch_batch < 1 or self.parse_workers < 0:
+            return "max_mail_bytes must be >= 1024, fetch_batch >= 1, parse_workers >= 0"
         return None
 
 

@@ -36,7 +36,7 @@ class IntakeSettings:
     def from_config(cls, config: Config, batch_size: int | None = None) -> IntakeSettings:
         mail = getattr(config, "mail", None)
         return cls(
-            tag_prefix=str(getattr(mail, "tag_prefix", "#") or "#"),
+            tag_prefix=str(getattr(mail, "subject_tag_prefix", "#") or "#"),
             max_bytes=int(getattr(mail, "max_mail_bytes", DEFAULT_MAX_BYTES)),
             batch_size=max(1, batch_size or int(getattr(mail, "fetch_batch", DEFAULT_BATCH))),
             workers=int(getattr(mail, "parse_workers", 0)),
