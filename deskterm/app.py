@@ -7,6 +7,8 @@ handler that turns failed workers into one-line notifications.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -30,9 +32,13 @@ from deskterm.store.records import AgentRecord
 from deskterm.store.timefmt import utcnow
 
 if TYPE_CHECKING:
+    from deskterm.sla.policy import SlaSettings
+    from deskterm.store.mail_queries import IngestStatus
     from deskterm.store.service import Service
 
 Clock = Callable[[], datetime]
+POLL_SECONDS = 2.0  # how often the store is checked for commits by other processes
+BREACH_SECONDS = 60.0  # how often passed SLA due times are recorded (solo mode)
 
 
 def _actions_provider() -> type[Provider]:
@@ -53,19 +59,46 @@ class DesktermApp(App[None]):
     class Opened(Message):
         """The store is open and we know who is working."""
 
-        def __init__(self, store: Store, me: AgentRecord | None, drafts: Drafts) -> None:
+        def __init__(
+            self, store: Store, me: AgentRecord | None, drafts: Drafts, sla: SlaSettings | None
+        ) -> None:
             super().__init__()
             self.store = store
             self.me = me
             self.drafts = drafts
+            self.sla = sla
 
-    def __init__(self, store_path: Path, config: Config, *, clock: Clock | None = None) -> None:
+    class StoreTouched(Message):
+        """Another connection committed (new mail, the CLI, a rule run)."""
+
+    class IngestRead(Message):
+        """Mail intake status, read after a change."""
+
+        def __init__(self, status: IngestStatus) -> None:
+            super().__init__()
+            self.status = status
+
+    def __init__(
+        self,
+        store_path: Path,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
         super().__init__()
         self.store_path = store_path
         self.config = config
         self.clock: Clock = clock or utcnow
+        self.poll_seconds = poll_seconds
         self.store: Store | None = None
         self.me: AgentRecord | None = None
+        self.sla: SlaSettings | None = None
+        """The configured SLA policies (None: no `[[sla.policy]]`, no due column)."""
+        self.ingest_status: IngestStatus | None = None
+        self._marker_conn: sqlite3.Connection | None = None
+        self._marker: int | None = None
+        self._marker_lock = threading.Lock()
         self.drafts = Drafts(drafts_path(store_path))
 
     def get_default_screen(self) -> Screen[None]:
@@ -99,10 +132,12 @@ class DesktermApp(App[None]):
             agents = list_agents(store)
             me = next((a for a in agents if a.role == "admin"), None)
         drafts = Drafts.load(drafts_path(self.store_path))
-        self.post_message(self.Opened(store, me, drafts))
-        # The write path imports SQLAlchemy (~1.5 s): warm it here, off the UI thread,
-        # so the first send does not wait for it and start-up does not either.
-        import deskterm.store.service  # noqa: F401
+        sla = None
+        if self.config.sla.policy:
+            from deskterm.sla.settings import settings_from_config
+
+            sla = settings_from_config(self.config.sla)
+        self.post_message(self.Opened(store, me, drafts, sla))
 
     def on_deskterm_app_opened(self, event: Opened) -> None:
         from deskterm.screens.queue import QueueScreen
@@ -110,9 +145,70 @@ class DesktermApp(App[None]):
         self.store = event.store
         self.me = event.me
         self.drafts = event.drafts
+        self.sla = event.sla
         if event.me is None:
             self.notify_error("no agent matches [agent] email and the store has no admin")
         self.push_screen(QueueScreen())
+        # Background work starts once the first frame is out, so it never delays it.
+        self.call_after_refresh(self._start_background)
+
+    def _start_background(self) -> None:
+        self._watch_store()
+        self.set_interval(self.poll_seconds, self._poll_store, name="store-watch")
+        if self.sla is not None:
+            self.set_interval(BREACH_SECONDS, self._check_breaches, name="breaches")
+        # The write path imports SQLAlchemy (~1 s of CPU holding the GIL): warm it
+        # after the queue has painted, so neither start nor the first send waits.
+        self.set_timer(1.0, self._warm_writes)
+
+    @work(thread=True, exit_on_error=False, group="warm")
+    def _warm_writes(self) -> None:
+        import deskterm.store.service  # noqa: F401
+
+    def _poll_store(self) -> None:
+        self._watch_store()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="watch")
+    def _watch_store(self) -> None:
+        """Compare `PRAGMA data_version` with the last poll (it moves when another
+        connection commits) and, when it moved, tell the screens and reread intake status.
+
+        The marker is only comparable on one connection, so the poll keeps its own
+        (sqlite3 allows it on any thread; the lock keeps uses one at a time).
+        """
+        from deskterm.store.db import connect
+        from deskterm.store.mail_queries import get_ingest_status
+
+        store = self.open_store_or_fail()
+        with self._marker_lock:
+            if self._marker_conn is None:
+                self._marker_conn = connect(store.path)
+            version = int(self._marker_conn.execute("PRAGMA data_version").fetchone()[0])
+            changed = version != self._marker
+            first = self._marker is None
+            self._marker = version
+        if changed and not first:
+            self.post_message(self.StoreTouched())
+        if changed:
+            self.post_message(self.IngestRead(get_ingest_status(store, self.clock())))
+
+    def on_deskterm_app_store_touched(self, event: StoreTouched) -> None:
+        self.store_changed(())
+
+    def on_deskterm_app_ingest_read(self, event: IngestRead) -> None:
+        self.ingest_status = event.status
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_ingest", None)
+            if callable(show):
+                show(event.status)
+
+    def _check_breaches(self) -> None:
+        self._record_breaches()
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="breaches")
+    def _record_breaches(self) -> None:
+        """Record SLA breaches whose time has passed (the watcher then refreshes screens)."""
+        self.service().check_breaches()
 
     # -- shared services for screens ---------------------------------------------
 
@@ -129,7 +225,7 @@ class DesktermApp(App[None]):
         if self.store is None:
             raise DesktermError("the store is not open yet")
         actor = Actor(self.me.id, self.me.name) if self.me else Actor.system()
-        return Service(self.store, actor, clock=self.clock)
+        return Service(self.store, actor, clock=self.clock, sla=self.sla)
 
     def open_store_or_fail(self) -> Store:
         if self.store is None:
@@ -140,7 +236,10 @@ class DesktermApp(App[None]):
         self.notify(safetext.line(text), severity="error", markup=False)
 
     def store_changed(self, numbers: Iterable[int]) -> None:
-        """One write finished: every screen on the stack refreshes what it shows."""
+        """One write finished: every screen on the stack refreshes what it shows.
+
+        No numbers: another process changed something, which tickets is unknown.
+        """
         changed = tuple(numbers)
         for screen in self.screen_stack:
             handler = getattr(screen, "on_store_changed", None)
@@ -163,6 +262,8 @@ class DesktermApp(App[None]):
             self.drafts.flush()
         except OSError as exc:  # at exit there is no screen left to tell
             self.log.error(f"drafts not saved: {exc}")
+        if self._marker_conn is not None:
+            self._marker_conn.close()
         if self.store is not None:
             self.store.close()
 

@@ -48,3 +48,14 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
         assert listed.cursor == 0
         assert listed.current_row is not None and listed.current_row.number == 1
         assert listed.cached_rows <= bound
+
+        await pilot.press("G")  # the true last row at once, from the bottom (no page walk)
+        for _ in range(3):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert listed.cursor == TICKETS - 1
+        assert listed.current_row is not None and listed.current_row.number == TICKETS
+        assert listed.cached_rows <= 4 * page
+        await pilot.press("k")
+        await pilot.pause()
+        assert listed.current_row is not None and listed.current_row.number == TICKETS - 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.channels.imap import MailboxFetcher, fetch_all
+from deskterm.channels.imap import PREFETCH, MailboxFetcher, fetch_all
 from deskterm.channels.intake import IntakeSettings, Parser
 from deskterm.config import MailboxConfig
 from deskterm.errors import AuthError, MailError
@@ -118,7 +118,9 @@ def test_uidvalidity_change_resyncs_without_duplicates(store, imap_account, pass
 def test_connection_dropped_mid_fetch_then_rerun_exactly_once(
     store, imap_account, password
 ) -> None:
-    for n in range(12):
+    # Enough batches that the drop lands before the downloads ahead (PREFETCH) run out.
+    total = 4 * (PREFETCH + 8)
+    for n in range(total):
         imap_account.append(mail(n))
     box = box_config(imap_account)
     batches = []
@@ -130,10 +132,10 @@ def test_connection_dropped_mid_fetch_then_rerun_exactly_once(
 
     with pytest.raises(MailError, match="connection lost"):
         fetcher(store, box, batch=4, on_batch=kill_after_first).fetch_once()
-    assert 0 < messages(store) < 12
+    assert 0 < messages(store) < total
     assert get_ingest_status(store).mailboxes[0].last_error
     fetcher(store, box, batch=4).fetch_once()
-    assert messages(store) == 12
+    assert messages(store) == total
     status = get_ingest_status(store).mailboxes[0]
     assert status.last_error is None
 

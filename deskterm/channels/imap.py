@@ -19,6 +19,7 @@ import ssl
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ TIMEOUT_S = 30.0
 IDLE_RENEW_S = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout
 BACKOFF_START_S = 1.0
 BACKOFF_MAX_S = 300.0
+PREFETCH = 2  # batches downloaded ahead of the one being parsed
 _NET_ERRORS = (IMAPClientError, imaplib.IMAP4.error, OSError, EOFError)
 
 Progress = Callable[[str, int, int], None]  # (address, done, total)
@@ -221,23 +223,56 @@ class MailboxFetcher:
             self.parser.start_pool()
         size = self.settings.batch_size
         batches = [uids[i : i + size] for i in range(0, total, size)]
-        done = 0
-        pending: tuple[list[int], Future[list[Incoming]] | list[Incoming]] | None = None
-        for batch in batches:
-            # Fetch the next batch while the last one parses (pooled) ...
-            jobs = self._download(client, batch, state.id, uidvalidity)
-            parsed = self.parser.submit(jobs)
-            if pending is not None:
-                done += self._store(client, pending, report, state.id, uidvalidity)
-                if self.on_progress:
-                    self.on_progress(box.address, done, total)
-            pending = (batch, parsed)
-        if pending is not None:
-            done += self._store(client, pending, report, state.id, uidvalidity)
-            if self.on_progress:
-                self.on_progress(box.address, done, total)
+        # Every IMAP command runs on one thread, in the order asked (imapclient is not
+        # thread-safe): it downloads batch n+1 while batch n parses (pooled) and batch
+        # n-1 is stored here, and it marks a batch seen only after its commit.
+        imap = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{box.address}")
+        try:
+            self._pipeline(client, imap, batches, report, state.id, uidvalidity, total)
+        finally:
+            # Marks of committed batches still run; a dead connection fails them fast.
+            imap.shutdown(wait=True)
         self.ingest.finish_pass(state.id, None if modseq is None else int(modseq))
         return report
+
+    def _pipeline(
+        self,
+        client: IMAPClient,
+        imap: ThreadPoolExecutor,
+        batches: list[list[int]],
+        report: FetchReport,
+        state_id: int,
+        uidvalidity: int,
+        total: int,
+    ) -> None:
+        downloads = deque(
+            imap.submit(self._download, client, batch, state_id, uidvalidity)
+            for batch in batches[:PREFETCH]
+        )
+        marked: list[Future[None]] = []
+        done = 0
+        pending: tuple[list[int], Future[list[Incoming]] | list[Incoming]] | None = None
+        for n, batch in enumerate(batches):
+            jobs = downloads.popleft().result()
+            if n + PREFETCH < len(batches):
+                later = batches[n + PREFETCH]
+                downloads.append(imap.submit(self._download, client, later, state_id, uidvalidity))
+            parsed = self.parser.submit(jobs)
+            if pending is not None:
+                done += self._store(pending, report, state_id, uidvalidity)
+                marked.append(imap.submit(self._after_fetch, client, pending[0]))
+                self._progress(done, total)
+            pending = (batch, parsed)
+        if pending is not None:
+            done += self._store(pending, report, state_id, uidvalidity)
+            marked.append(imap.submit(self._after_fetch, client, pending[0]))
+            self._progress(done, total)
+        for future in marked:
+            future.result()  # a lost connection while marking surfaces here
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.on_progress:
+            self.on_progress(self.box.address, done, total)
 
     def _download(self, client: IMAPClient, batch: list[int], state_id: int, uv: int) -> list[Job]:
         response = client.fetch(batch, ["BODY.PEEK[]"])
@@ -253,7 +288,6 @@ class MailboxFetcher:
 
     def _store(
         self,
-        client: IMAPClient,
         pending: tuple[list[int], Future[list[Incoming]] | list[Incoming]],
         report: FetchReport,
         state_id: int,
@@ -265,7 +299,6 @@ class MailboxFetcher:
         report.tally.add(results)
         if self.on_batch:
             self.on_batch(self.box.address, results)
-        self._after_fetch(client, batch)
         return len(batch)
 
     def _after_fetch(self, client: IMAPClient, uids: Sequence[int]) -> None:

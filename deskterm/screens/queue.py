@@ -22,24 +22,21 @@ from deskterm.store.queries import QueryContext, count_tickets, list_agents, lis
 from deskterm.store.query_syntax import TicketQuery, parse_query
 from deskterm.store.records import AgentRecord, Cursor, TicketPage, TicketRow
 from deskterm.store.vocab import Priority, Status
+from deskterm.views import all_views
 from deskterm.widgets.fmt import plain
+from deskterm.widgets.ingest_line import IngestLine
 from deskterm.widgets.ticket_list import TicketList
 from deskterm.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
+    from deskterm.store.mail_queries import IngestStatus
 
-BUILTIN_VIEWS: tuple[tuple[str, str], ...] = (
-    ("My open", "status:new,open,pending assignee:me"),
-    ("Unassigned", "status:new,open assignee:none"),
-    ("All open", "status:new,open"),
-    ("Pending", "status:pending"),
-    ("Recently solved", "status:solved,closed updated<7d"),
-)
 SEARCH_HINT = (
     "words status:open,pending priority:urgent assignee:me|none|NAME tag:billing "
-    "from:ADDR customer:TEXT created>2026-01-01 updated<7d"
+    "from:ADDR customer:TEXT created>2026-01-01 updated<7d sla:breached due<2h sort:due"
 )
+CLOCK_SECONDS = 30.0  # countdowns and ages repaint this often (visible lines only)
 
 
 class QueueScreen(Screen[None]):
@@ -50,11 +47,14 @@ class QueueScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.QUEUE))
 
     class PageLoaded(Message):
-        def __init__(self, generation: int, page: int, result: TicketPage) -> None:
+        def __init__(
+            self, generation: int, page: int, result: TicketPage, total: int | None = None
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.page = page
             self.result = result
+            self.total = total
 
     class CountLoaded(Message):
         def __init__(self, token: int, index: int, count: int) -> None:
@@ -98,20 +98,37 @@ class QueueScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ViewBar(id="views")
         yield Static(id="search-line")
-        yield TicketList(page_size=self.desk.config.ui.page_size, id="tickets")
+        listed = TicketList(page_size=self.desk.config.ui.page_size, id="tickets")
+        listed.sla = self.desk.sla
+        yield listed
+        yield IngestLine(id="ingest-line")
         yield Footer()
 
     def on_mount(self) -> None:
-        views = [(name, parse_query(text)) for name, text in BUILTIN_VIEWS]
-        for view in self.desk.config.views:
-            views.append((view.name, parse_query(view.query)))
-        self.views = views[:9]
+        configured = [(view.name, view.query) for view in self.desk.config.views]
+        defs = all_views(configured, sla=self.desk.sla is not None)
+        self.views = [(view.name, parse_query(view.query)) for view in defs][:9]
         bar = self.query_one(ViewBar)
         bar.names = tuple(name for name, _ in self.views)
         self.ticket_list.focus()
         self._reload()
         self._count_views()
         self._load_agents()
+        self.set_interval(CLOCK_SECONDS, self.tick_clock, name="countdowns")
+        status = self.desk.ingest_status
+        if status is not None:
+            self.show_ingest(status)
+
+    def tick_clock(self) -> None:
+        """Time passed: repaint ages, countdowns and the mail lag (no query, no reload)."""
+        now = self.desk.now()
+        self.ticket_list.now = now
+        self.query_one(IngestLine).now = now
+
+    def show_ingest(self, status: IngestStatus) -> None:
+        line = self.query_one(IngestLine)
+        line.now = self.desk.now()
+        line.status = status
 
     # -- loading -------------------------------------------------------------------
 
@@ -136,6 +153,7 @@ class QueueScreen(Screen[None]):
             self.current_query,
             self.desk.query_context(),
             self.ticket_list.page_size,
+            event.from_bottom,
         )
 
     @work(thread=True, exit_on_error=False, group="pages")
@@ -147,18 +165,22 @@ class QueueScreen(Screen[None]):
         query: TicketQuery,
         ctx: QueryContext,
         limit: int,
+        from_bottom: bool = False,
     ) -> None:
         store = self.desk.open_store_or_fail()
+        total: int | None = None
         try:
-            result = list_tickets(store, query, ctx, after=after, limit=limit)
+            if from_bottom and page == 0:
+                total = count_tickets(store, query, ctx)
+            result = list_tickets(store, query, ctx, after=after, limit=limit, reverse=from_bottom)
         except DesktermError:
-            self.post_message(self.PageLoaded(generation, page, TicketPage((), None)))
+            self.post_message(self.PageLoaded(generation, page, TicketPage((), None), 0))
             raise
         if not get_current_worker().is_cancelled:
-            self.post_message(self.PageLoaded(generation, page, result))
+            self.post_message(self.PageLoaded(generation, page, result, total))
 
     def on_queue_screen_page_loaded(self, event: PageLoaded) -> None:
-        self.ticket_list.add_page(event.generation, event.page, event.result)
+        self.ticket_list.add_page(event.generation, event.page, event.result, event.total)
 
     def _count_views(self) -> None:
         self._count_token += 1
@@ -205,7 +227,10 @@ class QueueScreen(Screen[None]):
         self.agents = event.agents
 
     def on_store_changed(self, numbers: tuple[int, ...]) -> None:
-        """Called by the app after any write: reload pages around the cursor and the counts."""
+        """After any write (ours or, with no numbers, another process's): reload in place.
+
+        The rows on screen stay until the fresh pages replace them.
+        """
         self._reload(keep_cursor=True)
         self._count_views()
 
@@ -239,7 +264,7 @@ class QueueScreen(Screen[None]):
     def action_top(self, now: bool = False) -> None:
         if now or self._g_pending:
             self._g_pending = False
-            self.ticket_list.move_to(0)
+            self.ticket_list.to_top()
             return
         self._g_pending = True
         if self._g_timer is not None:

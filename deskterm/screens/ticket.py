@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -16,11 +17,13 @@ from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
 
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
@@ -31,6 +34,7 @@ from deskterm.screens.queue import NOBODY, assignee_choices, split_tags
 from deskterm.store.queries import (
     get_attachment_data,
     get_ticket,
+    get_ticket_row,
     list_agents,
     list_customer_tickets,
     list_events,
@@ -39,6 +43,7 @@ from deskterm.store.records import (
     AgentRecord,
     AttachmentRecord,
     EventRecord,
+    MessageRecord,
     TicketDetail,
     TicketRow,
 )
@@ -53,7 +58,27 @@ if TYPE_CHECKING:
 
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0
-THREAD_WINDOW = 40  # messages mounted at first; `u` mounts the rest (200 widgets cost ~1 s)
+THREAD_WINDOW = 40  # messages mounted at most; `u` mounts the rest (200 widgets cost ~1 s)
+FIRST_PAINT = 6  # the newest messages, mounted before the first frame (a widget costs ~8 ms)
+BATCH = 8  # older messages mounted per frame after that, above the ones shown
+
+
+_TARGET_LINE = re.compile(
+    r"^(first_reply|next_reply|resolution): .*?(?:-> due (\S+ \S+) UTC)?.*\[(\w+)\]$"
+)
+TARGET_LABEL = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolve"}
+
+
+def sla_targets(lines: list[str]) -> list[tuple[str, str]]:
+    """(label, state) per target from `Service.explain_sla` lines: `first reply 14:30 ok`."""
+    out = []
+    for line in lines:
+        match = _TARGET_LINE.match(line)
+        if match:
+            kind, due, state = match.groups()
+            when = f" {due[5:]}" if due else ""
+            out.append((f"{TARGET_LABEL[kind]}{when} {state}", state))
+    return out
 
 
 def safe_filename(name: str) -> str:
@@ -73,11 +98,25 @@ class TicketScreen(Screen[None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, token: int, detail: TicketDetail, others: list[TicketRow]) -> None:
+        def __init__(
+            self,
+            token: int,
+            detail: TicketDetail,
+            others: list[TicketRow],
+            sla_lines: list[str] | None = None,
+        ) -> None:
             super().__init__()
             self.token = token
             self.detail = detail
             self.others = others
+            self.sla_lines = sla_lines
+
+    class Touched(Message):
+        """The store changed elsewhere and this ticket's row is now `row`."""
+
+        def __init__(self, row: TicketRow) -> None:
+            super().__init__()
+            self.row = row
 
     class Written(Message):
         """A change to this ticket finished; `note` is said to the agent."""
@@ -109,6 +148,8 @@ class TicketScreen(Screen[None]):
         self.show_all = False
         self._token = 0
         self._save_timer: Timer | None = None
+        self.thread_shown = False
+        """The newest messages of the current ticket are mounted (older ones may follow)."""
 
     @property
     def desk(self) -> DesktermApp:
@@ -120,6 +161,7 @@ class TicketScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-head")
+        yield Horizontal(id="ticket-sla")
         with Horizontal(id="ticket-body"):
             yield VerticalScroll(id="thread")
             with VerticalScroll(id="side"):
@@ -129,6 +171,7 @@ class TicketScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.composer.display = False
+        self.query_one("#ticket-sla").display = False
         self.query_one("#thread").focus()
         self._load(self.number)
 
@@ -145,11 +188,19 @@ class TicketScreen(Screen[None]):
         detail = get_ticket(store, number)
         others = list_customer_tickets(store, detail.customer.id, limit=13)
         self.post_message(self.Loaded(token, detail, others))
+        if self.desk.sla is not None and not get_current_worker().is_cancelled:
+            # Due times per target come from the service (SQLAlchemy): after the paint.
+            lines = self.desk.service().explain_sla(number)
+            self.post_message(self.Loaded(token, detail, others, lines))
 
     async def on_ticket_screen_loaded(self, event: Loaded) -> None:
         if event.token != self._token:
             return  # the agent already moved on (fast ] ] ])
         detail = event.detail
+        if event.sla_lines is not None:
+            if self.detail is detail:
+                await self._show_targets(sla_targets(event.sla_lines))
+            return
         first = self.detail is None or self.detail.ticket.number != detail.ticket.number
         self.detail = detail
         self._show_head(detail)
@@ -157,20 +208,56 @@ class TicketScreen(Screen[None]):
         await thread.remove_children()
         messages = detail.messages
         hidden = 0 if self.show_all else max(0, len(messages) - THREAD_WINDOW)
-        views: list[Widget] = []
-        if hidden:
-            views.append(Static(f"··· {hidden} earlier messages (u shows them)", classes="earlier"))
-        for message in messages[hidden:]:
-            view = MessageView(message)
-            view.unfolded = self.unfolded
-            views.append(view)
-        await thread.mount_all(views)
-        thread.scroll_end(animate=False, immediate=True)
+        shown = messages[hidden:]
+        await thread.mount_all([self._view(m) for m in shown[-FIRST_PAINT:]])
+        older = list(shown[:-FIRST_PAINT])
+        if older or hidden:
+            thread.anchor()  # stays at the newest message while older ones mount above
+        else:
+            thread.scroll_end(animate=False, immediate=True)
+        self.thread_shown = True
         self.query_one(CustomerPane).show(
             detail.customer, event.others, detail.ticket.number, self.desk.now()
         )
         if first:
             self._restore_draft()
+        if older or hidden:
+            self.call_after_refresh(self._mount_older, event.token, older, hidden)
+
+    def _view(self, message: MessageRecord) -> MessageView:
+        view = MessageView(message)
+        view.unfolded = self.unfolded
+        return view
+
+    async def _mount_older(self, token: int, older: list[MessageRecord], hidden: int) -> None:
+        """Mount the older messages a batch per frame, newest first, above those shown."""
+        if token != self._token or not self.is_attached:
+            return
+        try:
+            thread = self.query_one("#thread", VerticalScroll)
+        except NoMatches:  # the screen closed before this frame
+            return
+        batch, rest = older[-BATCH:], older[:-BATCH]
+        widgets: list[Widget] = [self._view(m) for m in batch]
+        if not rest and hidden:
+            text = f"··· {hidden} earlier messages (u shows them)"
+            widgets.insert(0, Static(text, classes="earlier"))
+        if widgets:
+            await thread.mount_all(widgets, before=0)
+        if rest:
+            self.call_after_refresh(self._mount_older, token, rest, hidden)
+
+    async def _show_targets(self, targets: list[tuple[str, str]]) -> None:
+        """One label per SLA target, its state a CSS class (`-ok`, `-warning`, `-breached`)."""
+        row = self.query_one("#ticket-sla", Horizontal)
+        await row.remove_children()
+        await row.mount_all(
+            [
+                Static(label, classes=f"sla-target -{state}", markup=False)
+                for label, state in targets
+            ]
+        )
+        row.display = bool(targets)
 
     def _show_head(self, detail: TicketDetail) -> None:
         ticket = detail.ticket
@@ -196,7 +283,19 @@ class TicketScreen(Screen[None]):
         self.set_class(ticket.status in ("solved", "closed"), "-resolved")
 
     def on_store_changed(self, numbers: tuple[int, ...]) -> None:
-        if self.number in numbers or not numbers:
+        if self.number in numbers:
+            self._load(self.number)
+        elif not numbers and self.detail is not None:
+            self._check_row(self.number)  # changed elsewhere: reload only if this one did
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="ticket-check")
+    def _check_row(self, number: int) -> None:
+        self.post_message(self.Touched(get_ticket_row(self.desk.open_store_or_fail(), number)))
+
+    def on_ticket_screen_touched(self, event: Touched) -> None:
+        shown = self.detail.ticket if self.detail else None
+        row = event.row
+        if shown is not None and row.number == self.number and row != shown:
             self._load(self.number)
 
     # -- drafts --------------------------------------------------------------------
@@ -265,6 +364,7 @@ class TicketScreen(Screen[None]):
         self._leave_ticket()
         self.detail = None
         self.show_all = False
+        self.thread_shown = False
         self._load(row.number)
 
     def action_show_earlier(self) -> None:

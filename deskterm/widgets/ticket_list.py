@@ -6,6 +6,13 @@ Why not a DataTable: one with 100,000 rows took 17 s and 92 MB to build and
 `MAX_PAGES` pages, keeping just the keyset cursor of every page it has passed so
 an evicted page can be fetched again. The list grows as you scroll (infinite
 scroll): the total is not needed to page, and the view bar shows the count.
+`G` does not walk there: the list re-anchors at the bottom, pages backwards
+from the end (`reverse=True`) and places rows by the total the screen counts.
+
+Rendering: a line is one string cut to column widths with `set_cell_size` and a
+style per line (the due column has its own), cached per row until the width,
+the minute or the theme changes: moving the cursor repaints two lines, paging
+paints from cached pages, and the pages around the viewport are prefetched.
 
 The widget does no I/O: it posts `PageRequested` and the screen answers with
 `add_page` from a worker; answers for an older `generation` are dropped.
@@ -16,19 +23,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from deskterm import safetext
+from deskterm.sla.policy import SlaSettings
 from deskterm.store.records import Cursor, TicketPage, TicketRow
-from deskterm.widgets.fmt import age, plain
+from deskterm.widgets.fmt import age
+from deskterm.widgets.sla_clock import countdown
 
 MAX_PAGES = 12
+LINE_CACHE = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +51,25 @@ class _Columns:
     priority: int
     assignee: int
     age: int
+    due: int
 
 
-def _columns(width: int) -> _Columns:
+def _columns(width: int, due: bool = False) -> _Columns:
     wide = width >= 120
     customer = 24 if wide else 14
     assignee = 18 if wide else 10
-    fixed = 2 + 7 + customer + 9 + 7 + assignee + 5 + 6
-    return _Columns(7, max(10, width - fixed), customer, 9, 7, assignee, 5)
+    due_width = (15 if wide else 7) if due else 0
+    fixed = 2 + 7 + customer + 9 + 7 + assignee + 5 + 6 + (due_width + 1 if due else 0)
+    return _Columns(7, max(10, width - fixed), customer, 9, 7, assignee, 5, due_width)
+
+
+def _cell(text: str, width: int) -> str:
+    """`text` cut or padded to exactly `width` cells, an ellipsis marking a cut."""
+    if width <= 0:
+        return ""
+    if cell_len(text) > width:
+        return set_cell_size(text, width - 1) + "…"
+    return set_cell_size(text, width)
 
 
 class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -62,19 +84,29 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         "ticket-list--high",
         "ticket-list--new",
         "ticket-list--resolved",
+        "ticket-list--due-ok",
+        "ticket-list--due-warning",
+        "ticket-list--due-breached",
     }
     DEFAULT_CSS = """
     TicketList { height: 1fr; overflow-x: hidden; }
     """
 
     class PageRequested(Message):
-        """The list needs page `page`, which starts after `after` (None: the first page)."""
+        """The list needs page `page`, which starts after `after` (None: the first page).
 
-        def __init__(self, generation: int, page: int, after: Cursor | None) -> None:
+        With `from_bottom` pages count from the end of the list and walk it backwards;
+        the answer to page 0 must then carry the total (`add_page(..., total=)`).
+        """
+
+        def __init__(
+            self, generation: int, page: int, after: Cursor | None, from_bottom: bool = False
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.page = page
             self.after = after
+            self.from_bottom = from_bottom
 
     class CursorMoved(Message):
         """The highlighted ticket changed (None when the list is empty)."""
@@ -91,8 +123,15 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         super().__init__(id=id)
         self.page_size = page_size
-        self.now = now or datetime.now(UTC)
+        self._now = now or datetime.now(UTC)
+        self.sla: SlaSettings | None = None
+        """When set, a due column shows each ticket's SLA countdown."""
         self.generation = 0
+        self._from_bottom = False
+        self._total = 0  # rows in the list; known only when anchored at the bottom
+        self._lines: dict[int, tuple[TicketRow, bool, list[tuple[str, Style]]]] = {}
+        self._line_width = 0
+        self._styles: dict[str, Style] = {}
         self.marked: dict[int, TicketRow] = {}
         self.loaded_once = False
         self._pages: dict[int, tuple[TicketRow, ...]] = {}
@@ -101,19 +140,52 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self._more = True  # a page exists after the last one seen
         self._pending: set[int] = set()
         self._follow_bottom = False
+        # While a reload refetches pages, the rows shown before it stay on screen.
+        self._stale: dict[int, tuple[TicketRow, ...]] = {}
+        self._stale_count = 0
+
+    @property
+    def now(self) -> datetime:
+        return self._now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        """A new time: ages and countdowns change; repaints the visible lines only."""
+        minute = value.replace(second=0, microsecond=0)
+        if minute != self._now.replace(second=0, microsecond=0):
+            self._lines.clear()
+        self._now = value
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        self._lines.clear()
 
     # -- data in ----------------------------------------------------------------
 
-    def reset(self, *, keep_cursor: bool = False) -> int:
-        """Forget every page (new query or store changed); returns the new generation."""
+    def reset(self, *, keep_cursor: bool = False, from_bottom: bool | None = None) -> int:
+        """Forget every page (new query or store changed); returns the new generation.
+
+        With `keep_cursor` (same query, the store changed) the old rows stay on
+        screen until the fresh pages replace them: no flash of "loading".
+        """
         self.generation += 1
+        if keep_cursor and self.loaded_once and from_bottom is None:
+            self._stale = dict(self._pages)
+            self._stale_count = self.row_count
+        else:
+            self._stale = {}
+            self._stale_count = 0
+        if from_bottom is not None:
+            self._from_bottom = from_bottom
         self._pages.clear()
         self._starts = [None]
         self._sizes = []
         self._more = True
         self._pending.clear()
         self._follow_bottom = False
-        self.loaded_once = False
+        self.loaded_once = bool(self._stale)
         if not keep_cursor:
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
@@ -121,11 +193,15 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self._request(0)
         return self.generation
 
-    def add_page(self, generation: int, page: int, result: TicketPage) -> None:
+    def add_page(
+        self, generation: int, page: int, result: TicketPage, total: int | None = None
+    ) -> None:
         """A page arrived from the store; ignored if it answers an older query."""
         if generation != self.generation:
             return
         self._pending.discard(page)
+        if total is not None:
+            self._total = total
         self._pages[page] = result.rows
         if page == len(self._sizes):
             self._sizes.append(len(result.rows))
@@ -134,25 +210,51 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
                 self._starts.append(result.next)
         if page == 0:
             self.loaded_once = True
+        if self._stale:
+            self._stale.pop(page, None)
+            if not self._more or self._page_of(self.cursor)[0] < len(self._sizes) - 1:
+                self._stale.clear()  # fresh pages cover the cursor (or the list ended)
+                self._stale_count = 0
         self._evict()
+        size = self.virtual_size
         self._update_size()
-        if self.cursor >= self.row_count:
-            self.cursor = max(0, self.row_count - 1)
         if self._follow_bottom:
-            if self._more and len(self._sizes) - page <= 1:
-                self._request(len(self._sizes))
-            else:
-                self._follow_bottom = False
+            self._follow_bottom = False
+            self.cursor = max(0, self.row_count - 1)
+            self.call_after_refresh(self._scroll_to_cursor)  # once the new size is laid out
+        elif self.cursor >= self.row_count:
             self.cursor = max(0, self.row_count - 1)
         self._ensure_pages()
-        self.refresh()
+        if self._shows(page, len(result.rows)) or size != self.virtual_size:
+            self.refresh()  # a prefetched page off screen needs no repaint
+        else:
+            self._prerender(result.rows)
         self.post_message(self.CursorMoved(self.current_row))
+
+    def _prerender(self, rows: tuple[TicketRow, ...]) -> None:
+        """Build a prefetched page's lines now, so the page-down that shows them only paints."""
+        width = self.scrollable_content_region.width
+        if width:
+            cols = _columns(width, self.sla is not None)
+            for row in rows:
+                self._row_cells(row, cols, row.number in self.marked, width)
+
+    def _shows(self, page: int, rows: int) -> bool:
+        """Whether page `page` (or the loading line after it) is in the viewport."""
+        top = int(self.scroll_y)
+        bottom = top + self.scrollable_content_region.height
+        first = self._index_of(page, 0)
+        last = self._index_of(page, max(0, rows - 1))
+        low, high = min(first, last), max(first, last) + 1  # +1: the loading line
+        return low <= bottom and high >= top
 
     # -- reading ----------------------------------------------------------------
 
     @property
     def row_count(self) -> int:
-        return sum(self._sizes)
+        if self._from_bottom:
+            return self._total if self.loaded_once else 0
+        return max(sum(self._sizes), self._stale_count)
 
     @property
     def cached_rows(self) -> int:
@@ -161,13 +263,27 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     @property
     def has_more(self) -> bool:
-        return self._more
+        """Rows exist below the last one known (never when anchored at the bottom)."""
+        return self._more and not self._from_bottom
+
+    def _page_of(self, index: int) -> tuple[int, int]:
+        """(page, offset in page) of a row index, in the order pages are walked."""
+        if self._from_bottom:
+            return divmod(self._total - 1 - index, self.page_size)
+        return divmod(index, self.page_size)
+
+    def _index_of(self, page: int, offset: int) -> int:
+        if self._from_bottom:
+            return self._total - 1 - (page * self.page_size + offset)
+        return page * self.page_size + offset
 
     def row_at(self, index: int) -> TicketRow | None:
-        if index < 0:
+        if index < 0 or (self._from_bottom and index >= self._total):
             return None
-        page, offset = divmod(index, self.page_size)
+        page, offset = self._page_of(index)
         rows = self._pages.get(page)
+        if rows is None and self._stale:
+            rows = self._stale.get(page)
         if rows is None or offset >= len(rows):
             return None
         return rows[offset]
@@ -180,7 +296,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         for page, rows in self._pages.items():
             for offset, row in enumerate(rows):
                 if row.number == number:
-                    return page * self.page_size + offset
+                    return self._index_of(page, offset)
         return None
 
     def step_from(self, number: int, delta: int) -> TicketRow | None:
@@ -208,11 +324,25 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = max(0, min(index, self.row_count - 1))
 
     def to_bottom(self) -> None:
-        """Go to the last row seen and keep loading pages until the end (or until moved)."""
-        self.cursor = max(0, self.row_count - 1)
-        if self._more:
-            self._follow_bottom = True
-            self._request(len(self._sizes))
+        """Go to the true last row: re-anchor at the bottom unless the end is already known."""
+        if self._from_bottom or not self._more:
+            self.move_to(self.row_count - 1)
+            return
+        self.reset(from_bottom=True)
+        self._follow_bottom = True
+
+    def to_top(self) -> None:
+        """Go to the first row (re-anchoring at the top if the list was entered from below)."""
+        if self._from_bottom and any(p not in self._pages for p in self._tail_pages()):
+            self.reset(from_bottom=False)
+        else:
+            self.move_to(0)
+
+    def _tail_pages(self) -> range:
+        """Pages (from the bottom) that hold the top rows."""
+        if not self._total:
+            return range(0)
+        return range((self._total - 1) // self.page_size + 1)
 
     def toggle_mark(self) -> None:
         row = self.current_row
@@ -222,19 +352,24 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             del self.marked[row.number]
         else:
             self.marked[row.number] = row
-        self.refresh()
+        self._refresh_row(self.cursor)
 
     def clear_marks(self) -> None:
-        self.marked.clear()
-        self.refresh()
+        if self.marked:
+            self.marked.clear()
+            self.refresh()
 
-    def watch_cursor(self, old: int, new: int) -> None:
+    def _scroll_to_cursor(self) -> None:
+        new = self.cursor
         visible = max(1, self.scrollable_content_region.height - 1)
         top = int(self.scroll_y)
         if new < top:
             self.scroll_to(y=new, animate=False, immediate=True)
         elif new >= top + visible:
             self.scroll_to(y=new - visible + 1, animate=False, immediate=True)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_to_cursor()
         self._refresh_row(old)
         self._refresh_row(new)
         self._ensure_pages()
@@ -253,28 +388,47 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         if page in self._pending or page >= len(self._starts):
             return
         self._pending.add(page)
-        self.post_message(self.PageRequested(self.generation, page, self._starts[page]))
+        self.post_message(
+            self.PageRequested(self.generation, page, self._starts[page], self._from_bottom)
+        )
 
     def _ensure_pages(self) -> None:
-        """Ask for the pages around the viewport and the cursor, and the next one if near."""
+        """Ask for the pages of the viewport and of one more screen each way (prefetch).
+
+        A page-down or page-up then paints from pages already here; pages whose start
+        is not known yet follow one by one as each answer brings the next cursor.
+        """
         if not self.loaded_once:
             return
         height = max(1, self.scrollable_content_region.height)
         top = int(self.scroll_y)
-        first = max(0, min(top, self.cursor) // self.page_size)
-        last = (max(top + height, self.cursor) + self.page_size // 2) // self.page_size
-        for page in range(first, last + 1):
+        last_row = self._total - 1 if self._from_bottom else None
+        wanted: set[int] = set()
+        # The viewport and the cursor, each with a screen of margin, apart: after G the
+        # viewport may briefly still be at the top while the cursor is at the bottom.
+        for low, high in (
+            (top - height, top + 2 * height),
+            (self.cursor - height, self.cursor + height),
+        ):
+            low = max(0, low)
+            if last_row is not None:
+                high = min(high, last_row)
+            if high < low:
+                continue
+            a, b = self._page_of(low)[0], self._page_of(high)[0]
+            wanted.update(range(min(a, b), max(a, b) + 1))
+        for page in sorted(wanted):
             if page not in self._pages and (page < len(self._sizes) or self._more):
                 self._request(page)
 
     def _evict(self) -> None:
-        focus = self.cursor // self.page_size
+        focus = self._page_of(self.cursor)[0] if self.row_count else 0
         while len(self._pages) > MAX_PAGES:
             far = max(self._pages, key=lambda p: abs(p - focus))
             del self._pages[far]
 
     def _update_size(self) -> None:
-        loading = 1 if self._more else 0
+        loading = 1 if self.has_more or not self.loaded_once else 0
         self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + loading + 1)
 
     def _refresh_row(self, index: int) -> None:
@@ -283,74 +437,110 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- rendering --------------------------------------------------------------
 
-    def _cells(self, parts: list[tuple[str | Text, int]], style: Style) -> Strip:
-        line = Text(no_wrap=True, end="")
-        for i, (value, width) in enumerate(parts):
-            cell = value if isinstance(value, Text) else Text(value, no_wrap=True, end="")
-            cell.truncate(width, overflow="ellipsis", pad=True)
-            line.append_text(cell)
-            if i < len(parts) - 1:
-                line.append(" ")
-        segments = list(line.render(self.app.console))
-        width = self.scrollable_content_region.width
-        return Strip(segments).adjust_cell_length(width).apply_style(style)
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"ticket-list--{name}")
+            self._styles[name] = style
+        return style
+
+    def _base(self) -> Style:
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
+    def _plain_line(self, parts: list[tuple[str, int]], style: Style, width: int) -> Strip:
+        text = " ".join(_cell(value, w) for value, w in parts)
+        return Strip([Segment(_cell(text, width), style)], width)
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        cols = _columns(width)
-        base = self.rich_style
+        cols = _columns(width, self.sla is not None)
+        base = self._base()
         if y == 0:
-            header = base + self.get_component_rich_style("ticket-list--header")
-            return self._cells(
-                [
-                    ("", 1),
-                    ("#", cols.number),
-                    ("Subject", cols.subject),
-                    ("Customer", cols.customer),
-                    ("Status", cols.status),
-                    ("Prio", cols.priority),
-                    ("Assignee", cols.assignee),
-                    ("Age", cols.age),
-                ],
-                header,
-            )
+            parts = [
+                ("", 1),
+                ("#", cols.number),
+                ("Subject", cols.subject),
+                ("Customer", cols.customer),
+                ("Status", cols.status),
+                ("Prio", cols.priority),
+                ("Assignee", cols.assignee),
+                ("Age", cols.age),
+            ]
+            if cols.due:
+                parts.append(("Due (business · clock)" if cols.due > 7 else "Due", cols.due))
+            return self._plain_line(parts, base + self._style("header"), width)
         index = int(self.scroll_y) + y - 1
+        loading = base + self._style("loading")
         if index >= self.row_count:
-            if index == self.row_count and self._more and self.loaded_once:
-                style = base + self.get_component_rich_style("ticket-list--loading")
-                return self._cells([("", 1), ("", cols.number), ("loading more…", width)], style)
+            if index == self.row_count and self.has_more and self.loaded_once:
+                return self._plain_line(
+                    [("", 1), ("", cols.number), ("loading more…", width)], loading, width
+                )
             if index == 0 and not self.loaded_once:
-                style = base + self.get_component_rich_style("ticket-list--loading")
-                return self._cells([("", 1), ("", cols.number), ("loading…", width)], style)
+                return self._plain_line(
+                    [("", 1), ("", cols.number), ("loading…", width)], loading, width
+                )
             if index == 0 and self.loaded_once:
-                style = base + self.get_component_rich_style("ticket-list--loading")
-                return self._cells([("", 1), ("", cols.number), ("no tickets", width)], style)
+                return self._plain_line(
+                    [("", 1), ("", cols.number), ("no tickets", width)], loading, width
+                )
             return Strip([Segment(" " * width, base)], width)
         row = self.row_at(index)
         if row is None:
-            style = base + self.get_component_rich_style("ticket-list--loading")
-            return self._cells([("", 1), ("", cols.number), ("…", width)], style)
+            return self._plain_line([("", 1), ("", cols.number), ("…", width)], loading, width)
         style = base
         if row.status in ("solved", "closed"):
-            style += self.get_component_rich_style("ticket-list--resolved")
+            style += self._style("resolved")
         if row.status == "new":
-            style += self.get_component_rich_style("ticket-list--new")
+            style += self._style("new")
         if row.priority in ("urgent", "high"):
-            style += self.get_component_rich_style(f"ticket-list--{row.priority}")
-        if row.number in self.marked:
-            style += self.get_component_rich_style("ticket-list--marked")
+            style += self._style(row.priority)
+        marked = row.number in self.marked
+        if marked:
+            style += self._style("marked")
         if index == self.cursor:
-            style += self.get_component_rich_style("ticket-list--cursor")
-        return self._cells(
-            [
-                ("•" if row.number in self.marked else "", 1),
-                (str(row.number), cols.number),
-                (plain(row.subject), cols.subject),
-                (plain(row.customer_name or row.customer_email), cols.customer),
-                (row.status.replace("_", " "), cols.status),
-                (row.priority, cols.priority),
-                (plain(row.assignee or "—"), cols.assignee),
-                (age(self.now, row.updated_at), cols.age),
-            ],
-            style,
+            style += self._style("cursor")
+        runs = self._row_cells(row, cols, marked, width)
+        strip = Strip([Segment(text, style + extra) for text, extra in runs])
+        return strip if strip.cell_length == width else strip.adjust_cell_length(width)
+
+    def _row_cells(
+        self, row: TicketRow, cols: _Columns, marked: bool, width: int
+    ) -> list[tuple[str, Style]]:
+        """The row's text runs with their own styles; cached until width, minute or theme change."""
+        if width != self._line_width:
+            self._lines.clear()
+            self._line_width = width
+        cached = self._lines.get(row.id)
+        if cached is not None and cached[0] is row and cached[1] == marked:
+            return cached[2]
+        text = " ".join(
+            (
+                _cell("•" if marked else "", 1),
+                _cell(str(row.number), cols.number),
+                _cell(safetext.line(row.subject), cols.subject),
+                _cell(safetext.line(row.customer_name or row.customer_email), cols.customer),
+                _cell(row.status.replace("_", " "), cols.status),
+                _cell(row.priority, cols.priority),
+                _cell(safetext.line(row.assignee or "—"), cols.assignee),
+                _cell(age(self._now, row.updated_at), cols.age),
+            )
         )
+        runs: list[tuple[str, Style]] = [(text, Style())]
+        if cols.due and self.sla is not None:
+            clock = countdown(self.sla, row, self._now)
+            shown = (clock.text if cols.due >= len(clock.text) else clock.business) if clock else ""
+            due = _cell(shown, cols.due)
+            runs.append((" ", Style()))
+            runs.append((due, self._style(f"due-{clock.state}") if clock else Style()))
+        used = len(text) if text.isascii() else cell_len(text)
+        used += 1 + cols.due if len(runs) > 1 else 0
+        if used < width:
+            runs.append((" " * (width - used), Style()))
+        if len(self._lines) > LINE_CACHE:
+            self._lines.clear()
+        self._lines[row.id] = (row, marked, runs)
+        return runs
