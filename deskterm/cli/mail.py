@@ -31,11 +31,17 @@ _BatchOpt = Annotated[
 
 def _ingest(context: Context, settings: IntakeSettings) -> MailIngest:
     from deskterm.store.ingest import MailIngest
+    from deskterm.store.outbox import MailSettings
 
-    return MailIngest(
-        context.store(create=True),
-        tag_prefix=settings.tag_prefix,
-        own_addresses=settings.own_addresses(context.config),
+    return (
+        MailIngest(
+            context.store(create=True),
+            tag_prefix=settings.tag_prefix,
+            own_addresses=settings.own_addresses(context.config),
+            sla=context.sla(),
+        )
+        .with_rules(context.ruleset())
+        .with_mail(MailSettings.from_config(context.config))
     )
 
 

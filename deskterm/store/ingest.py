@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -37,9 +37,12 @@ from deskterm.store.bulk import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, 
 from deskterm.store.db import Store, describe
 from deskterm.store.mail_queries import sqlite_runner, thread_lookup
 from deskterm.store.models import Event, MailboxState, Message, Quarantine, RawMail, Ticket
+from deskterm.store.service import Service
 from deskterm.store.service_base import Actor
-from deskterm.store.ticket_writes import TicketWrites
 from deskterm.store.timefmt import to_db, utcnow
+
+if TYPE_CHECKING:
+    from deskterm.sla.policy import SlaSettings
 from deskterm.store.vocab import EventKind, MessageKind, Priority, Status
 
 UNKNOWN_SENDER = "unknown-sender@invalid.invalid"
@@ -120,8 +123,13 @@ def _driver(s: Session) -> sqlite3.Connection:
     return cast(sqlite3.Connection, s.connection().connection.driver_connection)
 
 
-class MailIngest(TicketWrites):
-    """Takes parsed mail into tickets; see the module docstring for the guarantees."""
+class MailIngest(Service):
+    """Takes parsed mail into tickets; see the module docstring for the guarantees.
+
+    A full `Service`: SLA due times, rules and the acknowledgement of new tickets
+    run in the batch's transaction when they are configured (`sla=`,
+    `with_rules`, `with_mail`).
+    """
 
     def __init__(
         self,
@@ -131,8 +139,9 @@ class MailIngest(TicketWrites):
         *,
         tag_prefix: str = "#",
         own_addresses: Iterable[str] = (),
+        sla: SlaSettings | None = None,
     ) -> None:
-        super().__init__(store, actor or Actor(None, "mail"), clock)
+        super().__init__(store, actor or Actor(None, "mail"), clock, sla=sla)
         self.tag_prefix = tag_prefix
         self.own_addresses = tuple(a.lower() for a in own_addresses)
 
@@ -202,6 +211,10 @@ class MailIngest(TicketWrites):
                 results = self._in_savepoint(s, items)
             except _REFUSED:  # one bad mail: find it, store every other one
                 results = [self._one_safely(s, item) for item in items]
+            for result in results:
+                if result.outcome is Outcome.NEW and result.ticket_number is not None:
+                    # Skips automatic mail, our own and machine addresses, the daily cap.
+                    self.queue_acknowledgement(result.ticket_number, session=s)
             if advance is not None:
                 state = s.get(MailboxState, advance[0])
                 assert state is not None
