@@ -158,3 +158,13 @@ def test_sla_show_explains(desk: Service, store: Store, tmp_path: Path) -> None:
     assert lines[0].startswith("policy 'Standard'")
     assert "timezone Europe/Berlin" in lines[1]
     assert any(line.startswith("first_reply: target 4h business time") for line in lines)
+
+
+def test_sla_targets_for_the_ticket_header(desk: Service, clock: Clock) -> None:
+    t = desk.create_ticket("a", "b", "a@x.test")
+    clock.now += timedelta(hours=3, minutes=30)
+    targets = {x.kind: x for x in desk.sla_targets(t.number)}
+    first = targets["first_reply"]
+    assert (first.policy, first.state) == ("Standard", "warning")  # 3.5 of 4 hours used
+    assert first.business_left == timedelta(minutes=30)
+    assert targets["resolution"].state == "ok"

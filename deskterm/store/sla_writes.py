@@ -8,7 +8,8 @@ app in solo mode or the server in team mode) when a due time passes unanswered.
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +17,19 @@ from deskterm.sla.policy import DueTimes, State, TicketFacts, compute
 from deskterm.store.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
 from deskterm.store.service_base import ServiceBase
 from deskterm.store.vocab import UNRESOLVED_STATUSES, EventKind, MessageKind
+
+
+@dataclass(frozen=True)
+class TargetState:
+    """One SLA target of a ticket, now: for the ticket header and `sla show --json`."""
+
+    kind: str  # first_reply | next_reply | resolution
+    policy: str
+    due_at: datetime | None  # None while paused
+    met_at: datetime | None
+    state: str  # ok | warning | breached | met | paused
+    business_left: timedelta | None
+    calendar_left: timedelta | None
 
 
 class SlaWrites(ServiceBase):
@@ -89,6 +103,28 @@ class SlaWrites(ServiceBase):
             elif state is State.MET and target.met_at and target.met_at >= self._tx_started:
                 self._event(s, ticket, EventKind.SLA_MET, None, target.kind, target.met_at)
         ticket.sla_breached = ",".join(sorted(recorded)) or None
+
+    def sla_targets(self, number: int) -> tuple[TargetState, ...]:
+        """Each SLA target of ticket `number` as the ticket header shows it (read-only)."""
+        if self.sla is None:
+            return ()
+        with self._read_tx() as s:
+            due = compute(self.sla, self._facts(s, self._ticket(s, number)))
+        if due is None:
+            return ()
+        now, cal = self.clock(), due.policy.calendar
+        return tuple(
+            TargetState(
+                kind=t.kind,
+                policy=due.policy.name,
+                due_at=t.due_at,
+                met_at=t.met_at,
+                state=t.state(now, cal, self.sla.warning_fraction).value,
+                business_left=cal.between(now, t.due_at) if t.due_at else None,
+                calendar_left=t.due_at - now if t.due_at else None,
+            )
+            for t in due.targets
+        )
 
     def explain_sla(self, number: int) -> list[str]:
         """Why each due time of ticket `number` is what it is (nothing is written)."""
