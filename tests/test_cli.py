@@ -253,3 +253,32 @@ def test_help_loads_no_sqlalchemy_or_textual(deskterm_bin: str) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_lazy_command_table_matches_the_commands() -> None:
+    import subprocess
+    import sys
+
+    from deskterm.cli import COMMANDS, LazyGroup
+    from deskterm.cli import app as root
+
+    group = typer_command(root)
+    assert isinstance(group, LazyGroup)
+    for name, (_module, _attr, help_line) in COMMANDS.items():
+        command = group.get_command(None, name)
+        assert command is not None and command.name == name
+        assert command.get_short_help_str(limit=500) == help_line, name
+    # `deskterm --help` reads the table: none of the command modules is imported.
+    code = (
+        "import sys, deskterm.cli; "
+        "print([m for m in sys.modules if m.startswith('deskterm.cli.') "
+        "and m != 'deskterm.cli.context'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def typer_command(app_):  # type: ignore[no-untyped-def]
+    import typer
+
+    return typer.main.get_command(app_)

@@ -4,18 +4,108 @@ Imports stay lazy: `deskterm --help` must not load SQLAlchemy or Textual, and a
 listing must not load SQLAlchemy (reads use sqlite3 directly).
 """
 
+import importlib
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from deskterm.cli import canned, customers, messages, rules, setup, sla, tickets
-from deskterm.cli import mail as mail_cli
-from deskterm.cli import outbox as outbox_cli
 from deskterm.cli.context import Context
 
+# Every subcommand: (module, attribute, the help line `deskterm --help` shows).
+# Modules are imported only when their command runs, which keeps start-up short;
+# a test checks each line against the command's own help.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "tickets": ("deskterm.cli.tickets", "app", "List, show and change tickets."),
+    "search": (
+        "deskterm.cli.tickets",
+        "search",
+        "Search tickets with the query syntax (same as `/` in the app).",
+    ),
+    "reply": (
+        "deskterm.cli.messages",
+        "reply",
+        "Answer the customer (with --canned, its actions run too).",
+    ),
+    "note": ("deskterm.cli.messages", "note", "Add an internal note (never sent to the customer)."),
+    "canned": ("deskterm.cli.canned", "app", "Canned replies: list, add, edit, lint, render."),
+    "customers": ("deskterm.cli.customers", "app", "Customers and their tickets."),
+    "agent": ("deskterm.cli.setup", "agent_app", "Agents: add, list."),
+    "sla": ("deskterm.cli.sla", "app", "SLA due times: explain, check, recompute."),
+    "rules": ("deskterm.cli.rules", "app", "Automation rules: list, test on history, run."),
+    "fetch": (
+        "deskterm.cli.mail",
+        "fetch",
+        "Pull new mail from every [[mailbox]] over IMAP into tickets.",
+    ),
+    "import": (
+        "deskterm.cli.mail",
+        "import_",
+        "Take mail from files into tickets, through the same pipeline as fetch.",
+    ),
+    "reingest": (
+        "deskterm.cli.mail",
+        "reingest",
+        "Parse stored raw mail again and update messages in place (after a parser fix).",
+    ),
+    "quarantine": (
+        "deskterm.cli.mail",
+        "quarantine_app",
+        "Mails that could not be parsed, kept whole.",
+    ),
+    "thread": (
+        "deskterm.cli.mail",
+        "thread_app",
+        "Which threading rule put a mail where it is (or would put a file), and why.",
+    ),
+    "send": (
+        "deskterm.cli.outbox",
+        "send",
+        "Deliver the outgoing mail that is due now, then report what still waits.",
+    ),
+    "outbox": ("deskterm.cli.outbox", "app", "Outgoing mail: what waits, what failed."),
+    "init": (
+        "deskterm.cli.setup",
+        "init",
+        "Write a starter config (from config.example.toml) and create the store.",
+    ),
+    "demo": (
+        "deskterm.cli.setup",
+        "demo",
+        "Build a realistic demo store in a throwaway place and open the app on it.",
+    ),
+}
+
+
+class LazyGroup(TyperGroup):
+    """The root command: subcommands are built from their module on first use."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module, attribute, _help = COMMANDS[cmd_name]
+            target = getattr(importlib.import_module(module), attribute)
+            if not isinstance(target, typer.Typer):
+                single = typer.Typer(rich_markup_mode=None, add_completion=False)
+                single.command(cmd_name)(target)
+                target = single
+            command = typer.main.get_command(target)
+            command.name = cmd_name
+            self.commands[cmd_name] = command
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = [(name, help_) for name, (_m, _a, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="deskterm",
     help="A keyboard-first help desk that lives in the terminal.",
     no_args_is_help=False,
@@ -24,24 +114,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(tickets.app, name="tickets")
-app.add_typer(canned.app, name="canned")
-app.add_typer(customers.app, name="customers")
-app.add_typer(setup.agent_app, name="agent")
-app.add_typer(sla.app, name="sla")
-app.add_typer(rules.app, name="rules")
-app.command("search")(tickets.search)
-app.command("reply")(messages.reply)
-app.command("note")(messages.note)
-app.command("init")(setup.init)
-app.command("demo")(setup.demo)
-app.command("fetch")(mail_cli.fetch)
-app.command("import")(mail_cli.import_)
-app.command("reingest")(mail_cli.reingest)
-app.add_typer(mail_cli.quarantine_app, name="quarantine")
-app.add_typer(mail_cli.thread_app, name="thread")
-app.command("send")(outbox_cli.send)
-app.add_typer(outbox_cli.app, name="outbox")
 
 
 def _version(value: bool) -> None:

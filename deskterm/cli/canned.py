@@ -7,7 +7,11 @@ import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of, read_body
 
-app = typer.Typer(help="Canned replies: list, add, edit, lint, render.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Canned replies: list, add, edit, lint, render.",
+    no_args_is_help=True,
+)
 
 _StatusOpt = Annotated[str | None, typer.Option(help="Action: set this status.")]
 _PriorityOpt = Annotated[str | None, typer.Option(help="Action: set this priority.")]

@@ -6,7 +6,7 @@ import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
 
-app = typer.Typer(help="Customers and their tickets.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Customers and their tickets.", no_args_is_help=True)
 
 
 @app.command("list")

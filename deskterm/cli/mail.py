@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from deskterm.store.ingest import IngestResult, MailIngest
 
 quarantine_app = typer.Typer(
-    help="Mails that could not be parsed, kept whole.", no_args_is_help=True
+    rich_markup_mode=None, help="Mails that could not be parsed, kept whole.", no_args_is_help=True
 )
-thread_app = typer.Typer(help="Why a mail landed on its ticket.", no_args_is_help=True)
+thread_app = typer.Typer(
+    rich_markup_mode=None, help="Why a mail landed on its ticket.", no_args_is_help=True
+)
 
 _BatchOpt = Annotated[
     int | None, typer.Option("--batch-size", min=1, max=1000, help="Mails per transaction.")

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
     from deskterm.cli.context import Context
     from deskterm.store.outbox_delivery import MailSettings
 
-app = typer.Typer(help="Outgoing mail: what waits, what failed.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Outgoing mail: what waits, what failed.", no_args_is_help=True
+)
 
 
 def mail_settings(context: Context) -> MailSettings:

@@ -7,7 +7,11 @@ import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
 
-app = typer.Typer(help="Automation rules: list, test on history, run.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None,
+    help="Automation rules: list, test on history, run.",
+    no_args_is_help=True,
+)
 
 
 @app.command("list")

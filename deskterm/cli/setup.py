@@ -7,7 +7,7 @@ import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
 
-agent_app = typer.Typer(help="Agents: add, list.", no_args_is_help=True)
+agent_app = typer.Typer(rich_markup_mode=None, help="Agents: add, list.", no_args_is_help=True)
 
 DEMO_AGENT = ("Demo Agent", "me@deskterm.demo")
 

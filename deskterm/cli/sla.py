@@ -6,7 +6,9 @@ import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
 
-app = typer.Typer(help="SLA due times: explain, check, recompute.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="SLA due times: explain, check, recompute.", no_args_is_help=True
+)
 
 
 @app.command()

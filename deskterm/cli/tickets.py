@@ -11,7 +11,9 @@ if TYPE_CHECKING:
     from deskterm.cli.context import Context
     from deskterm.store.records import TicketDetail, TicketRow
 
-app = typer.Typer(help="List, show and change tickets.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="List, show and change tickets.", no_args_is_help=True
+)
 
 _HEADERS = ("#", "status", "prio", "updated", "assignee", "customer", "subject")
 _WIDTHS = (7, 8, 7, 7, 14, 22, 60)
