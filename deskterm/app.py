@@ -32,13 +32,16 @@ from deskterm.store.records import AgentRecord
 from deskterm.store.timefmt import utcnow
 
 if TYPE_CHECKING:
+    from deskterm.channels.sender import SenderThread, SendReport
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.mail_queries import IngestStatus
-    from deskterm.store.service import Service
+    from deskterm.store.outbox_delivery import MailSettings
+    from deskterm.store.service import RuleSet, Service
 
 Clock = Callable[[], datetime]
 POLL_SECONDS = 2.0  # how often the store is checked for commits by other processes
-BREACH_SECONDS = 60.0  # how often passed SLA due times are recorded (solo mode)
+MINUTE_SECONDS = 60.0  # solo mode: how often time rules run and passed SLA due times are recorded
+SENDER_SECONDS = 2.0  # solo mode: how often the sender looks for due mail (a send nudges it)
 
 
 def _actions_provider() -> type[Provider]:
@@ -71,6 +74,21 @@ class DesktermApp(App[None]):
     class StoreTouched(Message):
         """Another connection committed (new mail, the CLI, a rule run)."""
 
+    class SendReported(Message):
+        """The app's sender finished a pass that did something (or failed)."""
+
+        def __init__(self, report: SendReport) -> None:
+            super().__init__()
+            self.report = report
+
+    class BackgroundWritten(Message):
+        """The minute worker changed tickets (a time rule fired, a breach was recorded)."""
+
+        def __init__(self, numbers: list[int], errors: list[str]) -> None:
+            super().__init__()
+            self.numbers = numbers
+            self.errors = errors
+
     class IngestRead(Message):
         """Mail intake status, read after a change."""
 
@@ -85,12 +103,16 @@ class DesktermApp(App[None]):
         *,
         clock: Clock | None = None,
         poll_seconds: float = POLL_SECONDS,
+        minute_seconds: float = MINUTE_SECONDS,
+        sender_seconds: float = SENDER_SECONDS,
     ) -> None:
         super().__init__()
         self.store_path = store_path
         self.config = config
         self.clock: Clock = clock or utcnow
         self.poll_seconds = poll_seconds
+        self.minute_seconds = minute_seconds
+        self.sender_seconds = sender_seconds
         self.store: Store | None = None
         self.me: AgentRecord | None = None
         self.sla: SlaSettings | None = None
@@ -100,6 +122,14 @@ class DesktermApp(App[None]):
         self._marker: int | None = None
         self._marker_lock = threading.Lock()
         self.drafts = Drafts(drafts_path(store_path))
+        self._ruleset: RuleSet | None = None
+        self._mail: MailSettings | None = None
+        self._parts_lock = threading.Lock()
+        self._sender: SenderThread | None = None
+        self._sender_lock = threading.Lock()
+        self._sender_dead_told = False
+        self._closing = False
+        self._last_send_error = ""
 
     def get_default_screen(self) -> Screen[None]:
         from deskterm.screens.loading import LoadingScreen
@@ -155,8 +185,10 @@ class DesktermApp(App[None]):
     def _start_background(self) -> None:
         self._watch_store()
         self.set_interval(self.poll_seconds, self._poll_store, name="store-watch")
-        if self.sla is not None:
-            self.set_interval(BREACH_SECONDS, self._check_breaches, name="breaches")
+        if self.sla is not None or any(r.trigger == "time" for r in self.config.rules):
+            self.set_interval(self.minute_seconds, self._every_minute, name="minute")
+        if self.mail_enabled:
+            self._start_sender()
         # The write path imports SQLAlchemy (~1 s of CPU holding the GIL): warm it
         # after the queue has painted, so neither start nor the first send waits.
         self.set_timer(1.0, self._warm_writes)
@@ -167,6 +199,10 @@ class DesktermApp(App[None]):
 
     def _poll_store(self) -> None:
         self._watch_store()
+        sender = self._sender
+        if sender is not None and not sender.is_alive() and not self._sender_dead_told:
+            self._sender_dead_told = True
+            self.notify_error(f"the mail sender stopped: {sender.error}; restart deskterm")
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="watch")
     def _watch_store(self) -> None:
@@ -202,13 +238,86 @@ class DesktermApp(App[None]):
             if callable(show):
                 show(event.status)
 
-    def _check_breaches(self) -> None:
-        self._record_breaches()
+    # -- solo mode: the minute worker and the sender ---------------------------------
 
-    @work(thread=True, exit_on_error=False, exclusive=True, group="breaches")
-    def _record_breaches(self) -> None:
-        """Record SLA breaches whose time has passed (the watcher then refreshes screens)."""
-        self.service().check_breaches()
+    def _every_minute(self) -> None:
+        if not any(w.is_running for w in self.workers if w.group == "minute"):
+            self._run_minute()
+
+    @work(thread=True, exit_on_error=False, group="minute")
+    def _run_minute(self) -> None:
+        """Run time rules, then record SLA breaches whose time has passed.
+
+        In team mode the server does this; each step failing alone is one notification.
+        """
+        service = self.service()
+        changed: set[int] = set()
+        errors: list[str] = []
+        try:
+            changed.update(fired.number for fired in service.run_time_rules())
+        except DesktermError as exc:
+            errors.append(f"time rules: {exc}")
+        try:
+            changed.update(service.check_breaches())
+        except DesktermError as exc:
+            errors.append(f"SLA breaches: {exc}")
+        if changed or errors:
+            self.post_message(self.BackgroundWritten(sorted(changed), errors))
+
+    def on_deskterm_app_background_written(self, event: BackgroundWritten) -> None:
+        for error in event.errors:
+            self.notify_error(error)
+        if event.numbers:
+            self.store_changed(event.numbers)
+
+    @property
+    def mail_enabled(self) -> bool:
+        """A [[mailbox]] can send: replies to email tickets go out through the outbox."""
+        return any(box.smtp_host for box in self.config.mailbox)
+
+    @work(thread=True, exit_on_error=False, group="sender")
+    def _start_sender(self) -> None:
+        """Deliver the outbox from this process (solo mode); one sender per store.
+
+        While `deskterm send --watch` or another app holds the store's send lock,
+        this one waits for it to go away.
+        """
+        from deskterm.channels.sender import Sender, SenderThread
+
+        sender = Sender(self.open_store_or_fail(), self.mail_settings(), clock=self.clock)
+        thread = SenderThread(sender, interval=self.sender_seconds, on_report=self._send_reported)
+        with self._sender_lock:
+            if self._closing:
+                return
+            self._sender = thread
+            thread.start()
+
+    def _send_reported(self, report: SendReport) -> None:
+        """On the sender's thread: hand what happened to the UI by message."""
+        if report.sent or report.retrying or report.failed or report.errors:
+            self.post_message(self.SendReported(report))
+
+    def on_deskterm_app_send_reported(self, event: SendReported) -> None:
+        for error in event.report.errors:
+            if error != self._last_send_error:  # a server down repeats itself each retry
+                self.notify_error(f"sending mail: {error}")
+            self._last_send_error = error
+        if not event.report.errors:
+            self._last_send_error = ""
+        self._watch_store()  # the sender committed: refresh now, not at the next poll
+
+    def nudge_sender(self) -> None:
+        """A mail was queued: let the sender plan its next pass now (any thread)."""
+        sender = self._sender
+        if sender is not None:
+            sender.nudge()
+
+    def _stop_sender(self) -> None:
+        with self._sender_lock:
+            self._closing = True
+            sender, self._sender = self._sender, None
+        if sender is not None:
+            sender.stop(timeout=5.0)
 
     # -- shared services for screens ---------------------------------------------
 
@@ -219,13 +328,46 @@ class DesktermApp(App[None]):
         return QueryContext(self.me.id if self.me else None, self.clock())
 
     def service(self) -> Service:
-        """A Service acting as "me"; build it inside the worker that uses it."""
+        """A Service acting as "me", built like the CLI's: SLAs, rules, outgoing mail.
+
+        Build it inside the worker that uses it (the write path imports SQLAlchemy).
+        """
         from deskterm.store.service import Actor, Service
 
-        if self.store is None:
-            raise DesktermError("the store is not open yet")
+        store = self.open_store_or_fail()
         actor = Actor(self.me.id, self.me.name) if self.me else Actor.system()
-        return Service(self.store, actor, clock=self.clock, sla=self.sla)
+        return (
+            Service(store, actor, self.clock, sla=self.sla)
+            .with_rules(self.ruleset())
+            .with_mail(self.mail_settings())
+        )
+
+    def ruleset(self) -> RuleSet:
+        """The configured rules, read from the config once (any thread)."""
+        with self._parts_lock:
+            if self._ruleset is None:
+                from deskterm.rules.model import rules_from_config
+                from deskterm.sla.settings import calendars_from_config
+                from deskterm.store.service import RuleSet
+
+                self._ruleset = (
+                    RuleSet(
+                        rules_from_config(self.config.rules),
+                        calendars_from_config(self.config.sla),
+                    )
+                    if self.config.rules
+                    else RuleSet()
+                )
+            return self._ruleset
+
+    def mail_settings(self) -> MailSettings:
+        """[[mailbox]] and [mail] as the outbox uses them (any thread)."""
+        with self._parts_lock:
+            if self._mail is None:
+                from deskterm.store.outbox_delivery import MailSettings
+
+                self._mail = MailSettings.from_config(self.config)
+            return self._mail
 
     def open_store_or_fail(self) -> Store:
         if self.store is None:
@@ -258,6 +400,7 @@ class DesktermApp(App[None]):
         self.drafts.save(version, data)
 
     def on_unmount(self) -> None:
+        self._stop_sender()
         try:
             self.drafts.flush()
         except OSError as exc:  # at exit there is no screen left to tell

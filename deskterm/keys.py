@@ -80,6 +80,15 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("earlier", "u", "show_earlier", "Show earlier messages of a long thread", TICKET),
     KeySpec("attachment", "o", "open_attachment", "Open an attachment", TICKET),
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
+    KeySpec(
+        "undo",
+        "ctrl+z",
+        "undo_send",
+        "Undo the reply still waiting to be sent (its text returns to the composer)",
+        TICKET,
+        show=True,
+        label="Undo send",
+    ),
     # composer (the focused TextArea gets ordinary keys; these are priority)
     KeySpec("send", "ctrl+s", "send", "Send", COMPOSER, show=True, label="Send", priority=True),
     KeySpec(

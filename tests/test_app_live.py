@@ -119,3 +119,19 @@ async def test_ingest_status_line(store_path: Path) -> None:
         assert "fetched 5m ago" in line
         assert "help@deskterm.demo/INBOX: [bold]login failed" in line
         assert "\x1b" not in screen_text(app)
+
+
+async def test_ticket_head_shows_sla_targets(store_path: Path) -> None:
+    store = open_store(store_path)
+    Service(store, Actor.system(), clock=lambda: NOW, sla=settings_from_config(SLA)).create_ticket(
+        "Printer on fire", "Help!", "ana@acme.example", "Ana Silva", when=NOW
+    )
+    store.close()
+    clock = Clock(NOW + timedelta(hours=1))
+    app = DesktermApp(store_path, make_config(sla=SLA), clock=clock)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3", "enter")  # the newest open ticket
+        await settle(app, pilot)
+        assert "Printer on fire" in screen_text(app)
+        assert line_with(app, "first reply").strip().endswith("(3h left) ok")

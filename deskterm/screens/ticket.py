@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -31,6 +30,8 @@ from deskterm.errors import DesktermError
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
 from deskterm.screens.queue import NOBODY, assignee_choices, split_tags
+from deskterm.sla.policy import format_left
+from deskterm.store.outbox_queries import OutboxRecord, list_delivery_states
 from deskterm.store.queries import (
     get_attachment_data,
     get_ticket,
@@ -55,30 +56,28 @@ from deskterm.widgets.message_view import MessageView
 
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
+    from deskterm.store.sla_writes import TargetState
 
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0
 THREAD_WINDOW = 40  # messages mounted at most; `u` mounts the rest (200 widgets cost ~1 s)
 FIRST_PAINT = 6  # the newest messages, mounted before the first frame (a widget costs ~8 ms)
 BATCH = 8  # older messages mounted per frame after that, above the ones shown
-
-
-_TARGET_LINE = re.compile(
-    r"^(first_reply|next_reply|resolution): .*?(?:-> due (\S+ \S+) UTC)?.*\[(\w+)\]$"
-)
+DELIVERY_TICK = 1.0  # seconds between delivery rereads while a mail waits or is being sent
+UNDOABLE = ("waiting", "sending")  # `sending` too: the service then says it is too late
 TARGET_LABEL = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolve"}
 
 
-def sla_targets(lines: list[str]) -> list[tuple[str, str]]:
-    """(label, state) per target from `Service.explain_sla` lines: `first reply 14:30 ok`."""
-    out = []
-    for line in lines:
-        match = _TARGET_LINE.match(line)
-        if match:
-            kind, due, state = match.groups()
-            when = f" {due[5:]}" if due else ""
-            out.append((f"{TARGET_LABEL[kind]}{when} {state}", state))
-    return out
+def target_label(target: TargetState) -> str:
+    """`first reply 03-02 14:30 (2h10m left) warning`, `resolve met`, `next reply paused`."""
+    label = TARGET_LABEL.get(target.kind, target.kind)
+    if target.state in ("met", "paused") or target.due_at is None:
+        return f"{label} {target.state}"
+    when = stamp(target.due_at)[5:]
+    left = ""
+    if target.business_left is not None and target.state != "breached":
+        left = f" ({format_left(target.business_left)} left)"
+    return f"{label} {when}{left} {target.state}"
 
 
 def safe_filename(name: str) -> str:
@@ -103,13 +102,31 @@ class TicketScreen(Screen[None]):
             token: int,
             detail: TicketDetail,
             others: list[TicketRow],
-            sla_lines: list[str] | None = None,
+            delivery: dict[int, OutboxRecord],
+            targets: tuple[TargetState, ...] | None = None,
         ) -> None:
             super().__init__()
             self.token = token
             self.detail = detail
             self.others = others
-            self.sla_lines = sla_lines
+            self.delivery = delivery
+            self.targets = targets
+
+    class DeliveryRead(Message):
+        """Delivery states of ticket `number`'s mailed replies, by message id."""
+
+        def __init__(self, number: int, delivery: dict[int, OutboxRecord]) -> None:
+            super().__init__()
+            self.number = number
+            self.delivery = delivery
+
+    class Undone(Message):
+        """A reply was taken back before it went out; `body` returns to the composer."""
+
+        def __init__(self, number: int, body: str) -> None:
+            super().__init__()
+            self.number = number
+            self.body = body
 
     class Touched(Message):
         """The store changed elsewhere and this ticket's row is now `row`."""
@@ -150,6 +167,8 @@ class TicketScreen(Screen[None]):
         self._save_timer: Timer | None = None
         self.thread_shown = False
         """The newest messages of the current ticket are mounted (older ones may follow)."""
+        self.delivery: dict[int, OutboxRecord] = {}
+        """Outbox state of this ticket's mailed replies, by message id."""
 
     @property
     def desk(self) -> DesktermApp:
@@ -173,6 +192,7 @@ class TicketScreen(Screen[None]):
         self.composer.display = False
         self.query_one("#ticket-sla").display = False
         self.query_one("#thread").focus()
+        self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
         self._load(self.number)
 
     # -- loading -------------------------------------------------------------------
@@ -187,22 +207,25 @@ class TicketScreen(Screen[None]):
         store = self.desk.open_store_or_fail()
         detail = get_ticket(store, number)
         others = list_customer_tickets(store, detail.customer.id, limit=13)
-        self.post_message(self.Loaded(token, detail, others))
+        delivery = list_delivery_states(store, number)
+        self.post_message(self.Loaded(token, detail, others, delivery))
         if self.desk.sla is not None and not get_current_worker().is_cancelled:
             # Due times per target come from the service (SQLAlchemy): after the paint.
-            lines = self.desk.service().explain_sla(number)
-            self.post_message(self.Loaded(token, detail, others, lines))
+            targets = self.desk.service().sla_targets(number)
+            self.post_message(self.Loaded(token, detail, others, delivery, targets))
 
     async def on_ticket_screen_loaded(self, event: Loaded) -> None:
         if event.token != self._token:
             return  # the agent already moved on (fast ] ] ])
         detail = event.detail
-        if event.sla_lines is not None:
+        if event.targets is not None:
             if self.detail is detail:
-                await self._show_targets(sla_targets(event.sla_lines))
+                await self._show_targets(event.targets)
             return
         first = self.detail is None or self.detail.ticket.number != detail.ticket.number
         self.detail = detail
+        self.delivery = event.delivery
+        self.refresh_bindings()
         self._show_head(detail)
         thread = self.query_one("#thread", VerticalScroll)
         await thread.remove_children()
@@ -225,7 +248,7 @@ class TicketScreen(Screen[None]):
             self.call_after_refresh(self._mount_older, event.token, older, hidden)
 
     def _view(self, message: MessageRecord) -> MessageView:
-        view = MessageView(message)
+        view = MessageView(message, self.delivery.get(message.id), self.desk.now())
         view.unfolded = self.unfolded
         return view
 
@@ -247,14 +270,14 @@ class TicketScreen(Screen[None]):
         if rest:
             self.call_after_refresh(self._mount_older, token, rest, hidden)
 
-    async def _show_targets(self, targets: list[tuple[str, str]]) -> None:
+    async def _show_targets(self, targets: tuple[TargetState, ...]) -> None:
         """One label per SLA target, its state a CSS class (`-ok`, `-warning`, `-breached`)."""
         row = self.query_one("#ticket-sla", Horizontal)
         await row.remove_children()
         await row.mount_all(
             [
-                Static(label, classes=f"sla-target -{state}", markup=False)
-                for label, state in targets
+                Static(target_label(t), classes=f"sla-target -{t.state}", markup=False)
+                for t in targets
             ]
         )
         row.display = bool(targets)
@@ -290,13 +313,73 @@ class TicketScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="ticket-check")
     def _check_row(self, number: int) -> None:
-        self.post_message(self.Touched(get_ticket_row(self.desk.open_store_or_fail(), number)))
+        store = self.desk.open_store_or_fail()
+        self.post_message(self.Touched(get_ticket_row(store, number)))
+        # The sender changes only the outbox, never the ticket row.
+        self.post_message(self.DeliveryRead(number, list_delivery_states(store, number)))
 
     def on_ticket_screen_touched(self, event: Touched) -> None:
         shown = self.detail.ticket if self.detail else None
         row = event.row
         if shown is not None and row.number == self.number and row != shown:
             self._load(self.number)
+
+    # -- delivery and undo -------------------------------------------------------------
+
+    def _tick_delivery(self) -> None:
+        """Each second while a mail waits or is being sent: reread where it stands."""
+        if any(r.state in UNDOABLE for r in self.delivery.values()):
+            self._read_delivery(self.number)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="delivery")
+    def _read_delivery(self, number: int) -> None:
+        states = list_delivery_states(self.desk.open_store_or_fail(), number)
+        self.post_message(self.DeliveryRead(number, states))
+
+    def on_ticket_screen_delivery_read(self, event: DeliveryRead) -> None:
+        if event.number != self.number:
+            return
+        self.delivery = event.delivery
+        now = self.desk.now()
+        for view in self.query(MessageView):
+            record = event.delivery.get(view.message.id)
+            if record is not None or view.delivery is not None:
+                view.now = now  # only mailed replies repaint each second
+                view.delivery = record
+        self.refresh_bindings()
+
+    def _undoable(self) -> OutboxRecord | None:
+        """The newest reply of this ticket that has not gone out yet."""
+        records = [r for r in self.delivery.values() if r.kind == "reply" and r.state in UNDOABLE]
+        return max(records, key=lambda r: r.id, default=None)
+
+    def action_undo_send(self) -> None:
+        record = self._undoable()
+        if record is None:
+            self.notify("nothing to undo: no reply is waiting to be sent", markup=False)
+            return
+        self._cancel(self.number, record.id)
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _cancel(self, number: int, outbox_id: int) -> None:
+        body = self.desk.service().cancel(outbox_id)
+        self.post_message(self.Undone(number, body))
+
+    def on_ticket_screen_undone(self, event: Undone) -> None:
+        number = event.number
+        draft = self.desk.drafts.get(number)
+        kept = draft.body if draft is not None else ""
+        if number == self.number and self.composer.display:
+            kept = self.composer.text
+        text = f"{event.body}\n\n{kept}" if kept.strip() else event.body
+        if number == self.number:
+            self._open_composer("reply", text, None)
+            self._keep_draft()
+        else:
+            self.desk.drafts.put(number, Draft("reply", text, None))
+        self.desk.save_drafts()
+        self.notify(f"#{number}: reply not sent; its text is back in the composer", markup=False)
+        self.desk.store_changed([number])
 
     # -- drafts --------------------------------------------------------------------
 
@@ -342,6 +425,8 @@ class TicketScreen(Screen[None]):
         composing = self.composer.display if self.is_mounted else False
         if action in ("send", "close_composer", "discard"):
             return composing
+        if action == "undo_send":
+            return self._undoable() is not None
         if action == "back":
             return not (composing and self.composer.text_area.has_focus)
         return True
@@ -437,13 +522,20 @@ class TicketScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="write")
     def _send(self, number: int, kind: str, text: str, canned: str | None) -> None:
         service = self.desk.service()
+        outbox_id: int | None = None
         if canned:
-            service.apply_canned(number, canned, body=text, as_note=kind == "note")
+            message_id = service.apply_canned(number, canned, body=text, as_note=kind == "note")
+            record = list_delivery_states(service.store, number).get(message_id)
+            outbox_id = record.id if record is not None else None
         elif kind == "note":
             service.add_note(number, text)
         else:
-            service.add_reply(number, text)
-        what = "note added" if kind == "note" else "reply saved"
+            _, outbox_id = service.send_reply(number, text)
+        if outbox_id is not None:
+            self.desk.nudge_sender()
+            what = "reply queued to send (ctrl+z undoes)"
+        else:
+            what = "note added" if kind == "note" else "reply saved"
         self.post_message(self.Written([number], f"#{number}: {what}", sent=True))
 
     def on_ticket_screen_written(self, event: Written) -> None:

@@ -1,16 +1,22 @@
 """One message of a ticket's thread: a compact header, the body with quotes folded.
 
 Customer messages, replies, internal notes and system events differ by CSS class
-(`-customer`, `-reply`, `-note`, `-system`); colours live in ticket.tcss.
+(`-customer`, `-reply`, `-note`, `-system`); a mailed reply also carries its
+delivery state (`-waiting`, `-sending`, `-sent`, `-retrying`, `-failed`).
+Colours live in ticket.tcss.
 """
 
 from __future__ import annotations
+
+import math
+from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from deskterm.mail.quotes import split_quoted
+from deskterm.store.outbox_queries import STATES, OutboxRecord
 from deskterm.store.records import MessageRecord
 from deskterm.widgets.fmt import body, plain, stamp
 
@@ -25,6 +31,16 @@ def size_text(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def delivery_text(record: OutboxRecord, now: datetime) -> str:
+    """One line on where a mailed reply stands: `sending in 7s — ctrl+z to undo`, `sent` ..."""
+    if record.state == "waiting":
+        left = math.ceil((record.not_before - now).total_seconds())
+        return f"✉ sending in {left}s — ctrl+z to undo" if left > 0 else "✉ sending…"
+    if record.state == "sending":
+        return "✉ sending…"
+    return f"✉ {record.describe()}"
+
+
 class MessageView(Widget):
     """A message; `unfolded` shows quoted text and signatures in full."""
 
@@ -34,6 +50,7 @@ class MessageView(Widget):
         "message-view--quote",
         "message-view--fold",
         "message-view--attachment",
+        "message-view--delivery",
     }
     DEFAULT_CSS = """
     MessageView { height: auto; }
@@ -42,10 +59,31 @@ class MessageView(Widget):
     unfolded = reactive(False, layout=True)
     """Show quoted text and signatures instead of a one-line marker."""
 
-    def __init__(self, message: MessageRecord) -> None:
+    delivery: reactive[OutboxRecord | None] = reactive(None, layout=True)
+    """Where this reply's mail stands; None when it is not mailed."""
+
+    now: reactive[datetime | None] = reactive(None)
+    """The app's clock, for the undo countdown (the screen sets it each second)."""
+
+    def __init__(
+        self,
+        message: MessageRecord,
+        delivery: OutboxRecord | None = None,
+        now: datetime | None = None,
+    ) -> None:
         super().__init__(classes=f"-{message.kind}")
         self.message = message
         self._segments = split_quoted(message.body_text or "")
+        self.set_reactive(MessageView.now, now)
+        self.set_reactive(MessageView.delivery, delivery)
+        self._delivery_class(delivery)
+
+    def watch_delivery(self, delivery: OutboxRecord | None) -> None:
+        self._delivery_class(delivery)
+
+    def _delivery_class(self, delivery: OutboxRecord | None) -> None:
+        for state in STATES:
+            self.set_class(delivery is not None and delivery.state == state, f"-{state}")
 
     def render(self) -> Text:
         msg = self.message
@@ -62,6 +100,11 @@ class MessageView(Widget):
         tail = f"  {label} · {stamp(msg.created_at)}" if label else f"  {stamp(msg.created_at)}"
         out.append(tail, meta_style)
         out.append("\n")
+        if self.delivery is not None:
+            line = plain(delivery_text(self.delivery, self.now or self.delivery.created_at))
+            line.stylize_before(self.get_component_rich_style("message-view--delivery"))
+            out.append_text(line)
+            out.append("\n")
         out.append_text(self._body())
         attachment_style = self.get_component_rich_style("message-view--attachment")
         for att in msg.attachments:
