@@ -8,7 +8,8 @@ import pytest
 from app_helpers import make_app, screen_segments, screen_text, seeded_copy
 
 from deskterm.app import DesktermApp
-from deskterm.screens.ticket import TicketScreen, safe_filename
+from deskterm.screens.ticket import TicketScreen
+from deskterm.screens.ticket_actions import safe_filename
 from deskterm.widgets.ticket_list import TicketList
 
 
