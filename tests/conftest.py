@@ -11,11 +11,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from deskterm.store.db import Store, open_store
 from deskterm.store.service import Actor, Service
 
 IN_CI = os.environ.get("CI") == "true"
+
+# CI must be repeatable: the same examples every run (new ones are found locally,
+# where hypothesis explores at random, and then become regression tests).
+settings.register_profile("ci", derandomize=True, database=None)
+if IN_CI:
+    settings.load_profile("ci")
 CORPUS = Path(
     os.environ.get(
         "DESKTERM_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zammad"

@@ -177,3 +177,14 @@ def test_pathological_html_stays_linear(hostile: str) -> None:
     safe, text = render(hostile)
     assert "<script" not in safe
     assert isinstance(text, str)
+
+
+def test_nul_in_a_header_parameter() -> None:
+    # Found by the fuzzer: a NUL in a charset made the stdlib raise "embedded null character".
+    raw = (
+        b"From: a@b.test\r\nSubject: x\r\nContent-Type: text/html; charset=\x00utf-8\r\n"
+        b"\r\n<p>caf\xc3\xa9</p>\r\n"
+    )
+    mail = parse_mail(raw)
+    assert "caf" in mail.body_text
+    assert any("NUL" in defect for defect in mail.defects)

@@ -171,9 +171,19 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMail:
         raise MailError("mail is nested too deeply to parse; it was kept aside") from exc
 
 
+def _drop_nul_in_headers(message: Message, defects: list[str]) -> None:
+    """NUL in a header (a charset, say) makes the stdlib raise on the part's payload."""
+    for part in message.walk():
+        for name, value in part.items():
+            if isinstance(value, str) and "\x00" in value:
+                part.replace_header(name, value.replace("\x00", ""))
+                defects.append(f"NUL character removed from the {name} header")
+
+
 def _parse(raw: bytes) -> ParsedMail:
     defects: list[str] = []
     message = BytesParser(policy=compat32).parsebytes(_repair_headers(raw, defects))
+    _drop_nul_in_headers(message, defects)
     headers, from_values = _header_map(message)
     hints = _charset_hints(message)
     walker = Walker(hints)
