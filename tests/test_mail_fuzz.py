@@ -188,3 +188,5 @@ def test_nul_in_a_header_parameter() -> None:
     mail = parse_mail(raw)
     assert "caf" in mail.body_text
     assert any("NUL" in defect for defect in mail.defects)
+    # The same with a raw 8-bit byte beside it (the stdlib then keeps a Header object).
+    assert parse_mail(raw.replace(b"=\x00", b"=\x80\x00")).defects

@@ -174,7 +174,7 @@ def parse_mail(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMail:
 def _drop_nul_in_headers(message: Message, defects: list[str]) -> None:
     """NUL in a header (a charset, say) makes the stdlib raise on the part's payload."""
     for part in message.walk():
-        for name, value in part.items():
+        for name, value in part.raw_items():  # raw: items() may hand back Header objects
             if isinstance(value, str) and "\x00" in value:
                 part.replace_header(name, value.replace("\x00", ""))
                 defects.append(f"NUL character removed from the {name} header")
