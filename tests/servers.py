@@ -924,7 +924,7 @@ def make_tls_files(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for localhost/127.0.0.1 (openssl CLI, about 0.05 s)."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("openssl not installed")
+        skip_or_fail("openssl not installed")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
