@@ -38,7 +38,7 @@ from deskterm.store.db import Store, describe
 from deskterm.store.mail_queries import sqlite_runner, thread_lookup
 from deskterm.store.models import Event, MailboxState, Message, Quarantine, RawMail, Ticket
 from deskterm.store.service import Service
-from deskterm.store.service_base import Actor
+from deskterm.store.service_base import NEXT_TICKET_NUMBER, Actor
 from deskterm.store.timefmt import to_db, utcnow
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ _MAIL_COLUMNS = ("raw_mail_id", "dedupe_key", "mailbox", "auto_kind")
 _INSERT_TICKET = insert_sql("ticket", TICKET_COLUMNS[1:])  # ids come from SQLite
 _INSERT_MESSAGE = insert_sql("message", MESSAGE_COLUMNS[1:] + _MAIL_COLUMNS)
 _INSERT_EVENT = insert_sql("event", EVENT_COLUMNS)
-_NEXT_NUMBER = "UPDATE counter SET value = value + 1 WHERE name = 'ticket' RETURNING value"
 
 
 class Outcome(StrEnum):
@@ -502,7 +501,7 @@ class _BatchWriter:
         """A ticket row as `TicketWrites.create_ticket` writes it for an email, one message."""
         subject = subject.strip() or "(no subject)"
         # `ServiceBase._next_number`'s statement, on the plain connection (a third of the cost).
-        number = int(self._first(_NEXT_NUMBER, ())[0])
+        number = int(self._first(NEXT_TICKET_NUMBER, ())[0])
         stamp = to_db(when)
         cursor = self.db.execute(
             _INSERT_TICKET,

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings
 
 
+# The one source of ticket numbers (the ingest batch writer runs it too).
+NEXT_TICKET_NUMBER = "UPDATE counter SET value = value + 1 WHERE name = 'ticket' RETURNING value"
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who makes a change, as events record it."""
@@ -142,11 +146,7 @@ class ServiceBase:
     def _next_number(s: Session) -> int:
         # One row, bumped inside the writer's transaction: numbers never repeat,
         # even after merges or under concurrent writers (BEGIN IMMEDIATE queues them).
-        return int(
-            s.execute(
-                text("UPDATE counter SET value = value + 1 WHERE name = 'ticket' RETURNING value")
-            ).scalar_one()
-        )
+        return int(s.execute(text(NEXT_TICKET_NUMBER)).scalar_one())
 
     def _customer(self, s: Session, email: str, name: str = "") -> Customer:
         email = email.strip().lower()
