@@ -222,3 +222,14 @@ def screen_segments(app: DesktermApp) -> list[str]:
     """Every text segment the compositor would write (to check no ESC byte leaks)."""
     strips = app.screen._compositor.render_strips()
     return [segment.text for strip in strips for segment in strip]
+
+
+async def settle(app: DesktermApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    """Let workers finish and their messages land (a worker may start another)."""
+    for _ in range(6):
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                return
+        await app.workers.wait_for_complete()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, make_config, screen_text, seeded_copy
+from app_helpers import make_app, make_config, screen_text, seeded_copy, settle
 
 from deskterm.app import DesktermApp
 from deskterm.screens.canned import CannedPickerModal
@@ -22,17 +22,6 @@ from deskterm.widgets.ticket_list import TicketList
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return seeded_copy(tmp_path)
-
-
-async def settle(app: DesktermApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    """Let workers finish and their messages land (a worker may start another)."""
-    for _ in range(6):
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers):
-                return
-        await app.workers.wait_for_complete()
 
 
 def ticket_list(app: DesktermApp) -> TicketList:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from app_helpers import NOW, make_config, screen_text, seeded_copy
+from app_helpers import NOW, make_config, screen_text, seeded_copy, settle
 from servers import SmtpServer
 from test_outbox_helpers import mailbox_for
 
@@ -30,16 +30,6 @@ def store_path(tmp_path: Path) -> Path:
 
 def mail_config(server: SmtpServer, undo_seconds: int) -> Config:
     return make_config(mailbox=[mailbox_for(server)], mail=MailConfig(undo_seconds=undo_seconds))
-
-
-async def settle(app: DesktermApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(6):
-        await pilot.pause()
-        if not any(w.is_running for w in app.workers):
-            await pilot.pause()
-            if not any(w.is_running for w in app.workers):
-                return
-        await app.workers.wait_for_complete()
 
 
 async def wait_until(pilot, check: Callable[[], bool], timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

@@ -406,19 +406,9 @@ class QueueScreen(Screen[None]):
         return rows
 
     def _bulk(self, numbers: list[int], what: str, value: str | None) -> None:
-        if value is None:
-            return
-        kwargs: dict[str, Any] = {}
-        if what == "assignee":
-            kwargs["assignee"] = None if value == NOBODY else value
-        elif what == "tags":
-            adds, removes = split_tags(value)
-            if not adds and not removes:
-                return
-            kwargs.update(add_tags=adds, remove_tags=removes)
-        else:
-            kwargs[what] = value
-        self._update(numbers, what, kwargs)
+        kwargs = field_change(what, value)
+        if kwargs is not None:
+            self._update(numbers, what, kwargs)
 
     @work(thread=True, exit_on_error=False, group="write")
     def _update(self, numbers: list[int], what: str, kwargs: dict[str, Any]) -> None:
@@ -441,6 +431,18 @@ def assignee_choices(agents: Sequence[AgentRecord]) -> list[tuple[str, str]]:
         label = f"{agent.name} <{agent.email}>" + (" (away)" if agent.away else "")
         choices.append((agent.email, label))
     return choices
+
+
+def field_change(what: str, value: str | None) -> dict[str, Any] | None:
+    """`update_tickets` arguments for a dialog's answer; None when there is nothing to do."""
+    if value is None:
+        return None
+    if what == "assignee":
+        return {"assignee": None if value == NOBODY else value}
+    if what == "tags":
+        adds, removes = split_tags(value)
+        return {"add_tags": adds, "remove_tags": removes} if adds or removes else None
+    return {what: value}
 
 
 def split_tags(text: str) -> tuple[list[str], list[str]]:

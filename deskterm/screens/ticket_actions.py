@@ -17,7 +17,7 @@ from textual.screen import Screen
 from deskterm import safetext
 from deskterm.errors import DesktermError
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
-from deskterm.screens.queue import NOBODY, assignee_choices, split_tags
+from deskterm.screens.queue import assignee_choices, field_change
 from deskterm.store.queries import get_attachment_data, list_agents, list_events
 from deskterm.store.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
 from deskterm.store.vocab import Priority, Status
@@ -67,19 +67,9 @@ class TicketActions(Screen[None]):
     # -- fields ------------------------------------------------------------------------
 
     def _update(self, what: str, value: str | None) -> None:
-        if value is None:
-            return
-        kwargs: dict[str, Any] = {}
-        if what == "assignee":
-            kwargs["assignee"] = None if value == NOBODY else value
-        elif what == "tags":
-            adds, removes = split_tags(value)
-            if not adds and not removes:
-                return
-            kwargs.update(add_tags=adds, remove_tags=removes)
-        else:
-            kwargs[what] = value
-        self._write_fields(self.number, what, kwargs)
+        kwargs = field_change(what, value)
+        if kwargs is not None:
+            self._write_fields(self.number, what, kwargs)
 
     @work(thread=True, exit_on_error=False, group="write")
     def _write_fields(self, number: int, what: str, kwargs: dict[str, Any]) -> None:
