@@ -88,15 +88,8 @@ class MailIngest(Service):
     def open_folder(self, address: str, folder: str) -> FolderState:
         """The folder's state row, created on first use."""
         with self._tx() as s:
-            state = s.exec(
-                select(MailboxState).where(
-                    MailboxState.address == address, MailboxState.folder == folder
-                )
-            ).first()
-            if state is None:
-                state = MailboxState(address=address, folder=folder)
-                s.add(state)
-                s.flush()
+            state = _state_row(s, address, folder)
+            s.flush()
             return _folder(state)
 
     def reset_folder(self, state_id: int, uidvalidity: int) -> FolderState:
@@ -120,14 +113,7 @@ class MailIngest(Service):
 
     def record_error(self, address: str, folder: str, message: str) -> None:
         with self._tx() as s:
-            state = s.exec(
-                select(MailboxState).where(
-                    MailboxState.address == address, MailboxState.folder == folder
-                )
-            ).first()
-            if state is None:
-                state = MailboxState(address=address, folder=folder)
-                s.add(state)
+            state = _state_row(s, address, folder)
             state.last_error = message[:500]
             state.last_error_at = self.clock()
 
@@ -284,3 +270,14 @@ def _folder(state: MailboxState) -> FolderState:
         state.last_uid,
         state.highestmodseq,
     )
+
+
+def _state_row(s: Session, address: str, folder: str) -> MailboxState:
+    """The folder's state row, added to the session if it is new."""
+    state = s.exec(
+        select(MailboxState).where(MailboxState.address == address, MailboxState.folder == folder)
+    ).first()
+    if state is None:
+        state = MailboxState(address=address, folder=folder)
+        s.add(state)
+    return state
