@@ -9,10 +9,9 @@ scroll): the total is not needed to page, and the view bar shows the count.
 `G` does not walk there: the list re-anchors at the bottom, pages backwards
 from the end (`reverse=True`) and places rows by the total the screen counts.
 
-Rendering: a line is one string cut to column widths with `set_cell_size` and a
-style per line (the due column has its own), cached per row until the width,
-the minute or the theme changes: moving the cursor repaints two lines, paging
-paints from cached pages, and the pages around the viewport are prefetched.
+Rendering (`ticket_lines.py`): each row's finished Strip is cached, so moving
+the cursor repaints two lines, and a page-down paints lines built when their
+prefetched page arrived; the pages around the viewport are always prefetched.
 
 The widget does no I/O: it posts `PageRequested` and the screen answers with
 `add_page` from a worker; answers for an older `generation` are dropped.
@@ -20,56 +19,21 @@ The widget does no I/O: it posts `PageRequested` and the screen answers with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rich.cells import cell_len, set_cell_size
-from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm import safetext
 from deskterm.sla.policy import SlaSettings
 from deskterm.store.records import Cursor, TicketPage, TicketRow
-from deskterm.widgets.fmt import age
-from deskterm.widgets.sla_clock import countdown
+from deskterm.widgets.ticket_lines import TicketLines
 
 MAX_PAGES = 12
-LINE_CACHE = 4000
-
-
-@dataclass(frozen=True, slots=True)
-class _Columns:
-    number: int
-    subject: int
-    customer: int
-    status: int
-    priority: int
-    assignee: int
-    age: int
-    due: int
-
-
-def _columns(width: int, due: bool = False) -> _Columns:
-    wide = width >= 120
-    customer = 24 if wide else 14
-    assignee = 18 if wide else 10
-    due_width = (15 if wide else 7) if due else 0
-    fixed = 2 + 7 + customer + 9 + 7 + assignee + 5 + 6 + (due_width + 1 if due else 0)
-    return _Columns(7, max(10, width - fixed), customer, 9, 7, assignee, 5, due_width)
-
-
-def _cell(text: str, width: int) -> str:
-    """`text` cut or padded to exactly `width` cells, an ellipsis marking a cut."""
-    if width <= 0:
-        return ""
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…"
-    return set_cell_size(text, width)
+GROW_ROWS = 500  # see _update_size
 
 
 class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
@@ -123,15 +87,10 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         super().__init__(id=id)
         self.page_size = page_size
-        self._now = now or datetime.now(UTC)
-        self.sla: SlaSettings | None = None
-        """When set, a due column shows each ticket's SLA countdown."""
+        self._paint = TicketLines(self._component_style, now or datetime.now(UTC))
         self.generation = 0
         self._from_bottom = False
         self._total = 0  # rows in the list; known only when anchored at the bottom
-        self._lines: dict[int, tuple[TicketRow, bool, list[tuple[str, Style]]]] = {}
-        self._line_width = 0
-        self._styles: dict[str, Style] = {}
         self.marked: dict[int, TicketRow] = {}
         self.loaded_once = False
         self._pages: dict[int, tuple[TicketRow, ...]] = {}
@@ -145,22 +104,34 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self._stale_count = 0
 
     @property
+    def sla(self) -> SlaSettings | None:
+        """When set, a due column shows each ticket's SLA countdown."""
+        return self._paint.sla
+
+    @sla.setter
+    def sla(self, value: SlaSettings | None) -> None:
+        self._paint.sla = value
+        self._paint.resize(-1)  # the columns change
+
+    @property
     def now(self) -> datetime:
-        return self._now
+        return self._paint.now
 
     @now.setter
     def now(self, value: datetime) -> None:
         """A new time: ages and countdowns change; repaints the visible lines only."""
         minute = value.replace(second=0, microsecond=0)
-        if minute != self._now.replace(second=0, microsecond=0):
-            self._lines.clear()
-        self._now = value
+        if minute != self._paint.now.replace(second=0, microsecond=0):
+            self._paint.forget()
+        self._paint.now = value
         self.refresh()
+
+    def _component_style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"ticket-list--{name}") if name else self.rich_style
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles.clear()
-        self._lines.clear()
+        self._paint.restyle()
 
     # -- data in ----------------------------------------------------------------
 
@@ -233,11 +204,10 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _prerender(self, rows: tuple[TicketRow, ...]) -> None:
         """Build a prefetched page's lines now, so the page-down that shows them only paints."""
-        width = self.scrollable_content_region.width
-        if width:
-            cols = _columns(width, self.sla is not None)
+        self._paint.resize(self.scrollable_content_region.width)
+        if self._paint.width:
             for row in rows:
-                self._row_cells(row, cols, row.number in self.marked, width)
+                self._paint.row(row, row.number in self.marked, False)
 
     def _shows(self, page: int, rows: int) -> bool:
         """Whether page `page` (or the loading line after it) is in the viewport."""
@@ -428,8 +398,16 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             del self._pages[far]
 
     def _update_size(self) -> None:
-        loading = 1 if self.has_more or not self.loaded_once else 0
-        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count + loading + 1)
+        """Size the scroll area: header, rows, and the loading line while more may follow.
+
+        While the list grows it grows in steps of GROW_ROWS: every change of the
+        virtual size lays the whole screen out and repaints it, which would cost a
+        second frame for each page that arrives.
+        """
+        height = self.row_count + 1
+        if self.has_more or not self.loaded_once:
+            height = -(-(height + 1) // GROW_ROWS) * GROW_ROWS
+        self.virtual_size = Size(self.scrollable_content_region.width, height)
 
     def _refresh_row(self, index: int) -> None:
         if index >= 0:
@@ -437,110 +415,23 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- rendering --------------------------------------------------------------
 
-    def _style(self, name: str) -> Style:
-        style = self._styles.get(name)
-        if style is None:
-            style = self.get_component_rich_style(f"ticket-list--{name}")
-            self._styles[name] = style
-        return style
-
-    def _base(self) -> Style:
-        style = self._styles.get("")
-        if style is None:
-            style = self._styles[""] = self.rich_style
-        return style
-
-    def _plain_line(self, parts: list[tuple[str, int]], style: Style, width: int) -> Strip:
-        text = " ".join(_cell(value, w) for value, w in parts)
-        return Strip([Segment(_cell(text, width), style)], width)
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._paint.resize(self.scrollable_content_region.width)  # once a frame, not a line
+        return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        cols = _columns(width, self.sla is not None)
-        base = self._base()
+        paint = self._paint
         if y == 0:
-            parts = [
-                ("", 1),
-                ("#", cols.number),
-                ("Subject", cols.subject),
-                ("Customer", cols.customer),
-                ("Status", cols.status),
-                ("Prio", cols.priority),
-                ("Assignee", cols.assignee),
-                ("Age", cols.age),
-            ]
-            if cols.due:
-                parts.append(("Due (business · clock)" if cols.due > 7 else "Due", cols.due))
-            return self._plain_line(parts, base + self._style("header"), width)
+            return paint.header()
         index = int(self.scroll_y) + y - 1
-        loading = base + self._style("loading")
-        if index >= self.row_count:
-            if index == self.row_count and self.has_more and self.loaded_once:
-                return self._plain_line(
-                    [("", 1), ("", cols.number), ("loading more…", width)], loading, width
-                )
-            if index == 0 and not self.loaded_once:
-                return self._plain_line(
-                    [("", 1), ("", cols.number), ("loading…", width)], loading, width
-                )
-            if index == 0 and self.loaded_once:
-                return self._plain_line(
-                    [("", 1), ("", cols.number), ("no tickets", width)], loading, width
-                )
-            return Strip([Segment(" " * width, base)], width)
+        count = self.row_count
+        if index >= count:
+            if index == count and self.has_more and self.loaded_once:
+                return paint.note("loading more…")
+            if index == 0:
+                return paint.note("no tickets" if self.loaded_once else "loading…")
+            return paint.blank()
         row = self.row_at(index)
         if row is None:
-            return self._plain_line([("", 1), ("", cols.number), ("…", width)], loading, width)
-        style = base
-        if row.status in ("solved", "closed"):
-            style += self._style("resolved")
-        if row.status == "new":
-            style += self._style("new")
-        if row.priority in ("urgent", "high"):
-            style += self._style(row.priority)
-        marked = row.number in self.marked
-        if marked:
-            style += self._style("marked")
-        if index == self.cursor:
-            style += self._style("cursor")
-        runs = self._row_cells(row, cols, marked, width)
-        strip = Strip([Segment(text, style + extra) for text, extra in runs])
-        return strip if strip.cell_length == width else strip.adjust_cell_length(width)
-
-    def _row_cells(
-        self, row: TicketRow, cols: _Columns, marked: bool, width: int
-    ) -> list[tuple[str, Style]]:
-        """The row's text runs with their own styles; cached until width, minute or theme change."""
-        if width != self._line_width:
-            self._lines.clear()
-            self._line_width = width
-        cached = self._lines.get(row.id)
-        if cached is not None and cached[0] is row and cached[1] == marked:
-            return cached[2]
-        text = " ".join(
-            (
-                _cell("•" if marked else "", 1),
-                _cell(str(row.number), cols.number),
-                _cell(safetext.line(row.subject), cols.subject),
-                _cell(safetext.line(row.customer_name or row.customer_email), cols.customer),
-                _cell(row.status.replace("_", " "), cols.status),
-                _cell(row.priority, cols.priority),
-                _cell(safetext.line(row.assignee or "—"), cols.assignee),
-                _cell(age(self._now, row.updated_at), cols.age),
-            )
-        )
-        runs: list[tuple[str, Style]] = [(text, Style())]
-        if cols.due and self.sla is not None:
-            clock = countdown(self.sla, row, self._now)
-            shown = (clock.text if cols.due >= len(clock.text) else clock.business) if clock else ""
-            due = _cell(shown, cols.due)
-            runs.append((" ", Style()))
-            runs.append((due, self._style(f"due-{clock.state}") if clock else Style()))
-        used = len(text) if text.isascii() else cell_len(text)
-        used += 1 + cols.due if len(runs) > 1 else 0
-        if used < width:
-            runs.append((" " * (width - used), Style()))
-        if len(self._lines) > LINE_CACHE:
-            self._lines.clear()
-        self._lines[row.id] = (row, marked, runs)
-        return runs
+            return paint.note("…")
+        return paint.row(row, row.number in self.marked, index == self.cursor)
