@@ -135,7 +135,7 @@ class MailIngest(Service):
                 results = self._in_savepoint(s, items)
             except REFUSED:  # one bad mail: find it, store every other one
                 results = [self._one_safely(s, item) for item in items]
-            for result in results:
+            for result in results if self._may_acknowledge() else ():
                 if result.outcome is Outcome.NEW and result.ticket_number is not None:
                     # Skips automatic mail, our own and machine addresses, the daily cap.
                     self.queue_acknowledgement(result.ticket_number, session=s)
@@ -145,6 +145,10 @@ class MailIngest(Service):
                 state.uidvalidity = advance[1]
                 state.last_uid = max(state.last_uid, advance[2])
         return results
+
+    def _may_acknowledge(self) -> bool:
+        """Whether any acknowledgement can go out; if not, skip its per-ticket ORM reads."""
+        return self.mail is not None and self.mail.auto_ack and self.mail.outgoing() is not None
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
