@@ -193,6 +193,7 @@ async def _measure_queue(db: Path) -> dict[str, float]:
 
 
 async def _measure_ticket(db: Path, number: int) -> float:
+    """Enter on the queue's row to the first frame showing the ticket's thread."""
     from deskterm.app import DesktermApp
     from deskterm.config import AgentConfig, Config
     from deskterm.screens.ticket import TicketScreen
@@ -202,16 +203,19 @@ async def _measure_ticket(db: Path, number: int) -> float:
     async with app.run_test(size=(160, 48)) as pilot:
         probe = FrameProbe(app)
         await probe.wait(lambda: queue_painted(app, rows=False))
+        await pilot.press("3")  # All open: the long ticket is its only row
+        await probe.wait(lambda: queue_painted(app))
+
+        def shown() -> bool:
+            screen = app.screen
+            return (
+                isinstance(screen, TicketScreen) and screen.thread_shown and screen.number == number
+            )
+
         for _ in range(5):
-
-            def shown() -> bool:
-                screen = app.screen
-                return isinstance(screen, TicketScreen) and screen.thread_shown
-
-            began = time.perf_counter()
-            app.push_screen(TicketScreen(number))
-            samples.append(await probe.wait(shown) - began)
-            app.pop_screen()
+            samples.append(await probe.key("enter", shown))
+            await pilot.pause()
+            await probe.key("escape", lambda: queue_painted(app))
             await pilot.pause()
     return statistics.median(samples)
 

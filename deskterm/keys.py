@@ -77,7 +77,6 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("merge", "m", "merge", "Merge into another ticket", TICKET),
     KeySpec("history", "h", "history", "History of changes", TICKET),
     KeySpec("unfold", "z", "unfold", "Show or fold quoted text", TICKET),
-    KeySpec("earlier", "u", "show_earlier", "Show earlier messages of a long thread", TICKET),
     KeySpec("attachment", "o", "open_attachment", "Open an attachment", TICKET),
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
     KeySpec(

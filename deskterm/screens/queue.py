@@ -18,6 +18,7 @@ from textual.worker import get_current_worker
 from deskterm import keys
 from deskterm.errors import DesktermError, QuerySyntaxError
 from deskterm.screens.modals import ChoiceModal, TextModal
+from deskterm.screens.ticket_data import TicketData, read_ticket
 from deskterm.store.queries import QueryContext, count_tickets, list_agents, list_tickets
 from deskterm.store.query_syntax import TicketQuery, parse_query
 from deskterm.store.records import AgentRecord, Cursor, TicketPage, TicketRow
@@ -30,8 +31,10 @@ from deskterm.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
+    from deskterm.screens.ticket import TicketScreen
     from deskterm.store.mail_queries import IngestStatus
 
+TICKET_SCREEN = "ticket"
 SEARCH_HINT = (
     "words status:open,pending priority:urgent assignee:me|none|NAME tag:billing "
     "from:ADDR customer:TEXT created>2026-01-01 updated<7d sla:breached due<2h sort:due"
@@ -63,6 +66,13 @@ class QueueScreen(Screen[None]):
             self.index = index
             self.count = count
 
+    class Opened(Message):
+        """A ticket was read to be opened."""
+
+        def __init__(self, data: TicketData) -> None:
+            super().__init__()
+            self.data = data
+
     class AgentsLoaded(Message):
         def __init__(self, agents: list[AgentRecord]) -> None:
             super().__init__()
@@ -86,6 +96,7 @@ class QueueScreen(Screen[None]):
         self._count_token = 0
         self._g_pending = False
         self._g_timer: Timer | None = None
+        self._ticket_screen: TicketScreen | None = None
 
     @property
     def desk(self) -> DesktermApp:
@@ -330,12 +341,31 @@ class QueueScreen(Screen[None]):
     # -- tickets -----------------------------------------------------------------------
 
     def action_open_ticket(self) -> None:
-        from deskterm.screens.ticket import TicketScreen
-
         row = self.ticket_list.current_row
-        if row is None:
-            return
-        self.app.push_screen(TicketScreen(row.number, self._step))
+        if row is not None:
+            self._open(row.number)
+
+    @work(thread=True, exit_on_error=False, exclusive=True, group="open")
+    def _open(self, number: int) -> None:
+        """Read the ticket first: the ticket screen's first frame then shows it."""
+        self.post_message(self.Opened(read_ticket(self.desk.open_store_or_fail(), number)))
+
+    def on_queue_screen_opened(self, event: Opened) -> None:
+        """Open the ticket in the one ticket screen, built on first use and kept installed.
+
+        Building a ticket screen (composer, panes, styles) cost ~35 ms of every open.
+        """
+        from deskterm.screens.ticket import TicketScreen  # first use: keeps start-up light
+
+        if not self.is_current:
+            return  # the agent went elsewhere meanwhile
+        number = event.data.detail.ticket.number
+        if self._ticket_screen is None:
+            self._ticket_screen = TicketScreen(number, self._step, event.data)
+            self.app.install_screen(self._ticket_screen, name=TICKET_SCREEN)
+        else:
+            self._ticket_screen.open(number, event.data)
+        self.app.push_screen(self._ticket_screen)
 
     def _step(self, number: int, delta: int) -> TicketRow | None:
         return self.ticket_list.step_from(number, delta)

@@ -15,42 +15,29 @@ from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Footer, Static
-from textual.worker import get_current_worker
 
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.ticket_actions import TicketActions
+from deskterm.screens.ticket_data import TicketData, read_ticket
 from deskterm.sla.policy import format_left
 from deskterm.store.outbox_queries import OutboxRecord, list_delivery_states
-from deskterm.store.queries import (
-    get_ticket,
-    get_ticket_row,
-    list_customer_tickets,
-)
-from deskterm.store.records import (
-    MessageRecord,
-    TicketDetail,
-    TicketRow,
-)
+from deskterm.store.queries import get_ticket_row
+from deskterm.store.records import TicketDetail, TicketRow
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
-from deskterm.widgets.message_view import MessageView
+from deskterm.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
     from deskterm.store.sla_writes import TargetState
 
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0
-THREAD_WINDOW = 40  # messages mounted at most; `u` mounts the rest (200 widgets cost ~1 s)
-FIRST_PAINT = 6  # the newest messages, mounted before the first frame (a widget costs ~8 ms)
-BATCH = 8  # older messages mounted per frame after that, above the ones shown
 DELIVERY_TICK = 1.0  # seconds between delivery rereads while a mail waits or is being sent
 UNDOABLE = ("waiting", "sending")  # `sending` too: the service then says it is too late
 TARGET_LABEL = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolve"}
@@ -79,19 +66,17 @@ class TicketScreen(TicketActions):
     ]
 
     class Loaded(Message):
-        def __init__(
-            self,
-            token: int,
-            detail: TicketDetail,
-            others: list[TicketRow],
-            delivery: dict[int, OutboxRecord],
-            targets: tuple[TargetState, ...] | None = None,
-        ) -> None:
+        def __init__(self, token: int, data: TicketData) -> None:
             super().__init__()
             self.token = token
-            self.detail = detail
-            self.others = others
-            self.delivery = delivery
+            self.data = data
+
+    class TargetsRead(Message):
+        """The SLA targets of ticket `number` (read after the thread is painted)."""
+
+        def __init__(self, token: int, targets: tuple[TargetState, ...]) -> None:
+            super().__init__()
+            self.token = token
             self.targets = targets
 
     class DeliveryRead(Message):
@@ -117,17 +102,19 @@ class TicketScreen(TicketActions):
             super().__init__()
             self.row = row
 
-    def __init__(self, number: int, navigator: Navigator | None = None) -> None:
+    def __init__(
+        self, number: int, navigator: Navigator | None = None, data: TicketData | None = None
+    ) -> None:
+        """`data`, when the opener already read the ticket, is shown in the first frame."""
         super().__init__()
         self.number = number
         self.navigator = navigator
+        self._preloaded = data
         self.detail: TicketDetail | None = None
-        self.unfolded = False
-        self.show_all = False
         self._token = 0
         self._save_timer: Timer | None = None
         self.thread_shown = False
-        """The newest messages of the current ticket are mounted (older ones may follow)."""
+        """The current ticket's thread is laid out in the thread view."""
         self.delivery: dict[int, OutboxRecord] = {}
         """Outbox state of this ticket's mailed replies, by message id."""
 
@@ -135,11 +122,15 @@ class TicketScreen(TicketActions):
     def composer(self) -> Composer:
         return self.query_one(Composer)
 
+    @property
+    def thread(self) -> ThreadView:
+        return self.query_one(ThreadView)
+
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-head")
         yield Horizontal(id="ticket-sla")
         with Horizontal(id="ticket-body"):
-            yield VerticalScroll(id="thread")
+            yield ThreadView(id="thread")
             with VerticalScroll(id="side"):
                 yield CustomerPane(id="customer")
         yield Composer(id="composer")
@@ -148,9 +139,14 @@ class TicketScreen(TicketActions):
     def on_mount(self) -> None:
         self.composer.display = False
         self.query_one("#ticket-sla").display = False
-        self.query_one("#thread").focus()
+        self.thread.focus()
         self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
-        self._load(self.number)
+        data, self._preloaded = self._preloaded, None
+        if data is None:
+            self._load(self.number)
+        else:
+            self._token += 1
+            self._show(data)
 
     # -- loading -------------------------------------------------------------------
 
@@ -161,74 +157,52 @@ class TicketScreen(TicketActions):
 
     @work(thread=True, exit_on_error=False, exclusive=True, group="ticket")
     def _fetch(self, token: int, number: int) -> None:
-        store = self.desk.open_store_or_fail()
-        detail = get_ticket(store, number)
-        others = list_customer_tickets(store, detail.customer.id, limit=13)
-        delivery = list_delivery_states(store, number)
-        self.post_message(self.Loaded(token, detail, others, delivery))
-        if self.desk.sla is not None and not get_current_worker().is_cancelled:
-            # Due times per target come from the service (SQLAlchemy): after the paint.
-            targets = self.desk.service().sla_targets(number)
-            self.post_message(self.Loaded(token, detail, others, delivery, targets))
+        self.post_message(self.Loaded(token, read_ticket(self.desk.open_store_or_fail(), number)))
 
-    async def on_ticket_screen_loaded(self, event: Loaded) -> None:
-        if event.token != self._token:
-            return  # the agent already moved on (fast ] ] ])
-        detail = event.detail
-        if event.targets is not None:
-            if self.detail is detail:
-                await self._show_targets(event.targets)
+    @work(thread=True, exit_on_error=False, exclusive=True, group="targets")
+    def _fetch_targets(self, token: int, number: int) -> None:
+        """Due times per target come from the service (SQLAlchemy): after the paint."""
+        self.post_message(self.TargetsRead(token, self.desk.service().sla_targets(number)))
+
+    def on_ticket_screen_loaded(self, event: Loaded) -> None:
+        if event.token == self._token:  # else the agent already moved on (fast ] ] ])
+            self._show(event.data)
+
+    def open(self, number: int, data: TicketData) -> None:
+        """Show another ticket: the queue keeps one ticket screen and opens each ticket in it."""
+        if not self.is_mounted:
+            self.number, self._preloaded = number, data
             return
+        self._token += 1
+        self.number = number
+        self.detail = None
+        self.set_focus(self.thread)
+        self._show(data)
+
+    def _show(self, data: TicketData) -> None:
+        detail = data.detail
         first = self.detail is None or self.detail.ticket.number != detail.ticket.number
+        if first:
+            self.query_one("#ticket-sla").display = False  # until this ticket's targets come
         self.detail = detail
-        self.delivery = event.delivery
+        self.delivery = data.delivery
         self.refresh_bindings()
         self._show_head(detail)
-        thread = self.query_one("#thread", VerticalScroll)
-        await thread.remove_children()
-        messages = detail.messages
-        hidden = 0 if self.show_all else max(0, len(messages) - THREAD_WINDOW)
-        shown = messages[hidden:]
-        await thread.mount_all([self._view(m) for m in shown[-FIRST_PAINT:]])
-        older = list(shown[:-FIRST_PAINT])
-        if older or hidden:
-            thread.anchor()  # stays at the newest message while older ones mount above
-        else:
-            thread.scroll_end(animate=False, immediate=True)
+        self.thread.show(detail.messages, data.delivery, self.desk.now(), same_ticket=not first)
         self.thread_shown = True
         self.query_one(CustomerPane).show(
-            detail.customer, event.others, detail.ticket.number, self.desk.now()
+            detail.customer, data.others, detail.ticket.number, self.desk.now()
         )
         if first:
             self._restore_draft()
-        if older or hidden:
-            self.call_after_refresh(self._mount_older, event.token, older, hidden)
+        if self.desk.sla is not None:
+            self._fetch_targets(self._token, detail.ticket.number)
 
-    def _view(self, message: MessageRecord) -> MessageView:
-        view = MessageView(message, self.delivery.get(message.id), self.desk.now())
-        view.unfolded = self.unfolded
-        return view
-
-    async def _mount_older(self, token: int, older: list[MessageRecord], hidden: int) -> None:
-        """Mount the older messages a batch per frame, newest first, above those shown."""
-        if token != self._token or not self.is_attached:
-            return
-        try:
-            thread = self.query_one("#thread", VerticalScroll)
-        except NoMatches:  # the screen closed before this frame
-            return
-        batch, rest = older[-BATCH:], older[:-BATCH]
-        widgets: list[Widget] = [self._view(m) for m in batch]
-        if not rest and hidden:
-            text = f"··· {hidden} earlier messages (u shows them)"
-            widgets.insert(0, Static(text, classes="earlier"))
-        if widgets:
-            await thread.mount_all(widgets, before=0)
-        if rest:
-            self.call_after_refresh(self._mount_older, token, rest, hidden)
-
-    async def _show_targets(self, targets: tuple[TargetState, ...]) -> None:
+    async def on_ticket_screen_targets_read(self, event: TargetsRead) -> None:
         """One label per SLA target, its state a CSS class (`-ok`, `-warning`, `-breached`)."""
+        if event.token != self._token:
+            return
+        targets = event.targets
         row = self.query_one("#ticket-sla", Horizontal)
         await row.remove_children()
         await row.mount_all(
@@ -297,12 +271,7 @@ class TicketScreen(TicketActions):
         if event.number != self.number:
             return
         self.delivery = event.delivery
-        now = self.desk.now()
-        for view in self.query(MessageView):
-            record = event.delivery.get(view.message.id)
-            if record is not None or view.delivery is not None:
-                view.now = now  # only mailed replies repaint each second
-                view.delivery = record
+        self.thread.set_delivery(event.delivery, self.desk.now())
         self.refresh_bindings()
 
     def _undoable(self) -> OutboxRecord | None:
@@ -393,7 +362,7 @@ class TicketScreen(TicketActions):
         self.dismiss()
 
     def action_scroll_thread(self, delta: int) -> None:
-        self.query_one("#thread", VerticalScroll).scroll_relative(y=delta * 2, animate=False)
+        self.thread.scroll_relative(y=delta * 2, animate=False)
 
     def action_step_ticket(self, delta: int) -> None:
         if self.navigator is None:
@@ -405,19 +374,11 @@ class TicketScreen(TicketActions):
             return
         self._leave_ticket()
         self.detail = None
-        self.show_all = False
         self.thread_shown = False
         self._load(row.number)
 
-    def action_show_earlier(self) -> None:
-        if not self.show_all and self.detail is not None:
-            self.show_all = True
-            self._load(self.number)
-
     def action_unfold(self) -> None:
-        self.unfolded = not self.unfolded
-        for view in self.query(MessageView):
-            view.unfolded = self.unfolded
+        self.thread.unfolded = not self.thread.unfolded
 
     # -- composing -------------------------------------------------------------------
 
@@ -438,7 +399,7 @@ class TicketScreen(TicketActions):
         self._keep_draft()
         self.desk.save_drafts()
         self.composer.display = False
-        self.query_one("#thread").focus()
+        self.thread.focus()
         self.refresh_bindings()
 
     def action_discard(self) -> None:
@@ -447,7 +408,7 @@ class TicketScreen(TicketActions):
         self.composer.text_area.load_text("")
         self.composer.canned = None
         self.composer.display = False
-        self.query_one("#thread").focus()
+        self.thread.focus()
         self.refresh_bindings()
         self.notify("draft discarded")
 
@@ -504,7 +465,7 @@ class TicketScreen(TicketActions):
                 self.composer.text_area.load_text("")
                 self.composer.canned = None
                 self.composer.display = False
-                self.query_one("#thread").focus()
+                self.thread.focus()
                 self.refresh_bindings()
         self.notify(safetext.line(event.note), markup=False)
         if event.numbers:

@@ -211,7 +211,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _shows(self, page: int, rows: int) -> bool:
         """Whether page `page` (or the loading line after it) is in the viewport."""
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         bottom = top + self.scrollable_content_region.height
         first = self._index_of(page, 0)
         last = self._index_of(page, max(0, rows - 1))
@@ -332,7 +332,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     def _scroll_to_cursor(self) -> None:
         new = self.cursor
         visible = max(1, self.scrollable_content_region.height - 1)
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         if new < top:
             self.scroll_to(y=new, animate=False, immediate=True)
         elif new >= top + visible:
@@ -371,7 +371,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         if not self.loaded_once:
             return
         height = max(1, self.scrollable_content_region.height)
-        top = int(self.scroll_y)
+        top = self.scroll_offset.y
         last_row = self._total - 1 if self._from_bottom else None
         wanted: set[int] = set()
         # The viewport and the cursor, each with a screen of margin, apart: after G the
@@ -423,7 +423,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         paint = self._paint
         if y == 0:
             return paint.header()
-        index = int(self.scroll_y) + y - 1
+        index = self.scroll_offset.y + y - 1
         count = self.row_count
         if index >= count:
             if index == count and self.has_more and self.loaded_once:

@@ -1,0 +1,34 @@
+"""What the ticket screen shows, read in one go off the UI thread.
+
+The queue reads it before it opens the screen, so the screen's first frame is
+the ticket itself: no empty frame, and the read does not wait for the UI
+thread's frames to let go of the GIL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deskterm.store.db import Store
+from deskterm.store.outbox_queries import OutboxRecord, list_delivery_states
+from deskterm.store.queries import get_ticket, list_customer_tickets
+from deskterm.store.records import TicketDetail, TicketRow
+
+OTHER_TICKETS = 13  # the customer's other tickets shown in the side pane
+
+
+@dataclass(frozen=True)
+class TicketData:
+    detail: TicketDetail
+    others: list[TicketRow]
+    delivery: dict[int, OutboxRecord]
+    """Outbox state of the ticket's mailed replies, by message id."""
+
+
+def read_ticket(store: Store, number: int) -> TicketData:
+    detail = get_ticket(store, number)
+    return TicketData(
+        detail,
+        list_customer_tickets(store, detail.customer.id, limit=OTHER_TICKETS),
+        list_delivery_states(store, number),
+    )
