@@ -7,12 +7,11 @@ from servers import SmtpServer
 from test_outbox_helpers import SUPPORT, settings_for
 
 from deskterm.config import PolicyConfig, RuleConfig, SlaConfig
-from deskterm.mail import parse_mail
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config, settings_from_config
 from deskterm.store import outbox_queries
 from deskterm.store.db import Store
-from deskterm.store.ingest import Incoming, MailIngest, Outcome
+from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
 from deskterm.store.queries import get_ticket_row, list_events
 from deskterm.store.service import RuleSet
 
@@ -41,7 +40,7 @@ def test_ingest_runs_rules_sla_and_acknowledgement(
         .with_mail(settings_for(smtp_server))
     )
     items = [
-        Incoming(raw, f"test {i}", parse_mail(raw), mailbox=SUPPORT)
+        parse_incoming(raw, f"test {i}", mailbox=SUPPORT)
         for i, raw in enumerate((mail(1), mail(2, auto=True)))
     ]
     results = ingest.ingest(items)

@@ -212,7 +212,7 @@ class MailIngest(Service):
                 row.reason = item.error or row.reason
                 return IngestResult(Outcome.QUARANTINED, reason=row.reason, quarantine_id=row.id)
             writer = BatchWriter(self, s)
-            result = writer.take_parsed(item.raw, item.parsed, raw.id, None)  # type: ignore[arg-type]
+            result = writer.take_parsed(item.parsed, raw.id, None)  # type: ignore[arg-type]
             writer.finish()
             row.resolved_at = self.clock()
             row.message_id = result.message_id

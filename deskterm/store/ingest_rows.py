@@ -59,12 +59,29 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """A parsed mail and the pure values the writer derives from it.
+
+    Built where the parsing runs (a pool process in a big intake), so the writer,
+    the one thread that holds the store, only writes.
+    """
+
+    mail: ParsedMail
+    dedupe_key: str
+    body_index: tuple[str, str]  # fts.index_columns(mail.body_text)
+
+    @classmethod
+    def of(cls, raw: bytes, mail: ParsedMail) -> Prepared:
+        return cls(mail, dedupe_key(raw, mail.message_id), fts.index_columns(mail.body_text))
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One mail to take in: its bytes and either the parse result or why parsing failed."""
 
     raw: bytes
     source: str  # "address/folder uid N" or a file path, for quarantine and messages
-    parsed: ParsedMail | None = None
+    parsed: Prepared | None = None
     error: str | None = None
     receipt: Receipt | None = None
     mailbox: str | None = None  # the support address it arrived at
@@ -100,9 +117,10 @@ def parse_incoming(
 ) -> Incoming:
     """Parse `raw` into an `Incoming`; a parse failure becomes its quarantine reason."""
     try:
-        return Incoming(raw, source, parse_mail(raw, max_bytes=max_bytes), None, receipt, mailbox)
+        mail = parse_mail(raw, max_bytes=max_bytes)
     except MailError as exc:
         return Incoming(raw, source, None, str(exc), receipt, mailbox)
+    return Incoming(raw, source, Prepared.of(raw, mail), None, receipt, mailbox)
 
 
 def driver_connection(s: Session) -> sqlite3.Connection:
@@ -143,12 +161,10 @@ class BatchWriter:
             )
         if item.parsed is None:
             return self._quarantine(item, raw_id, raw_is_new)
-        return self.take_parsed(item.raw, item.parsed, raw_id, item.mailbox)
+        return self.take_parsed(item.parsed, raw_id, item.mailbox)
 
-    def take_parsed(
-        self, raw: bytes, mail: ParsedMail, raw_id: int, mailbox: str | None
-    ) -> IngestResult:
-        key = dedupe_key(raw, mail.message_id)
+    def take_parsed(self, prepared: Prepared, raw_id: int, mailbox: str | None) -> IngestResult:
+        mail, key = prepared.mail, prepared.dedupe_key
         existing = self._first(
             "SELECT m.id, t.number FROM message m JOIN ticket t ON t.id = m.ticket_id"
             " WHERE m.dedupe_key = ?",
@@ -181,7 +197,7 @@ class BatchWriter:
                 ),
             ).lastrowid  # type: ignore[arg-type]
         )  # fmt: skip
-        self.db.execute(fts.INSERT_MESSAGE, (message_id, *fts.index_columns(mail.body_text)))
+        self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
         if decision.number is None:
             self._event(ticket_id, EventKind.CREATED, f"#{number}", when)
             outcome = Outcome.NEW
