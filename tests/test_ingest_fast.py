@@ -128,3 +128,15 @@ def test_a_reply_reopens_with_the_service_layers_events(store, ingest) -> None:
     assert rows(
         store, f"SELECT status, reopen_count, solved_at FROM ticket WHERE number = {number}"
     ) == [("open", 1, None)]
+
+
+def test_new_senders_become_customers_as_the_service_layer_makes_them(store, ingest) -> None:
+    service = Service(store, Actor.system())
+    org = service.add_organization("Cust Inc", "cust.test")
+    nameless = mail(1).replace(b"Person 1 <p1@cust.test>", b"P1@Cust.test")
+    ingest.ingest(batch(ingest, [nameless, mail(2)]))
+    assert rows(store, "SELECT email, name, organization_id FROM customer ORDER BY email") == [
+        ("p1@cust.test", "", org), ("p2@cust.test", "Person 2", org),
+    ]  # fmt: skip
+    ingest.ingest(batch(ingest, [mail(1)], first_uid=3))  # the name arrives later: filled in
+    assert rows(store, "SELECT name FROM customer WHERE email = 'p1@cust.test'") == [("Person 1",)]

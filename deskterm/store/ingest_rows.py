@@ -12,7 +12,6 @@ import hashlib
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
@@ -144,6 +143,9 @@ class BatchWriter:
         self.db = driver_connection(s)
         self.event_ids: list[int] = []
         self.changes_from = len(ingest._changes)
+        # One instant for the batch: it becomes visible at once, in one commit.
+        self.when = ingest.clock()
+        self.stamp = to_db(self.when)
 
     def take(self, item: Incoming) -> IngestResult:
         r = item.receipt
@@ -157,7 +159,7 @@ class BatchWriter:
             self.db.execute(
                 "INSERT INTO mail_receipt (mailbox_state_id, uidvalidity, uid, raw_mail_id,"
                 " received_at) VALUES (?, ?, ?, ?, ?)",
-                (r.state_id, r.uidvalidity, r.uid, raw_id, to_db(self.ingest.clock())),
+                (r.state_id, r.uidvalidity, r.uid, raw_id, self.stamp),
             )
         if item.parsed is None:
             return self._quarantine(item, raw_id, raw_is_new)
@@ -178,11 +180,10 @@ class BatchWriter:
                 reason=f"a copy of message {existing[0]} on #{existing[1]}",
             )
         decision = self.ingest.decide(self.s, mail)
-        when = self.ingest.clock()
         sender = mail.from_addr if "@" in mail.from_addr else UNKNOWN_SENDER
         customer_id = self._customer(sender, mail.from_name)
         if decision.number is None:
-            ticket_id, number, subject = self._new_ticket(mail.subject, customer_id, when)
+            ticket_id, number, subject = self._new_ticket(mail.subject, customer_id)
         else:
             ticket_id, number, subject = self._ticket(decision.number)
         message_id = int(
@@ -192,28 +193,28 @@ class BatchWriter:
                     ticket_id, MessageKind.CUSTOMER.value, None, customer_id, mail.from_name,
                     sender, ", ".join(mail.to), ", ".join(mail.cc), mail.subject or subject,
                     mail.body_text, mail.body_html, mail.message_id, mail.in_reply_to,
-                    " ".join(mail.references) or None, to_db(when), raw_id, key, mailbox,
+                    " ".join(mail.references) or None, self.stamp, raw_id, key, mailbox,
                     None if mail.auto is AutoKind.NONE else mail.auto.value,
                 ),
             ).lastrowid  # type: ignore[arg-type]
         )  # fmt: skip
         self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
         if decision.number is None:
-            self._event(ticket_id, EventKind.CREATED, f"#{number}", when)
+            self._event(ticket_id, EventKind.CREATED, f"#{number}")
             outcome = Outcome.NEW
         else:
             self.db.execute(
                 "UPDATE ticket SET message_count = message_count + 1,"
                 " updated_at = max(updated_at, ?) WHERE id = ?",
-                (to_db(when), ticket_id),
+                (self.stamp, ticket_id),
             )
-            self._event(ticket_id, EventKind.CUSTOMER_MESSAGE, str(message_id), when)
+            self._event(ticket_id, EventKind.CUSTOMER_MESSAGE, str(message_id))
             if decision.reopen:
-                self._reopen(ticket_id, when)
+                self._reopen(ticket_id)
             outcome = Outcome.THREADED
         attach_files(self.db, message_id, mail)
         if mail.auto is AutoKind.BOUNCE:
-            _flag_bounced(self.db, mail, when)
+            _flag_bounced(self.db, mail, self.stamp)
         return IngestResult(outcome, number, message_id, decision.rule.value, decision.reason)
 
     def finish(self) -> None:
@@ -253,7 +254,7 @@ class BatchWriter:
             return int(found[0]), False
         cursor = self.db.execute(
             "INSERT INTO raw_mail (sha256, size, data, received_at) VALUES (?, ?, ?, ?)",
-            (digest, len(raw), raw, to_db(self.ingest.clock())),
+            (digest, len(raw), raw, self.stamp),
         )
         return int(cursor.lastrowid), True  # type: ignore[arg-type]
 
@@ -272,32 +273,38 @@ class BatchWriter:
         reason = item.error or "unparseable"
         cursor = self.db.execute(
             "INSERT INTO quarantine (raw_mail_id, source, reason, created_at) VALUES (?, ?, ?, ?)",
-            (raw_id, item.source, reason, to_db(self.ingest.clock())),
+            (raw_id, item.source, reason, self.stamp),
         )
         return IngestResult(Outcome.QUARANTINED, reason=reason, quarantine_id=cursor.lastrowid)
 
     def _customer(self, email: str, name: str) -> int:
-        """A known customer by one indexed read; new ones (and names to fill) via the service."""
-        found = self._first(
-            "SELECT id, name FROM customer WHERE email = ?", (email.strip().lower(),)
-        )
-        if found is not None and (found[1] or not name.strip()):
+        """The sender's customer row, as `ServiceBase._customer` writes it (`email` has an @)."""
+        email, name = email.strip().lower(), name.strip()
+        found = self._first("SELECT id, name FROM customer WHERE email = ?", (email,))
+        if found is not None:
+            if name and not found[1]:
+                self.db.execute("UPDATE customer SET name = ? WHERE id = ?", (name, found[0]))
             return int(found[0])
-        customer = self.ingest._customer(self.s, email, name)
-        self.s.flush()
-        return customer.id  # type: ignore[return-value]
+        org = self._first(
+            "SELECT id FROM organization WHERE domain = ? ORDER BY id LIMIT 1",
+            (email.rpartition("@")[2],),
+        )
+        cursor = self.db.execute(
+            "INSERT INTO customer (email, name, organization_id, created_at) VALUES (?, ?, ?, ?)",
+            (email, name, None if org is None else org[0], self.stamp),
+        )
+        return int(cursor.lastrowid)  # type: ignore[arg-type]
 
-    def _new_ticket(self, subject: str, customer_id: int, when: datetime) -> tuple[int, int, str]:
+    def _new_ticket(self, subject: str, customer_id: int) -> tuple[int, int, str]:
         """A ticket row as `TicketWrites.create_ticket` writes it for an email, one message."""
         subject = subject.strip() or "(no subject)"
         # `ServiceBase._next_number`'s statement, on the plain connection (a third of the cost).
         number = int(self._first(NEXT_TICKET_NUMBER, ())[0])
-        stamp = to_db(when)
         cursor = self.db.execute(
             _INSERT_TICKET,
             (
                 number, subject, Status.NEW.value, Priority.NORMAL.value, "email", customer_id,
-                None, None, stamp, stamp, None, None, 0, 1, None,
+                None, None, self.stamp, self.stamp, None, None, 0, 1, None,
             ),
         )  # fmt: skip
         ticket_id = int(cursor.lastrowid)  # type: ignore[arg-type]
@@ -310,19 +317,19 @@ class BatchWriter:
             raise NotFoundError(f"no ticket #{number}")
         return int(found[0]), number, str(found[1])
 
-    def _reopen(self, ticket_id: int, when: datetime) -> None:
+    def _reopen(self, ticket_id: int) -> None:
         """The customer wrote again: the service layer's status change, events and all."""
         ticket = self.s.get(Ticket, ticket_id, populate_existing=True)
         assert ticket is not None
         if ticket.status != Status.NEW:
-            self.ingest._set_status(self.s, ticket, Status.OPEN, when)
+            self.ingest._set_status(self.s, ticket, Status.OPEN, self.when)
             self.s.flush()
 
-    def _event(self, ticket_id: int, kind: EventKind, new: str, when: datetime) -> None:
+    def _event(self, ticket_id: int, kind: EventKind, new: str) -> None:
         actor = self.ingest.actor
         cursor = self.db.execute(
             _INSERT_EVENT,
-            (ticket_id, actor.agent_id, actor.label, kind.value, None, new, to_db(when)),
+            (ticket_id, actor.agent_id, actor.label, kind.value, None, new, self.stamp),
         )
         self.event_ids.append(int(cursor.lastrowid))  # type: ignore[arg-type]
         self.ingest._events_written += 1
@@ -346,9 +353,9 @@ def attach_files(db: sqlite3.Connection, message_id: int, mail: ParsedMail) -> N
     )
 
 
-def _flag_bounced(db: sqlite3.Connection, mail: ParsedMail, when: datetime) -> None:
+def _flag_bounced(db: sqlite3.Connection, mail: ParsedMail, stamp: str) -> None:
     reason = f"bounced: {mail.subject}"[:300] if mail.subject else "bounced"
     db.executemany(
         "UPDATE customer SET bounced_at = ?, bounce_reason = ? WHERE email = ?",
-        [(to_db(when), reason, address.lower()) for address in mail.failed_recipients],
+        [(stamp, reason, address.lower()) for address in mail.failed_recipients],
     )
