@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_helpers import make_app, make_config, screen_text, seeded_copy, settle
+from app_helpers import NOW, make_app, make_config, screen_text, seeded_copy, settle
 
 from deskterm.app import DesktermApp
 from deskterm.screens.canned import CannedPickerModal
@@ -15,6 +15,7 @@ from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.db import open_store
 from deskterm.store.queries import get_ticket
+from deskterm.store.service import Actor, Service
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.ticket_list import TicketList
 
@@ -201,3 +202,43 @@ async def test_help_lists_bindings(store_path: Path) -> None:
         await settle(app, pilot)
         text = screen_text(app)
         assert "Internal note" in text and "Next ticket" in text
+
+
+def row_is_bold(app: DesktermApp, number: int) -> bool:
+    """Whether the queue line of ticket `number` is drawn bold on the screen."""
+    for strip in app.screen._compositor.render_strips():
+        text = "".join(segment.text for segment in strip)
+        if f" {number} " in text[:12]:
+            return any(s.style is not None and s.style.bold for s in strip if str(number) in s.text)
+    raise AssertionError(f"#{number} is not on screen")
+
+
+async def test_opening_a_ticket_marks_it_read(store_path: Path) -> None:
+    store = open_store(store_path)
+    mail = Service(store, Actor.system(), clock=lambda: NOW)
+    for number in (30, 27):
+        mail.add_customer_message(number, "any news?")
+    store.close()  # mail came in: #30 and #27 changed since Me Agent last looked
+    app = make_app(store_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")  # All open
+        await settle(app, pilot)
+        listed = ticket_list(app)
+        rows = [listed.row_at(i) for i in range(10)]
+        index = next(i for i, r in enumerate(rows) if r is not None and r.unread)
+        row = rows[index]
+        assert row is not None and row_is_bold(app, row.number)
+        assert not row_is_bold(app, next(r for r in rows if r and r.unread is False).number)
+        await pilot.press(*["j"] * index, "enter")
+        await settle(app, pilot)
+        assert app.screen.number == row.number  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        after = listed.row_at(index)
+        assert after is not None and after.number == row.number and after.unread is False
+        assert not row_is_bold(app, row.number)
+        await pilot.press("slash", *"is:unread", "enter")
+        await settle(app, pilot)
+        shown = [listed.row_at(i) for i in range(listed.row_count)]
+        assert [r.number for r in shown if r is not None] == [27]

@@ -74,6 +74,7 @@ def test_list_json_has_documented_fields(seeded: Path) -> None:
         "message_count",
         "sla_policy",
         "due_at",
+        "unread",
     }
     assert rows[0]["customer"] == {"name": "Ana Diaz", "email": "ana@example.com"}
     assert rows[0]["tags"] == ["billing"]

@@ -12,6 +12,7 @@ from deskterm.errors import QuerySyntaxError, UsageError
 from deskterm.store.query_syntax import (
     DATE_FIELDS,
     FIELDS,
+    IS_VALUES,
     SLA_VALUES,
     DateFilter,
     TicketQuery,
@@ -243,6 +244,7 @@ structured = st.builds(
     sla=_unique(st.sampled_from(SLA_VALUES)),
     sort=st.sampled_from(("", "due", "created")),
     dates=st.lists(_date, max_size=3).map(tuple),
+    is_=_unique(st.sampled_from(IS_VALUES)),
 )
 
 

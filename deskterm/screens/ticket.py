@@ -7,6 +7,7 @@ import shlex
 import subprocess
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -117,6 +118,7 @@ class TicketScreen(TicketActions):
         """The current ticket's thread is laid out in the thread view."""
         self.delivery: dict[int, OutboxRecord] = {}
         """Outbox state of this ticket's mailed replies, by message id."""
+        self._read_at: dict[int, datetime] = {}  # the version of each ticket marked read
 
     @property
     def composer(self) -> Composer:
@@ -197,6 +199,15 @@ class TicketScreen(TicketActions):
             self._restore_draft()
         if self.desk.sla is not None:
             self._fetch_targets(self._token, detail.ticket.number)
+        if self.desk.me is not None and detail.ticket.updated_at != self._read_at.get(self.number):
+            self._read_at[self.number] = detail.ticket.updated_at
+            self._mark_read(self.number)
+
+    @work(thread=True, exit_on_error=False, group="read")
+    def _mark_read(self, number: int) -> None:
+        """The agent has seen the ticket: `is:unread` drops it, the queue shows it plain."""
+        if self.desk.service().mark_read(number):
+            self.app.call_from_thread(self.desk.store_changed, ())
 
     async def on_ticket_screen_targets_read(self, event: TargetsRead) -> None:
         """One label per SLA target, its state a CSS class (`-ok`, `-warning`, `-breached`)."""

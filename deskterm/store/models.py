@@ -268,6 +268,15 @@ class AutoMailLog(SQLModel, table=True):
     sent_at: datetime
 
 
+class TicketRead(SQLModel, table=True):
+    """When an agent last saw a ticket: the ticket is unread to them once it changes after."""
+
+    __tablename__ = "ticket_read"
+    agent_id: int = Field(foreign_key="agent.id", primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    read_at: datetime  # the ticket's updated_at as the agent saw it
+
+
 class RuleFiring(SQLModel, table=True):
     """The ledger that makes a rule fire at most once per event."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from deskterm.errors import NotFoundError, UsageError
@@ -154,6 +154,20 @@ class _Filters:
             self._date(date, ctx)
         if query.sla:
             self._sla(query.sla, ctx)
+        if query.is_:
+            self._read_state(query.is_, ctx)
+
+    def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
+        """`is:unread`: changed since the agent's read mark (or never opened by them)."""
+        if ctx.me_agent_id is None:
+            raise UsageError("is:unread needs to know who you are: set [agent] email in the config")
+        for value in values:
+            negate = "NOT " if value == "unread" else ""
+            self.sql.append(
+                f"{negate}EXISTS (SELECT 1 FROM ticket_read r WHERE r.agent_id = ?"
+                " AND r.ticket_id = t.id AND r.read_at >= t.updated_at)"
+            )
+            self.params.append(ctx.me_agent_id)
 
     def _sla(self, values: Sequence[str], ctx: QueryContext) -> None:
         if "any" in values:
@@ -263,7 +277,7 @@ def list_tickets(
         conds.append(sort.after)
         params.extend((after.key, after.id))
     if query.words and fts.match_expression(query.words) is not None:
-        return _search_page(conn, query, sort, conds, params, limit)
+        return _read_state(conn, _search_page(conn, query, sort, conds, params, limit), ctx)
     if len(query.status) > 1 and not query.sort:
         # One index range per status, each already in order, merged: SQLite cannot
         # walk (status, updated_at) in updated order across an IN list by itself.
@@ -292,7 +306,26 @@ def list_tickets(
         sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + _where(conds) + sort.order + " LIMIT ?"
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
     page = tuple(_row(r, sort.row_index) for r in rows[:limit])
-    return TicketPage(page, page[-1].cursor if len(rows) > limit else None)
+    return _read_state(conn, TicketPage(page, page[-1].cursor if len(rows) > limit else None), ctx)
+
+
+def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -> TicketPage:
+    """Each row's `unread` for the agent running the query (one lookup for the page)."""
+    if ctx.me_agent_id is None or not page.rows:
+        return page
+    ids = [row.id for row in page.rows]
+    marks = dict(
+        conn.execute(
+            "SELECT ticket_id, read_at FROM ticket_read WHERE agent_id = ?"
+            f" AND ticket_id IN ({','.join('?' * len(ids))})",
+            (ctx.me_agent_id, *ids),
+        ).fetchall()
+    )
+    rows = tuple(
+        replace(row, unread=row.id not in marks or from_db(marks[row.id]) < row.updated_at)  # type: ignore[operator]
+        for row in page.rows
+    )
+    return TicketPage(rows, page.next)
 
 
 def _rows_for(inner: str, sort: _Sort) -> str:

@@ -1,7 +1,7 @@
 """The one query language of deskterm, parsed once for the app, CLI, views and server.
 
     refund status:open,pending tag:billing from:ana@example.com
-    created>2026-01-01 updated<7d assignee:me priority:high,urgent "exact phrase"
+    created>2026-01-01 updated<7d assignee:me priority:high,urgent is:unread "exact phrase"
 
 Free words are searched in subjects and bodies; fields filter. Values separated
 by commas are alternatives (OR); different fields must all hold (AND); `tag:` given
@@ -30,11 +30,13 @@ LIST_FIELDS = (
     "channel",
     "sla",
     "sort",
+    "is",
 )
 DATE_FIELDS = ("created", "updated", "due")
 FIELDS = (*LIST_FIELDS, *DATE_FIELDS)
 SLA_VALUES = ("breached", "ok", "none", "any")
 SORTS = ("updated", "due", "created")
+IS_VALUES = ("unread", "read")
 _OPS = (">=", "<=", ">", "<", ":")
 _TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
 _AGE = re.compile(r"^(\d{1,6})([mhdw])\Z")
@@ -63,6 +65,7 @@ class TicketQuery:
     channel: tuple[str, ...] = ()
     sla: tuple[str, ...] = ()
     sort: str = ""  # "" is newest activity first
+    is_: tuple[str, ...] = ()  # unread | read, for the agent running the query
     dates: tuple[DateFilter, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -84,6 +87,7 @@ class TicketQuery:
             sla=other.sla or self.sla,
             sort=other.sort or self.sort,
             dates=self.dates + other.dates,
+            is_=tuple(dict.fromkeys(self.is_ + other.is_)),
         )
 
     @property
@@ -132,6 +136,7 @@ def _example(name: str) -> str:
         "due": "<2h",
         "sla": "breached",
         "sort": "due",
+        "is": "unread",
     }.get(name, "value")
 
 
@@ -213,6 +218,8 @@ def parse_query(text: str) -> TicketQuery:
             values = _check_choice(name, values, ("email", "web", "phone"))
         elif name == "sla":
             values = _check_choice(name, values, SLA_VALUES)
+        elif name == "is":
+            values = _check_choice(name, values, IS_VALUES)
         elif name == "sort":
             values = _check_choice(name, values, SORTS)
             if len(values) > 1 or lists["sort"]:
@@ -236,6 +243,7 @@ def parse_query(text: str) -> TicketQuery:
         sla=tuple(lists["sla"]),
         sort="" if lists["sort"] == ["updated"] else "".join(lists["sort"]),
         dates=tuple(dates),
+        is_=tuple(lists["is"]),
     )
 
 
@@ -264,6 +272,7 @@ def format_query(query: TicketQuery) -> str:
         ("channel", query.channel),
         ("sla", query.sla),
         ("sort", (query.sort,) if query.sort else ()),
+        ("is", query.is_),
     ):
         if values:
             parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))

@@ -52,6 +52,7 @@ class TicketRow:
     sla_policy: str | None
     due_at: datetime | None
     cursor: Cursor = field(compare=False, repr=False)
+    unread: bool | None = None  # to the agent who listed it (None: no agent, not listed)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class TicketRow:
             "message_count": self.message_count,
             "sla_policy": self.sla_policy,
             "due_at": iso(self.due_at),
+            "unread": self.unread,
         }
 
 

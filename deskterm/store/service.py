@@ -14,6 +14,7 @@ from deskterm.store.canned_writes import validate_actions
 from deskterm.store.models import Ticket
 from deskterm.store.outbox import OutboxWrites
 from deskterm.store.people_writes import PeopleWrites, hash_token
+from deskterm.store.read_marks import ReadMarks
 from deskterm.store.rule_writes import RuleSet, RuleWrites
 from deskterm.store.service_base import Actor, Created, normalize_tag
 from deskterm.store.sla_writes import SlaWrites
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 
-class Service(RuleWrites, OutboxWrites, PeopleWrites, SlaWrites):
+class Service(ReadMarks, RuleWrites, OutboxWrites, PeopleWrites, SlaWrites):
     """Writes on behalf of one actor; `clock` is injectable for tests and demo history."""
 
     def _first_reply_due(self, s: Session, ticket: Ticket, when: datetime) -> datetime | None:

@@ -138,10 +138,10 @@ class TicketLines:
         style = self.style("")
         if row.status in RESOLVED:
             style += self.style("resolved")
-        if row.status == "new":
-            style += self.style("new")
         if row.priority in LOUD:
             style += self.style(row.priority)
+        if row.unread:
+            style += self.style("unread")
         if marked:
             style += self.style("marked")
         if cursor:
