@@ -26,8 +26,9 @@ from deskterm import keys, safetext
 from deskterm.config import Config
 from deskterm.drafts import Drafts, drafts_path
 from deskterm.errors import DesktermError, NotFoundError
+from deskterm.store.catalog_queries import find_agent, list_agents
 from deskterm.store.db import Store, open_store
-from deskterm.store.queries import QueryContext, find_agent, list_agents
+from deskterm.store.query_filters import QueryContext
 from deskterm.store.records import AgentRecord
 from deskterm.store.timefmt import utcnow
 

@@ -8,8 +8,8 @@ import pytest
 from conftest import Clock
 
 from deskterm.errors import UsageError
-from deskterm.store import queries
-from deskterm.store.queries import QueryContext
+from deskterm.store import catalog_queries, queries
+from deskterm.store.query_filters import QueryContext
 from deskterm.store.query_syntax import parse_query
 from deskterm.store.service import Actor, Service
 
@@ -29,7 +29,7 @@ def test_unread_until_opened_and_again_after_a_customer_writes(
     service: Service, clock: Clock
 ) -> None:
     me = service.actor.agent_id
-    kim = queries.find_agent(service.store, "kim@desk.test").id
+    kim = catalog_queries.find_agent(service.store, "kim@desk.test").id
     kim_desk = Service(service.store, Actor(kim, "Kim Park"), clock)
     a = service.create_ticket("Printer on fire", "help", "ana@acme.test", "Ana")
     clock.advance(minutes=1)

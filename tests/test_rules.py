@@ -15,7 +15,8 @@ from deskterm.rules.match import matches
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config
 from deskterm.store.db import Store
-from deskterm.store.queries import QueryContext, get_ticket_row, list_events, list_tickets
+from deskterm.store.queries import get_ticket_row, list_events, list_tickets
+from deskterm.store.query_filters import QueryContext
 from deskterm.store.query_syntax import parse_query
 from deskterm.store.rule_replay import replay
 from deskterm.store.service import Actor, RuleSet, Service

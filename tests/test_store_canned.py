@@ -9,7 +9,7 @@ import pytest
 from store_helpers import Desk, make_desk, snapshot
 
 from deskterm.errors import NotFoundError, TemplateError, UsageError
-from deskterm.store import canned, queries
+from deskterm.store import canned, catalog_queries
 
 GREETING = "Hi {{ customer.first_name | default('there') }},"
 
@@ -196,19 +196,19 @@ def test_save_canned_stores_normalised_actions(desk: Desk) -> None:
     desk.svc.save_canned(
         " thanks ", GREETING, {"status": "On Hold", "priority": "HIGH", "add_tags": "Follow Up"}
     )
-    record = queries.get_canned(desk.store, "thanks")
+    record = catalog_queries.get_canned(desk.store, "thanks")
     assert record.body == GREETING
     assert record.actions == {"status": "on_hold", "priority": "high", "add_tags": ["follow-up"]}
     desk.svc.save_canned("thanks", "Bye", {}, create=False)
-    assert queries.get_canned(desk.store, "thanks").body == "Bye"
-    assert queries.get_canned(desk.store, "thanks").actions == {}
+    assert catalog_queries.get_canned(desk.store, "thanks").body == "Bye"
+    assert catalog_queries.get_canned(desk.store, "thanks").actions == {}
     with pytest.raises(UsageError, match="exists"):
         desk.svc.save_canned("thanks", "again")
     with pytest.raises(NotFoundError):
         desk.svc.save_canned("other", "x", create=False)
     desk.svc.remove_canned("thanks")
     with pytest.raises(NotFoundError):
-        queries.get_canned(desk.store, "thanks")
+        catalog_queries.get_canned(desk.store, "thanks")
 
 
 @pytest.mark.parametrize(
@@ -241,7 +241,7 @@ def test_save_canned_refuses_broken_templates_and_actions(
     for word in words:
         assert word in message
     assert snapshot(desk) == before
-    assert queries.list_canned(desk.store) == []
+    assert catalog_queries.list_canned(desk.store) == []
 
 
 def test_save_canned_needs_a_name(desk: Desk) -> None:

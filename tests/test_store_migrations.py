@@ -10,7 +10,7 @@ import pytest
 from store_helpers import fresh_store_file, opened
 
 from deskterm.errors import StoreError
-from deskterm.store import migrate, queries
+from deskterm.store import catalog_queries, migrate, queries
 from deskterm.store.db import SCHEMA_HEAD, Store, open_store, schema_version
 from deskterm.store.query_syntax import TicketQuery, parse_query
 from deskterm.store.service import Actor, Service
@@ -149,7 +149,7 @@ def test_store_from_first_migration_opens_with_nothing_lost_and_is_searchable(
         assert [m.body_text for m in detail.messages] == [m[2] for m in OLD_MESSAGES[2:4]]
         assert detail.customer.name == "김민지"
         assert queries.get_ticket_row(store, 1).tags == ("billing",)
-        assert queries.get_customer(store, "ana@acme.test").organization == "Acme"
+        assert catalog_queries.get_customer(store, "ana@acme.test").organization == "Acme"
 
         # The backfilled index finds old subjects and bodies, CJK words of two characters too.
         assert search(store, "refund") == [1]
@@ -170,7 +170,7 @@ def test_store_from_first_migration_opens_with_nothing_lost_and_is_searchable(
         svc.update_tickets([3], subject="退款问题已解决")
         assert search(store, "배송") == [4]
         assert search(store, "已解决") == [3]
-        assert queries.get_customer(store, "minji@example.kr").ticket_count == 2
+        assert catalog_queries.get_customer(store, "minji@example.kr").ticket_count == 2
 
     # Opening again is a no-op: already at head.
     with opened(path) as store:

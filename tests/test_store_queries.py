@@ -12,7 +12,8 @@ import pytest
 from store_helpers import Clock, Desk, events, make_desk
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store import queries
+from deskterm.store import catalog_queries, queries
+from deskterm.store.query_filters import QueryContext
 from deskterm.store.query_syntax import TicketQuery, parse_query
 from deskterm.store.records import Cursor, TicketRow
 from deskterm.store.timefmt import from_db
@@ -56,7 +57,7 @@ class Model:
 class World:
     desk: Desk
     tickets: list[Model]
-    ctx: queries.QueryContext
+    ctx: QueryContext
 
     def expect(self, keep: Callable[[Model], bool]) -> list[int]:
         """Numbers of matching tickets in list order: updated_at desc, id desc."""
@@ -113,7 +114,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     for model in tickets:
         model.updated_raw = updated[model.number]
     assert len({m.updated_raw for m in tickets}) < len(tickets) / 2, "the data has ties"
-    yield World(desk, tickets, queries.QueryContext(me_agent_id=desk.me_id, now=NOW))
+    yield World(desk, tickets, QueryContext(me_agent_id=desk.me_id, now=NOW))
     desk.store.close()
 
 
@@ -222,7 +223,7 @@ def test_assignee_errors(world: World) -> None:
     with pytest.raises(UsageError, match="nobody"):
         queries.list_tickets(world.desk.store, parse_query("assignee:nobody"), world.ctx)
     with pytest.raises(UsageError, match="assignee:me"):
-        queries.list_tickets(world.desk.store, parse_query("assignee:me"), queries.QueryContext())
+        queries.list_tickets(world.desk.store, parse_query("assignee:me"), QueryContext())
 
 
 def test_disjoint_merged_statuses_match_nothing(world: World) -> None:
@@ -313,43 +314,45 @@ def test_customers_list_get_and_page(desk: Desk) -> None:
     paged: list[str] = []
     after: int | None = None
     while True:
-        page = queries.list_customers(desk.store, after=after, limit=5)
+        page = catalog_queries.list_customers(desk.store, after=after, limit=5)
         if not page:
             break
         paged.extend(c.email for c in page)
         after = page[-1].id
     assert paged == emails
 
-    acme = queries.list_customers(desk.store, text="acme", limit=100)
+    acme = catalog_queries.list_customers(desk.store, text="acme", limit=100)
     assert [c.email for c in acme] == [e for e in emails if e.endswith("acme.test")]
     assert all(c.organization == "Acme" for c in acme)
-    assert [c.email for c in queries.list_customers(desk.store, text="User 07")] == [emails[7]]
+    assert [c.email for c in catalog_queries.list_customers(desk.store, text="User 07")] == [
+        emails[7]
+    ]
 
-    ana = queries.get_customer(desk.store, "User00@ACME.test")
+    ana = catalog_queries.get_customer(desk.store, "User00@ACME.test")
     assert (ana.ticket_count, ana.open_count) == (2, 1)
-    assert queries.get_customer(desk.store, ana.id) == ana
+    assert catalog_queries.get_customer(desk.store, ana.id) == ana
     assert ana.name == "User 00"
     with pytest.raises(NotFoundError):
-        queries.get_customer(desk.store, "nobody@example.org")
+        catalog_queries.get_customer(desk.store, "nobody@example.org")
     with pytest.raises(NotFoundError):
-        queries.get_customer(desk.store, 999)
+        catalog_queries.get_customer(desk.store, 999)
     rows = queries.list_customer_tickets(desk.store, ana.id)
     assert [r.subject for r in rows] == ["again", "t0"]
 
 
 def test_agents_canned_and_views(desk: Desk) -> None:
     desk.add_agent("bo")
-    assert [a.name for a in queries.list_agents(desk.store)] == ["bo", "me"]
-    assert queries.find_agent(desk.store, "BO@desk.test").name == "bo"
+    assert [a.name for a in catalog_queries.list_agents(desk.store)] == ["bo", "me"]
+    assert catalog_queries.find_agent(desk.store, "BO@desk.test").name == "bo"
     with pytest.raises(NotFoundError):
-        queries.find_agent(desk.store, "zed")
+        catalog_queries.find_agent(desk.store, "zed")
     desk.svc.save_canned("thanks", "Thanks!", {"status": "Solved"})
-    canned = queries.get_canned(desk.store, "thanks")
+    canned = catalog_queries.get_canned(desk.store, "thanks")
     assert canned.actions == {"status": "solved"}
-    assert [c.name for c in queries.list_canned(desk.store)] == ["thanks"]
+    assert [c.name for c in catalog_queries.list_canned(desk.store)] == ["thanks"]
     desk.svc.save_view("mine", "assignee:me status:open")
     desk.svc.save_view("urgent", "priority:urgent")
-    assert [(v.name, v.position) for v in queries.list_views(desk.store)] == [
+    assert [(v.name, v.position) for v in catalog_queries.list_views(desk.store)] == [
         ("mine", 1),
         ("urgent", 2),
     ]

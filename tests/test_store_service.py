@@ -23,7 +23,7 @@ from store_helpers import (
 )
 
 from deskterm.errors import NotFoundError, StoreError, UsageError
-from deskterm.store import queries
+from deskterm.store import catalog_queries, queries
 from deskterm.store.db import open_store
 from deskterm.store.query_syntax import TicketQuery
 from deskterm.store.service import Actor, Service
@@ -93,7 +93,7 @@ def test_same_customer_is_reused_and_empty_subject_gets_a_placeholder(desk: Desk
     number = desk.svc.create_ticket("   ", "again", "ANA@example.com").number
     assert count(desk, "customer") == 1
     assert ticket_fields(desk, number)["subject"] == "(no subject)"
-    assert queries.get_customer(desk.store, "ana@example.com").ticket_count == 2
+    assert catalog_queries.get_customer(desk.store, "ana@example.com").ticket_count == 2
 
 
 def test_create_with_resolved_status_sets_solved_at(desk: Desk) -> None:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from deskterm.config import Config
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.db import Store
-    from deskterm.store.queries import QueryContext
+    from deskterm.store.query_filters import QueryContext
     from deskterm.store.service import Actor, RuleSet, Service
 
 
@@ -64,7 +64,7 @@ class Context:
         return None if row is None else int(row[0])
 
     def query_context(self) -> QueryContext:
-        from deskterm.store.queries import QueryContext
+        from deskterm.store.query_filters import QueryContext
 
         return QueryContext(me_agent_id=self.me_id())
 

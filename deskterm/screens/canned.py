@@ -17,8 +17,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from deskterm.store.catalog_queries import list_canned
 from deskterm.store.db import Store
-from deskterm.store.queries import list_canned
 from deskterm.store.records import CannedRecord
 from deskterm.widgets.fmt import body, plain
 

@@ -19,7 +19,9 @@ from deskterm import keys
 from deskterm.errors import DesktermError, QuerySyntaxError
 from deskterm.screens.modals import ChoiceModal, TextModal
 from deskterm.screens.ticket_data import TicketData, read_ticket
-from deskterm.store.queries import QueryContext, count_tickets, list_agents, list_tickets
+from deskterm.store.catalog_queries import list_agents
+from deskterm.store.queries import count_tickets, list_tickets
+from deskterm.store.query_filters import QueryContext
 from deskterm.store.query_syntax import TicketQuery, parse_query
 from deskterm.store.records import AgentRecord, Cursor, TicketPage, TicketRow
 from deskterm.store.vocab import Priority, Status

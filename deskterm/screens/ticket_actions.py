@@ -18,7 +18,8 @@ from deskterm import safetext
 from deskterm.errors import DesktermError
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
 from deskterm.screens.queue import assignee_choices, field_change
-from deskterm.store.queries import get_attachment_data, list_agents, list_events
+from deskterm.store.catalog_queries import list_agents
+from deskterm.store.queries import get_attachment_data, list_events
 from deskterm.store.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
 from deskterm.store.vocab import Priority, Status
 from deskterm.widgets.fmt import plain, stamp

@@ -9,27 +9,25 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
 
-from deskterm.errors import NotFoundError, UsageError
+from deskterm.errors import NotFoundError
 from deskterm.store import fts
+from deskterm.store.catalog_queries import get_customer
 from deskterm.store.db import Store
-from deskterm.store.query_syntax import DateFilter, TicketQuery, resolve_date
+from deskterm.store.query_filters import QueryContext, TicketFilters
+from deskterm.store.query_syntax import TicketQuery
 from deskterm.store.records import (
-    AgentRecord,
     AttachmentRecord,
-    CannedRecord,
     Cursor,
-    CustomerRecord,
     EventRecord,
     MessageRecord,
     TicketDetail,
     TicketPage,
     TicketRow,
-    ViewRecord,
 )
-from deskterm.store.timefmt import from_db, to_db, utcnow
+from deskterm.store.sql import where_sql
+from deskterm.store.timefmt import from_db
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 500
@@ -79,14 +77,6 @@ _SORTS = {
 }
 
 
-@dataclass(frozen=True)
-class QueryContext:
-    """What a query needs beyond its text: who "me" is, and what "now" is."""
-
-    me_agent_id: int | None = None
-    now: datetime = field(default_factory=utcnow)
-
-
 def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
     return TicketRow(
         id=r[0],  # type: ignore[arg-type]
@@ -112,144 +102,6 @@ def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
     )
 
 
-class _Filters:
-    """SQL conditions for a TicketQuery (all but status and free words)."""
-
-    def __init__(self, conn: sqlite3.Connection, query: TicketQuery, ctx: QueryContext) -> None:
-        self.sql: list[str] = []
-        self.params: list[object] = []
-        self._conn = conn
-        if query.priority:
-            self._in("t.priority", query.priority)
-        if query.channel:
-            self._in("t.channel", query.channel)
-        if query.assignee:
-            self._assignee(query.assignee, ctx)
-        for tags in query.tag:
-            marks = ",".join("?" * len(tags))
-            self.sql.append(
-                "t.id IN (SELECT tt.ticket_id FROM ticket_tag tt JOIN tag ON tag.id = tt.tag_id"
-                f" WHERE tag.name IN ({marks}))"
-            )
-            self.params.extend(tags)
-        if query.from_:
-            marks = ",".join("?" * len(query.from_))
-            self.sql.append(f"t.customer_id IN (SELECT id FROM customer WHERE email IN ({marks}))")
-            self.params.extend(query.from_)
-        for text in query.customer:
-            self.sql.append(
-                "t.customer_id IN (SELECT cu.id FROM customer cu LEFT JOIN organization o"
-                " ON o.id = cu.organization_id WHERE cu.email LIKE ? OR cu.name LIKE ?"
-                " OR o.name LIKE ?)"
-            )
-            like = f"%{text}%"
-            self.params.extend((like, like, like))
-        if query.group:
-            marks = ",".join("?" * len(query.group))
-            self.sql.append(
-                f"t.group_id IN (SELECT id FROM agent_group WHERE name COLLATE NOCASE IN ({marks}))"
-            )
-            self.params.extend(query.group)
-        for date in query.dates:
-            self._date(date, ctx)
-        if query.sla:
-            self._sla(query.sla, ctx)
-        if query.is_:
-            self._read_state(query.is_, ctx)
-
-    def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
-        """`is:unread`: changed since the agent's read mark (or never opened by them)."""
-        if ctx.me_agent_id is None:
-            raise UsageError("is:unread needs to know who you are: set [agent] email in the config")
-        for value in values:
-            negate = "NOT " if value == "unread" else ""
-            self.sql.append(
-                f"{negate}EXISTS (SELECT 1 FROM ticket_read r WHERE r.agent_id = ?"
-                " AND r.ticket_id = t.id AND r.read_at >= t.updated_at)"
-            )
-            self.params.append(ctx.me_agent_id)
-
-    def _sla(self, values: Sequence[str], ctx: QueryContext) -> None:
-        if "any" in values:
-            return
-        now = to_db(ctx.now)
-        parts = []
-        for value in values:
-            if value == "breached":
-                parts.append("t.due_at <= ?")
-                self.params.append(now)
-            elif value == "ok":
-                parts.append("t.due_at > ?")
-                self.params.append(now)
-            else:  # none
-                parts.append("t.sla_policy IS NULL")
-        self.sql.append("(" + " OR ".join(parts) + ")")
-
-    def _in(self, column: str, values: Sequence[str]) -> None:
-        self.sql.append(f"{column} IN ({','.join('?' * len(values))})")
-        self.params.extend(values)
-
-    def _assignee(self, values: Sequence[str], ctx: QueryContext) -> None:
-        ids: list[int] = []
-        want_none = False
-        for value in values:
-            if value.lower() == "none":
-                want_none = True
-            elif value.lower() == "me":
-                if ctx.me_agent_id is None:
-                    raise UsageError(
-                        "assignee:me needs to know who you are: set [agent] email in the config"
-                    )
-                ids.append(ctx.me_agent_id)
-            else:
-                row = self._conn.execute(
-                    "SELECT id FROM agent WHERE lower(email) = lower(?) OR lower(name) = lower(?)",
-                    (value, value),
-                ).fetchone()
-                if row is None:
-                    raise UsageError(f"no agent named {value!r} (see `deskterm agent list`)")
-                ids.append(row[0])
-        parts = []
-        if ids:
-            parts.append(f"t.assignee_id IN ({','.join('?' * len(ids))})")
-            self.params.extend(ids)
-        if want_none:
-            parts.append("t.assignee_id IS NULL")
-        self.sql.append("(" + " OR ".join(parts) + ")")
-
-    def _date(self, date: DateFilter, ctx: QueryContext) -> None:
-        column = f"t.{date.field}_at"
-        if date.field == "due":  # an offset into the future: due<2h is due within 2 hours
-            at = ctx.now + (ctx.now - resolve_date(date.value, ctx.now, ctx.now))
-            op = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}[date.op]
-            self.sql.append(f"{column} {op} ?")
-            self.params.append(to_db(at))
-            return
-        at = resolve_date(date.value, ctx.now, ctx.now.astimezone())
-        is_age = date.value[-1].isalpha()
-        day = timedelta(days=1)
-        if is_age:  # `<` an age means newer, i.e. a later time
-            conds = {"<": (">", at), "<=": (">=", at), ">": ("<", at), ">=": ("<=", at)}
-            op, value = conds[date.op]
-            self.sql.append(f"{column} {op} ?")
-            self.params.append(to_db(value))
-            return
-        bounds = {
-            ">": ((">=", at + day),),
-            ">=": ((">=", at),),
-            "<": (("<", at),),
-            "<=": (("<", at + day),),
-            ":": ((">=", at), ("<", at + day)),
-        }[date.op]
-        for op, value in bounds:
-            self.sql.append(f"{column} {op} ?")
-            self.params.append(to_db(value))
-
-
-def _where(parts: list[str]) -> str:
-    return (" WHERE " + " AND ".join(parts)) if parts else ""
-
-
 def list_tickets(
     store: Store,
     query: TicketQuery,
@@ -269,7 +121,7 @@ def list_tickets(
     ctx = ctx or QueryContext()
     conn = store.read()
     sort = _SORTS[query.sort].reversed() if reverse else _SORTS[query.sort]
-    filters = _Filters(conn, query, ctx)
+    filters = TicketFilters(conn, query, ctx)
     conds, params = list(filters.sql), list(filters.params)
     if query.sort == "due":
         conds.append("t.due_at IS NOT NULL")
@@ -286,7 +138,7 @@ def list_tickets(
         for status in query.status:
             branches.append(
                 "SELECT id FROM (SELECT t.id FROM ticket t"
-                + _where([*conds, "t.status = ?"])
+                + where_sql([*conds, "t.status = ?"])
                 + sort.order
                 + " LIMIT ?)"
             )
@@ -303,7 +155,7 @@ def list_tickets(
         if query.status:
             conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
             params[:0] = query.status
-        sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + _where(conds) + sort.order + " LIMIT ?"
+        sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + where_sql(conds) + sort.order + " LIMIT ?"
         rows = conn.execute(sql, (*params, limit + 1)).fetchall()
     page = tuple(_row(r, sort.row_index) for r in rows[:limit])
     return _read_state(conn, TicketPage(page, page[-1].cursor if len(rows) > limit else None), ctx)
@@ -352,7 +204,7 @@ def _search_page(
     window = 4 * (limit + 1)
     inner = (
         "SELECT t.id AS pid FROM ticket t"
-        + _where(["t.id IN (SELECT value FROM json_each(?))", *conds])
+        + where_sql(["t.id IN (SELECT value FROM json_each(?))", *conds])
         + sort.order
         + " LIMIT ?"
     )
@@ -403,12 +255,12 @@ def count_tickets(store: Store, query: TicketQuery, ctx: QueryContext | None = N
     if query.words and fts.match_expression(query.words) is not None:
         return len(list_tickets(store, query, ctx, limit=SEARCH_LIMIT).rows)
     conn = store.read()
-    filters = _Filters(conn, query, ctx)
+    filters = TicketFilters(conn, query, ctx)
     conds, params = list(filters.sql), list(filters.params)
     if query.status:
         conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
         params[:0] = query.status
-    row = conn.execute("SELECT count(*) FROM ticket t" + _where(conds), params).fetchone()
+    row = conn.execute("SELECT count(*) FROM ticket t" + where_sql(conds), params).fetchone()
     return int(row[0])
 
 
@@ -507,109 +359,9 @@ def get_attachment_data(store: Store, attachment_id: int) -> tuple[str, bytes]:
     return str(row[0]), bytes(row[1])
 
 
-_CUSTOMER_SQL = """
-    SELECT c.id, c.email, c.name, o.name, c.created_at,
-      (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id),
-      (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id
-        AND t.status IN ('new', 'open', 'pending', 'on_hold'))
-    FROM customer c LEFT JOIN organization o ON o.id = c.organization_id
-"""
-
-
-def _customer(r: Sequence[object]) -> CustomerRecord:
-    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6])  # type: ignore[arg-type]
-
-
-def get_customer(store: Store, key: int | str) -> CustomerRecord:
-    """A customer by id or by email address."""
-    where = "c.id = ?" if isinstance(key, int) else "c.email = lower(?)"
-    row = store.read().execute(_CUSTOMER_SQL + f" WHERE {where}", (key,)).fetchone()
-    if row is None:
-        raise NotFoundError(f"no customer {key}")
-    return _customer(row)
-
-
-def list_customers(
-    store: Store, *, text: str | None = None, after: int | None = None, limit: int = PAGE_SIZE
-) -> list[CustomerRecord]:
-    """Customers by id (keyset on id), optionally matching `text` in email, name or org."""
-    conds: list[str] = []
-    params: list[object] = []
-    if text:
-        conds.append("(c.email LIKE ? OR c.name LIKE ? OR o.name LIKE ?)")
-        params.extend([f"%{text}%"] * 3)
-    if after is not None:
-        conds.append("c.id > ?")
-        params.append(after)
-    sql = _CUSTOMER_SQL + _where(conds) + " ORDER BY c.id LIMIT ?"
-    return [_customer(r) for r in store.read().execute(sql, (*params, limit))]
-
-
 def list_customer_tickets(store: Store, customer_id: int, limit: int = 20) -> list[TicketRow]:
     sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE t.customer_id = ?" + _ORDER + " LIMIT ?"
     return [_row(r) for r in store.read().execute(sql, (customer_id, limit))]
-
-
-def _canned(r: Sequence[object]) -> CannedRecord:
-    return CannedRecord(r[0], r[1], r[2], CannedRecord.parse_actions(r[3]), from_db(r[4]))  # type: ignore[arg-type]
-
-
-def list_canned(store: Store) -> list[CannedRecord]:
-    return [
-        _canned(r)
-        for r in store.read().execute(
-            "SELECT id, name, body, actions, updated_at FROM canned_reply ORDER BY name"
-        )
-    ]
-
-
-def get_canned(store: Store, name: str) -> CannedRecord:
-    row = (
-        store.read()
-        .execute(
-            "SELECT id, name, body, actions, updated_at FROM canned_reply WHERE name = ?", (name,)
-        )
-        .fetchone()
-    )
-    if row is None:
-        raise NotFoundError(f"no canned reply named {name!r} (see `deskterm canned list`)")
-    return _canned(row)
-
-
-def list_tags(store: Store) -> list[str]:
-    """Every tag name, for suggestions."""
-    return [r[0] for r in store.read().execute("SELECT name FROM tag ORDER BY name")]
-
-
-def list_agents(store: Store) -> list[AgentRecord]:
-    return [
-        AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
-        for r in store.read().execute(
-            "SELECT id, name, email, role, away, signature FROM agent ORDER BY name"
-        )
-    ]
-
-
-def find_agent(store: Store, key: str) -> AgentRecord:
-    row = (
-        store.read()
-        .execute(
-            "SELECT id, name, email, role, away, signature FROM agent"
-            " WHERE lower(email) = lower(?) OR lower(name) = lower(?)",
-            (key, key),
-        )
-        .fetchone()
-    )
-    if row is None:
-        raise NotFoundError(f"no agent {key!r} (see `deskterm agent list`)")
-    return AgentRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
-
-
-def list_views(store: Store) -> list[ViewRecord]:
-    return [
-        ViewRecord(r[0], r[1], r[2])
-        for r in store.read().execute("SELECT name, query, position FROM view ORDER BY position")
-    ]
 
 
 def message_ticket_number(store: Store, message_id: int) -> int:

@@ -288,7 +288,8 @@ class RuleWrites(CannedWrites):
         A time rule fires once per ticket state: the ledger key is the ticket's
         last update, so "pending for 5 days" fires again only after new activity.
         """
-        from deskterm.store.queries import QueryContext, list_tickets
+        from deskterm.store.queries import list_tickets
+        from deskterm.store.query_filters import QueryContext
 
         fired: list[Fired] = []
         for rule in self.ruleset.rules:

@@ -1,0 +1,117 @@
+"""Reads of the desk's people and vocabulary: customers, agents, canned replies, tags, views.
+
+What pickers, side panes and the CLI's directory commands list. Plain `sqlite3`,
+like every read (see `queries`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from deskterm.errors import NotFoundError
+from deskterm.store.db import Store
+from deskterm.store.records import AgentRecord, CannedRecord, CustomerRecord, ViewRecord
+from deskterm.store.sql import where_sql
+from deskterm.store.timefmt import from_db
+
+CUSTOMER_PAGE = 50
+
+
+_CUSTOMER_SQL = """
+    SELECT c.id, c.email, c.name, o.name, c.created_at,
+      (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id),
+      (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id
+        AND t.status IN ('new', 'open', 'pending', 'on_hold'))
+    FROM customer c LEFT JOIN organization o ON o.id = c.organization_id
+"""
+
+
+def _customer(r: Sequence[object]) -> CustomerRecord:
+    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6])  # type: ignore[arg-type]
+
+
+def get_customer(store: Store, key: int | str) -> CustomerRecord:
+    """A customer by id or by email address."""
+    where = "c.id = ?" if isinstance(key, int) else "c.email = lower(?)"
+    row = store.read().execute(_CUSTOMER_SQL + f" WHERE {where}", (key,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no customer {key}")
+    return _customer(row)
+
+
+def list_customers(
+    store: Store, *, text: str | None = None, after: int | None = None, limit: int = CUSTOMER_PAGE
+) -> list[CustomerRecord]:
+    """Customers by id (keyset on id), optionally matching `text` in email, name or org."""
+    conds: list[str] = []
+    params: list[object] = []
+    if text:
+        conds.append("(c.email LIKE ? OR c.name LIKE ? OR o.name LIKE ?)")
+        params.extend([f"%{text}%"] * 3)
+    if after is not None:
+        conds.append("c.id > ?")
+        params.append(after)
+    sql = _CUSTOMER_SQL + where_sql(conds) + " ORDER BY c.id LIMIT ?"
+    return [_customer(r) for r in store.read().execute(sql, (*params, limit))]
+
+
+def _canned(r: Sequence[object]) -> CannedRecord:
+    return CannedRecord(r[0], r[1], r[2], CannedRecord.parse_actions(r[3]), from_db(r[4]))  # type: ignore[arg-type]
+
+
+def list_canned(store: Store) -> list[CannedRecord]:
+    return [
+        _canned(r)
+        for r in store.read().execute(
+            "SELECT id, name, body, actions, updated_at FROM canned_reply ORDER BY name"
+        )
+    ]
+
+
+def get_canned(store: Store, name: str) -> CannedRecord:
+    row = (
+        store.read()
+        .execute(
+            "SELECT id, name, body, actions, updated_at FROM canned_reply WHERE name = ?", (name,)
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise NotFoundError(f"no canned reply named {name!r} (see `deskterm canned list`)")
+    return _canned(row)
+
+
+def list_tags(store: Store) -> list[str]:
+    """Every tag name, for suggestions."""
+    return [r[0] for r in store.read().execute("SELECT name FROM tag ORDER BY name")]
+
+
+def list_agents(store: Store) -> list[AgentRecord]:
+    return [
+        AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
+        for r in store.read().execute(
+            "SELECT id, name, email, role, away, signature FROM agent ORDER BY name"
+        )
+    ]
+
+
+def find_agent(store: Store, key: str) -> AgentRecord:
+    row = (
+        store.read()
+        .execute(
+            "SELECT id, name, email, role, away, signature FROM agent"
+            " WHERE lower(email) = lower(?) OR lower(name) = lower(?)",
+            (key, key),
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise NotFoundError(f"no agent {key!r} (see `deskterm agent list`)")
+    return AgentRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+
+
+def list_views(store: Store) -> list[ViewRecord]:
+    return [
+        ViewRecord(r[0], r[1], r[2])
+        for r in store.read().execute("SELECT name, query, position FROM view ORDER BY position")
+    ]

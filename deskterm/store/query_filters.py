@@ -1,0 +1,158 @@
+"""A TicketQuery as SQL conditions on `ticket t` (all but status, free words and order).
+
+`queries` adds the status ranges, the search and the keyset around them; the
+conditions here are what every listing, count and view shares.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from deskterm.errors import UsageError
+from deskterm.store.query_syntax import DateFilter, TicketQuery, resolve_date
+from deskterm.store.timefmt import to_db, utcnow
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What a query needs beyond its text: who "me" is, and what "now" is."""
+
+    me_agent_id: int | None = None
+    now: datetime = field(default_factory=utcnow)
+
+
+class TicketFilters:
+    """SQL conditions for a TicketQuery (all but status and free words)."""
+
+    def __init__(self, conn: sqlite3.Connection, query: TicketQuery, ctx: QueryContext) -> None:
+        self.sql: list[str] = []
+        self.params: list[object] = []
+        self._conn = conn
+        if query.priority:
+            self._in("t.priority", query.priority)
+        if query.channel:
+            self._in("t.channel", query.channel)
+        if query.assignee:
+            self._assignee(query.assignee, ctx)
+        for tags in query.tag:
+            marks = ",".join("?" * len(tags))
+            self.sql.append(
+                "t.id IN (SELECT tt.ticket_id FROM ticket_tag tt JOIN tag ON tag.id = tt.tag_id"
+                f" WHERE tag.name IN ({marks}))"
+            )
+            self.params.extend(tags)
+        if query.from_:
+            marks = ",".join("?" * len(query.from_))
+            self.sql.append(f"t.customer_id IN (SELECT id FROM customer WHERE email IN ({marks}))")
+            self.params.extend(query.from_)
+        for text in query.customer:
+            self.sql.append(
+                "t.customer_id IN (SELECT cu.id FROM customer cu LEFT JOIN organization o"
+                " ON o.id = cu.organization_id WHERE cu.email LIKE ? OR cu.name LIKE ?"
+                " OR o.name LIKE ?)"
+            )
+            like = f"%{text}%"
+            self.params.extend((like, like, like))
+        if query.group:
+            marks = ",".join("?" * len(query.group))
+            self.sql.append(
+                f"t.group_id IN (SELECT id FROM agent_group WHERE name COLLATE NOCASE IN ({marks}))"
+            )
+            self.params.extend(query.group)
+        for date in query.dates:
+            self._date(date, ctx)
+        if query.sla:
+            self._sla(query.sla, ctx)
+        if query.is_:
+            self._read_state(query.is_, ctx)
+
+    def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
+        """`is:unread`: changed since the agent's read mark (or never opened by them)."""
+        if ctx.me_agent_id is None:
+            raise UsageError("is:unread needs to know who you are: set [agent] email in the config")
+        for value in values:
+            negate = "NOT " if value == "unread" else ""
+            self.sql.append(
+                f"{negate}EXISTS (SELECT 1 FROM ticket_read r WHERE r.agent_id = ?"
+                " AND r.ticket_id = t.id AND r.read_at >= t.updated_at)"
+            )
+            self.params.append(ctx.me_agent_id)
+
+    def _sla(self, values: Sequence[str], ctx: QueryContext) -> None:
+        if "any" in values:
+            return
+        now = to_db(ctx.now)
+        parts = []
+        for value in values:
+            if value == "breached":
+                parts.append("t.due_at <= ?")
+                self.params.append(now)
+            elif value == "ok":
+                parts.append("t.due_at > ?")
+                self.params.append(now)
+            else:  # none
+                parts.append("t.sla_policy IS NULL")
+        self.sql.append("(" + " OR ".join(parts) + ")")
+
+    def _in(self, column: str, values: Sequence[str]) -> None:
+        self.sql.append(f"{column} IN ({','.join('?' * len(values))})")
+        self.params.extend(values)
+
+    def _assignee(self, values: Sequence[str], ctx: QueryContext) -> None:
+        ids: list[int] = []
+        want_none = False
+        for value in values:
+            if value.lower() == "none":
+                want_none = True
+            elif value.lower() == "me":
+                if ctx.me_agent_id is None:
+                    raise UsageError(
+                        "assignee:me needs to know who you are: set [agent] email in the config"
+                    )
+                ids.append(ctx.me_agent_id)
+            else:
+                row = self._conn.execute(
+                    "SELECT id FROM agent WHERE lower(email) = lower(?) OR lower(name) = lower(?)",
+                    (value, value),
+                ).fetchone()
+                if row is None:
+                    raise UsageError(f"no agent named {value!r} (see `deskterm agent list`)")
+                ids.append(row[0])
+        parts = []
+        if ids:
+            parts.append(f"t.assignee_id IN ({','.join('?' * len(ids))})")
+            self.params.extend(ids)
+        if want_none:
+            parts.append("t.assignee_id IS NULL")
+        self.sql.append("(" + " OR ".join(parts) + ")")
+
+    def _date(self, date: DateFilter, ctx: QueryContext) -> None:
+        column = f"t.{date.field}_at"
+        if date.field == "due":  # an offset into the future: due<2h is due within 2 hours
+            at = ctx.now + (ctx.now - resolve_date(date.value, ctx.now, ctx.now))
+            op = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}[date.op]
+            self.sql.append(f"{column} {op} ?")
+            self.params.append(to_db(at))
+            return
+        at = resolve_date(date.value, ctx.now, ctx.now.astimezone())
+        is_age = date.value[-1].isalpha()
+        day = timedelta(days=1)
+        if is_age:  # `<` an age means newer, i.e. a later time
+            conds = {"<": (">", at), "<=": (">=", at), ">": ("<", at), ">=": ("<=", at)}
+            op, value = conds[date.op]
+            self.sql.append(f"{column} {op} ?")
+            self.params.append(to_db(value))
+            return
+        bounds = {
+            ">": ((">=", at + day),),
+            ">=": ((">=", at),),
+            "<": (("<", at),),
+            "<=": (("<", at + day),),
+            ":": ((">=", at), ("<", at + day)),
+        }[date.op]
+        for op, value in bounds:
+            self.sql.append(f"{column} {op} ?")
+            self.params.append(to_db(value))
