@@ -61,8 +61,13 @@ def stable_headers(header_block: bytes) -> list[tuple[bytes, bytes]]:
 def normalized_body(body: bytes) -> bytes:
     """The body as every store of it agrees: LF line ends, no trailing blanks, mbox unquoted."""
     body = body.replace(b"\r\n", b"\n")
-    body = _MBOX_QUOTED_FROM.sub(rb"\1", body)
-    return _TRAILING_SPACE.sub(b"", body).rstrip(b"\n")
+    # The substring tests are exact preconditions of the patterns and 10x cheaper than
+    # a regex scan (a multiline `[ \t]+$` tries every space between words).
+    if b">From " in body:
+        body = _MBOX_QUOTED_FROM.sub(rb"\1", body)
+    if b" \n" in body or b"\t\n" in body or body.endswith((b" ", b"\t")):
+        body = _TRAILING_SPACE.sub(b"", body)
+    return body.rstrip(b"\n")
 
 
 def dedupe_key(raw: bytes, message_id: str | None = None) -> str:
