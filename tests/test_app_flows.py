@@ -242,3 +242,15 @@ async def test_opening_a_ticket_marks_it_read(store_path: Path) -> None:
         await settle(app, pilot)
         shown = [listed.row_at(i) for i in range(listed.row_count)]
         assert [r.number for r in shown if r is not None] == [27]
+
+
+async def test_editor_needs_a_terminal_and_keeps_the_draft(store_path: Path) -> None:
+    app = make_app(store_path)
+    async with app.run_test(size=(100, 30)) as pilot:  # headless: nothing to hand over
+        await settle(app, pilot)
+        await pilot.press("enter", "r", *"kept")
+        await pilot.press("escape", "e")
+        await settle(app, pilot)
+        notes = [n.message for n in app._notifications]
+        assert "this terminal cannot hand over to $EDITOR" in notes
+        assert app.screen.query_one(Composer).text == "kept"

@@ -21,8 +21,17 @@ def tmux(
     if shutil.which("tmux") is None:
         skip_or_fail("tmux not installed: bash run.sh test installs it")
     name = f"deskterm-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "TERM": "xterm-256color"}
-    for var in ("DESKTERM_CONFIG", "COLUMNS", "LINES"):  # Textual would size to these
+    editor = tmp_path / "editor.sh"  # an $EDITOR that writes a line and exits
+    editor.write_text('#!/bin/sh\nprintf "written in the editor\\n" >> "$1"\n')
+    editor.chmod(0o755)
+    env = {
+        **os.environ,
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+        "TERM": "xterm-256color",
+        "EDITOR": str(editor),
+    }
+    # Textual would size to COLUMNS and LINES; VISUAL would win over EDITOR.
+    for var in ("DESKTERM_CONFIG", "COLUMNS", "LINES", "VISUAL"):
         env.pop(var, None)
     command = (
         f"{deskterm_bin} demo --tickets 150 --path {tmp_path / 'demo.db'};"
@@ -64,7 +73,7 @@ def wait_for(
     raise AssertionError(f"timed out waiting for {what}; screen was:\n{text}")
 
 
-def test_demo_in_tmux_queue_ticket_help_quit(tmux) -> None:
+def test_demo_in_tmux_queue_ticket_editor_help_quit(tmux) -> None:
     keys, screen = tmux
 
     def first_row(text: str) -> str | None:
@@ -80,6 +89,9 @@ def test_demo_in_tmux_queue_ticket_help_quit(tmux) -> None:
     keys("Enter")
     # The thread and the customer pane (with the customer's other tickets) both painted.
     wait_for(screen, lambda s: f"#{number} " in s and "Other tickets" in s, f"ticket #{number}")
+    keys("e")  # the app hands the terminal to $EDITOR and takes the draft back
+    wait_for(screen, lambda s: "written in the editor" in s, "the editor's text in the composer")
+    keys("Escape")  # close the composer (the draft stays)
     keys("Escape")
     wait_for(screen, lambda s: "All open" in s, "back on the queue")
     keys("?")

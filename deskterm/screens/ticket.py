@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shlex
-import subprocess
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -22,7 +17,9 @@ from textual.widgets import Footer, Static
 
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
+from deskterm.errors import DesktermError
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
+from deskterm.screens.editor import edit_text
 from deskterm.screens.ticket_actions import TicketActions
 from deskterm.screens.ticket_data import TicketData, read_ticket
 from deskterm.sla.policy import format_left
@@ -487,25 +484,10 @@ class TicketScreen(TicketActions):
         composer = self.composer
         if not composer.display:
             self.action_compose("reply")
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-        fd, name = tempfile.mkstemp(prefix=f"deskterm-{self.number}-", suffix=".txt")
-        path = Path(name)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(composer.text)
-            try:
-                with self.app.suspend():
-                    code = subprocess.call([*shlex.split(editor), str(path)])
-            except SuspendNotSupported:
-                self.desk.notify_error("this terminal cannot hand over to $EDITOR")
-                return
-            except OSError as exc:
-                self.desk.notify_error(f"cannot run {editor!r}: {exc.strerror}")
-                return
-            if code != 0:
-                self.desk.notify_error(f"{editor} exited with {code}; the draft is unchanged")
-                return
-            composer.text_area.load_text(path.read_text(encoding="utf-8"))
-            self._keep_draft()
-        finally:
-            path.unlink(missing_ok=True)
+            text = edit_text(self.app, composer.text, prefix=f"deskterm-{self.number}-")
+        except DesktermError as exc:
+            self.desk.notify_error(str(exc))
+            return
+        composer.text_area.load_text(text)
+        self._keep_draft()
