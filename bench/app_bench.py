@@ -192,8 +192,11 @@ async def _measure_queue(db: Path) -> dict[str, float]:
     return out
 
 
-async def _measure_ticket(db: Path, number: int) -> float:
-    """Enter on the queue's row to the first frame showing the ticket's thread."""
+async def _measure_ticket(db: Path, number: int) -> list[float]:
+    """Enter on the queue's row to the first frame showing the ticket's thread, 5 times.
+
+    The first open also builds the ticket screen; later ones reuse it.
+    """
     from deskterm.app import DesktermApp
     from deskterm.config import AgentConfig, Config
     from deskterm.screens.ticket import TicketScreen
@@ -217,7 +220,7 @@ async def _measure_ticket(db: Path, number: int) -> float:
             await pilot.pause()
             await probe.key("escape", lambda: queue_painted(app))
             await pilot.pause()
-    return statistics.median(samples)
+    return samples
 
 
 def _start_subprocess(db: Path) -> tuple[float, float, float]:
@@ -254,7 +257,8 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
     got = asyncio.run(_measure_queue(ctx.db))
     with tempfile.TemporaryDirectory() as folder:
         long_db, number = build_long_ticket(Path(folder))
-        opened = asyncio.run(_measure_ticket(long_db, number))
+        opens = asyncio.run(_measure_ticket(long_db, number))
+    opened = statistics.median(opens)
     return [
         Figure(
             "app",
@@ -308,6 +312,8 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
             f"{LONG_THREAD} messages",
             goal=f"<= {OPEN_GOAL_S * 1000:.0f} ms",
             ok=opened <= OPEN_GOAL_S,
+            extra=f"enter on the queue row; the first open (builds the screen) "
+            f"{opens[0] * 1000:.0f} ms",
         ),
         Figure(
             "app",

@@ -185,3 +185,22 @@ def test_refuses_an_existing_file_and_makes_a_fresh_default_path(tmp_path):
     fresh = default_demo_path()
     assert fresh.name == "demo.db" and fresh.parent.is_dir() and not fresh.exists()
     fresh.parent.rmdir()
+
+
+def test_read_marks_are_each_agents_last_change(db):
+    """As the service marks them: an agent has seen a ticket as of their last change to it."""
+    expected = db.execute(
+        "SELECT actor_agent_id, ticket_id, max(created_at) FROM event"
+        " WHERE actor_agent_id IS NOT NULL GROUP BY actor_agent_id, ticket_id"
+        " ORDER BY 1, 2"
+    ).fetchall()
+    marks = db.execute("SELECT agent_id, ticket_id, read_at FROM ticket_read ORDER BY 1, 2")
+    assert marks.fetchall() == expected
+    me = one(db, "SELECT id FROM agent WHERE email = 'me@deskterm.demo'")
+    unread = one(
+        db,
+        f"SELECT count(*) FROM ticket t JOIN ticket_read r ON r.ticket_id = t.id"
+        f" AND r.agent_id = {me} WHERE r.read_at < t.updated_at",
+    )
+    read = one(db, f"SELECT count(*) FROM ticket_read WHERE agent_id = {me}")
+    assert 0 < unread < read  # customers wrote after some of my replies, not after all

@@ -262,12 +262,17 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
     event_rows: list[tuple[object, ...]] = []
     add_message = message_rows.append
     add_event = event_rows.append
+    # What an agent did last on a ticket is what they last saw of it (as the service
+    # marks it): a later customer message makes it unread to them.
+    reads: dict[tuple[int, int], str] = {}
     mid = last_id
     for t, tid, msg, evs in items:
         stamp = time_text(t)
         if msg is not None:
             mid += 1
             kind, agent_id, cust_id, name, addr, to, subject, body, msg_id, ev_id, actor, ev = msg
+            if agent_id is not None:
+                reads[(agent_id, tid)] = stamp
             add_message(
                 (
                     mid,
@@ -294,6 +299,9 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
                 add_event((tid, ev_id, actor, ev, None, str(mid), stamp))
         for ev_agent, ev_actor, ev_kind, old, new in evs:
             add_event((tid, ev_agent, ev_actor, ev_kind, old, new, stamp))
+            if ev_agent is not None:
+                reads[(ev_agent, tid)] = stamp
     bulk.add_messages(message_rows, fts_rows)
     bulk.add_events(event_rows)
+    bulk.add_read_marks((agent, tid, stamp) for (agent, tid), stamp in reads.items())
     return mid - last_id, len(event_rows)

@@ -149,6 +149,14 @@ class BulkLoader:
         """Rows in EVENT_COLUMNS order; ids are assigned in insertion order."""
         self._conn.executemany(_INSERT_EVENT, rows)
 
+    def add_read_marks(self, rows: Iterable[tuple[int, int, str]]) -> None:
+        """(agent_id, ticket_id, read_at) rows; a later mark replaces an earlier one."""
+        self._conn.executemany(
+            "INSERT INTO ticket_read (agent_id, ticket_id, read_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (agent_id, ticket_id) DO UPDATE SET read_at = excluded.read_at",
+            rows,
+        )
+
     def set_counter(self, name: str, value: int) -> None:
         self._conn.execute("UPDATE counter SET value = ? WHERE name = ?", (value, name))
 
