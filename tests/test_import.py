@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from deskterm.channels.intake import IntakeSettings, Parser
+from deskterm.channels.intake import IntakeSettings, Parser, resolve
 from deskterm.channels.mail_files import collect, import_mail
 from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
 from deskterm.store.mail_queries import get_ingest_status, list_quarantine
@@ -212,3 +212,20 @@ def test_whole_corpus_imports_with_zammad_expectations(store, expectations, tmp_
     again = run_import(store, files)
     assert again["duplicates"] == 106
     assert Outcome.DUPLICATE.value == "duplicate"
+
+
+def test_the_parse_pool_gives_what_inline_parsing_gives_in_order() -> None:
+    settings = IntakeSettings(workers=2, max_bytes=4000)
+    raws = [mail(n) for n in range(7)] + [mail(7, body="x" * 5000), b"", mail(9)]
+    jobs = [(raw, f"job {n}", None, "support@desk.test") for n, raw in enumerate(raws)]
+    inline = Parser(settings).submit(jobs)
+    pooled = Parser(settings)
+    pooled.start_pool()
+    try:
+        got = resolve(pooled.submit(jobs))
+        assert resolve(pooled.submit([])) == []
+    finally:
+        pooled.close()
+    assert got == inline
+    assert [item.source for item in got] == [f"job {n}" for n in range(10)]
+    assert got[7].parsed is None and "over the 4,000 byte limit" in (got[7].error or "")

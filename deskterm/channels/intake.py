@@ -16,7 +16,8 @@ from typing import Any
 
 from deskterm.config import Config
 from deskterm.mail.parse import DEFAULT_MAX_BYTES
-from deskterm.store.ingest import Incoming, IngestResult, Outcome, Receipt, parse_incoming
+from deskterm.store.ingest import Incoming, IngestResult, Outcome, Receipt
+from deskterm.store.prepared import Prepared, prepare_all
 
 # Below this many mails a process pool costs more to start than it saves.
 POOL_THRESHOLD = 400
@@ -81,16 +82,14 @@ class Tally:
         }
 
 
-Job = tuple[bytes, str, "Receipt | None", "str | None"]
+Job = tuple[bytes, str, "Receipt | None", "str | None"]  # raw, source, receipt, mailbox
 
 
-def _parse_job(job: Job, max_bytes: int) -> Incoming:
-    raw, source, receipt, mailbox = job
-    return parse_incoming(raw, source, receipt=receipt, mailbox=mailbox, max_bytes=max_bytes)
-
-
-def _parse_chunk(jobs: list[Job], max_bytes: int) -> list[Incoming]:
-    return [_parse_job(job, max_bytes) for job in jobs]
+def _incoming(jobs: list[Job], prepared: list[Prepared | str]) -> list[Incoming]:
+    return [
+        Incoming.of(raw, source, done, receipt, mailbox)
+        for (raw, source, receipt, mailbox), done in zip(jobs, prepared, strict=True)
+    ]
 
 
 class Parser:
@@ -116,21 +115,20 @@ class Parser:
 
                 # forkserver: no fork of a process that already runs IMAP threads.
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["deskterm.store.ingest"])
+                context.set_forkserver_preload(["deskterm.store.prepared"])
                 self._pool = ProcessPoolExecutor(self.workers(), mp_context=context)
 
     def submit(self, jobs: list[Job]) -> Future[list[Incoming]] | list[Incoming]:
         """Parse `jobs`: a future when pooled, else the result at once."""
         max_bytes = self.settings.max_bytes
-        if self._pool is None:
-            return _parse_chunk(jobs, max_bytes)
-        if len(jobs) <= 1:
-            return self._pool.submit(_parse_chunk, jobs, max_bytes)
+        raws = [job[0] for job in jobs]
+        if self._pool is None or not jobs:
+            return _incoming(jobs, prepare_all(raws, max_bytes))
         # Split the batch so every worker takes part; results keep the order.
         parts = self.workers()
         size = max(1, -(-len(jobs) // parts))
         futures = [
-            self._pool.submit(_parse_chunk, jobs[i : i + size], max_bytes)
+            self._pool.submit(prepare_all, raws[i : i + size], max_bytes)
             for i in range(0, len(jobs), size)
         ]
         joined: Future[list[Incoming]] = Future()
@@ -141,7 +139,7 @@ class Parser:
                 if joined.done() or not all(f.done() for f in futures):
                     return
                 try:
-                    joined.set_result([item for f in futures for item in f.result()])
+                    joined.set_result(_incoming(jobs, [r for f in futures for r in f.result()]))
                 except BaseException as exc:  # a worker died: hand the failure on
                     joined.set_exception(exc)
 

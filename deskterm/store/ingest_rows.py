@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from deskterm.errors import DesktermError, MailError, NotFoundError
+from deskterm.errors import DesktermError, NotFoundError
 from deskterm.mail.auto import AutoKind
-from deskterm.mail.dedupe import dedupe_key
-from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail, parse_mail
+from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail
 from deskterm.store import fts
 from deskterm.store.bulk import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, insert_sql
 from deskterm.store.models import Event, Ticket
+from deskterm.store.prepared import Prepared, prepare
 from deskterm.store.service_base import BUMP_TICKET_NUMBER, LAST_TICKET_NUMBER
 from deskterm.store.timefmt import to_db
 from deskterm.store.vocab import EventKind, MessageKind, Priority, Status
@@ -58,23 +58,6 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
-class Prepared:
-    """A parsed mail and the pure values the writer derives from it.
-
-    Built where the parsing runs (a pool process in a big intake), so the writer,
-    the one thread that holds the store, only writes.
-    """
-
-    mail: ParsedMail
-    dedupe_key: str
-    body_index: tuple[str, str]  # fts.index_columns(mail.body_text)
-
-    @classmethod
-    def of(cls, raw: bytes, mail: ParsedMail) -> Prepared:
-        return cls(mail, dedupe_key(raw, mail.message_id), fts.index_columns(mail.body_text))
-
-
-@dataclass(frozen=True, slots=True)
 class Incoming:
     """One mail to take in: its bytes and either the parse result or why parsing failed."""
 
@@ -84,6 +67,20 @@ class Incoming:
     error: str | None = None
     receipt: Receipt | None = None
     mailbox: str | None = None  # the support address it arrived at
+
+    @classmethod
+    def of(
+        cls,
+        raw: bytes,
+        source: str,
+        prepared: Prepared | str,
+        receipt: Receipt | None = None,
+        mailbox: str | None = None,
+    ) -> Incoming:
+        """From `prepare`'s result: the parsed mail, or the reason parsing failed."""
+        if isinstance(prepared, str):
+            return cls(raw, source, None, prepared, receipt, mailbox)
+        return cls(raw, source, prepared, None, receipt, mailbox)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,11 +112,7 @@ def parse_incoming(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Incoming:
     """Parse `raw` into an `Incoming`; a parse failure becomes its quarantine reason."""
-    try:
-        mail = parse_mail(raw, max_bytes=max_bytes)
-    except MailError as exc:
-        return Incoming(raw, source, None, str(exc), receipt, mailbox)
-    return Incoming(raw, source, Prepared.of(raw, mail), None, receipt, mailbox)
+    return Incoming.of(raw, source, prepare(raw, max_bytes), receipt, mailbox)
 
 
 def driver_connection(s: Session) -> sqlite3.Connection:
