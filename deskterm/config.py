@@ -40,6 +40,7 @@ class StoreConfig:
 class UiConfig:
     theme: str = "textual-dark"
     page_size: int = 50
+    downloads: str = ""  # where `d` saves attachments; "" is the platform's downloads folder
 
     def check(self) -> str | None:
         return None if 10 <= self.page_size <= 500 else "page_size: must be 10-500"

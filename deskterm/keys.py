@@ -78,6 +78,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("history", "h", "history", "History of changes", TICKET),
     KeySpec("unfold", "z", "unfold", "Show or fold quoted text", TICKET),
     KeySpec("attachment", "o", "open_attachment", "Open an attachment", TICKET),
+    KeySpec("save_attachment", "d", "save_attachment", "Save attachments to downloads", TICKET),
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
     KeySpec(
         "undo",

@@ -163,6 +163,23 @@ def _print_detail(d: "TicketDetail") -> None:
         print(clean(m.body_text).rstrip())
 
 
+@app.command("save-attachment")
+def save_attachment_cmd(
+    ctx: typer.Context,
+    attachment_id: Annotated[int, typer.Argument(help="Attachment id (tickets show N --json).")],
+    to: Annotated[
+        Path | None,
+        typer.Option(help="Folder; default: [ui] downloads, else the platform's downloads."),
+    ] = None,
+) -> None:
+    """Save an attachment to a folder, never over a file; prints the path written."""
+    from deskterm.attachment_files import downloads_folder, save_attachment
+
+    c = ctx_of(ctx)
+    folder = to if to is not None else downloads_folder(c.config.ui.downloads)
+    typer.echo(save_attachment(c.store(), attachment_id, folder))
+
+
 @app.command()
 def history(
     ctx: typer.Context,

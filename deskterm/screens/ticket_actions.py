@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,23 +16,18 @@ from textual.message import Message
 from textual.screen import Screen
 
 from deskterm import safetext
+from deskterm.attachment_files import downloads_folder, save_attachment
 from deskterm.errors import DesktermError
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
 from deskterm.screens.queue import assignee_choices, field_change
 from deskterm.store.catalog_queries import list_agents
-from deskterm.store.queries import get_attachment_data, list_events
+from deskterm.store.queries import list_events
 from deskterm.store.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
 from deskterm.store.vocab import Priority, Status
 from deskterm.widgets.fmt import plain, stamp
 
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
-
-
-def safe_filename(name: str) -> str:
-    """A file name that stays inside the folder it is written to."""
-    cleaned = safetext.line(name).replace("/", "_").replace("\\", "_").strip(". ")
-    return cleaned[:120] or "attachment"
 
 
 class TicketActions(Screen[None]):
@@ -170,26 +166,36 @@ class TicketActions(Screen[None]):
         return [a for m in self.detail.messages for a in m.attachments]
 
     def action_open_attachment(self) -> None:
+        self._pick_attachment("Open attachment", self._open_file, everything=False)
+
+    def action_save_attachment(self) -> None:
+        self._pick_attachment("Save to downloads", self._save_files, everything=True)
+
+    def _pick_attachment(
+        self, title: str, then: Callable[[list[int]], object], *, everything: bool
+    ) -> None:
+        """The one attachment, or the agent's pick of several (or all of them)."""
         attachments = self._attachments()
         if not attachments:
             self.notify("this ticket has no attachments")
             return
         if len(attachments) == 1:
-            self._open_file(attachments[0].id)
+            then([attachments[0].id])
             return
-        choices = [(str(a.id), a.filename) for a in attachments]
-        self.app.push_screen(ChoiceModal("Open attachment", choices), self._attachment_chosen)
+        choices = [(str(a.id), safetext.line(a.filename)) for a in attachments]
+        if everything:
+            choices.insert(0, ("all", f"all {len(attachments)} attachments"))
 
-    def _attachment_chosen(self, value: str | None) -> None:
-        if value:
-            self._open_file(int(value))
+        def chosen(value: str | None) -> None:
+            if value:
+                then([a.id for a in attachments] if value == "all" else [int(value)])
+
+        self.app.push_screen(ChoiceModal(title, choices), chosen)
 
     @work(thread=True, exit_on_error=False, group="attachment")
-    def _open_file(self, attachment_id: int) -> None:
-        filename, data = get_attachment_data(self.desk.open_store_or_fail(), attachment_id)
+    def _open_file(self, ids: list[int]) -> None:
         folder = Path(tempfile.mkdtemp(prefix="deskterm-"))
-        path = folder / safe_filename(filename)
-        path.write_bytes(data)
+        path = save_attachment(self.desk.open_store_or_fail(), ids[0], folder)
         opener = shutil.which("xdg-open") or shutil.which("open")
         if opener is None:
             raise DesktermError(f"no system opener (xdg-open) found; the file is at {path}")
@@ -201,3 +207,11 @@ class TicketActions(Screen[None]):
             start_new_session=True,
         )
         self.post_message(self.Written([], f"opened {path.name}"))
+
+    @work(thread=True, exit_on_error=False, group="attachment")
+    def _save_files(self, ids: list[int]) -> None:
+        folder = downloads_folder(self.desk.config.ui.downloads)
+        store = self.desk.open_store_or_fail()
+        paths = [save_attachment(store, attachment_id, folder) for attachment_id in ids]
+        what = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+        self.post_message(self.Written([], f"saved {what} in {folder}"))
