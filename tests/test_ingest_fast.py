@@ -25,6 +25,9 @@ def mail(n: int, subject: str = "Question", msgid: str | None = None, reply_to: 
 class RecordingIngest(MailIngest):
     """Keeps what the transaction hook saw: the service layer's SLA and rules run there."""
 
+    def hooks_read_changes(self) -> bool:
+        return True
+
     def _before_commit(self, s, tickets) -> None:
         super()._before_commit(s, tickets)
         self.hook_tickets = [(t.number, t.status, t.message_count) for t in tickets]

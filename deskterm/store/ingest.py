@@ -146,6 +146,13 @@ class MailIngest(Service):
                 state.last_uid = max(state.last_uid, advance[2])
         return results
 
+    def hooks_read_changes(self) -> bool:
+        """Whether a commit hook reads the batch's tickets and events (rules, SLA due times).
+
+        If not, the batch writer skips loading them as ORM objects (a fifth of its time).
+        """
+        return bool(self.ruleset.rules) or self.sla is not None
+
     def _may_acknowledge(self) -> bool:
         """Whether any acknowledgement can go out; if not, skip its per-ticket ORM reads."""
         return self.mail is not None and self.mail.auto_ack and self.mail.outgoing() is not None

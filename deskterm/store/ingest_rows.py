@@ -214,7 +214,7 @@ class BatchWriter:
         """Give the hooks what the service layer would have: touched tickets, new events."""
         s, ingest = self.s, self.ingest
         s.flush()
-        if not self.event_ids:
+        if not self.event_ids or not ingest.hooks_read_changes():
             return
         events = s.exec(select(Event).where(col(Event.id).in_(self.event_ids))).all()
         wanted = {e.ticket_id for e in events}
