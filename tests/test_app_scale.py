@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_helpers import make_app, seed_bulk
+from app_helpers import make_app, screen_text, seed_bulk
 
 from deskterm.widgets import ticket_list as ticket_list_module
 from deskterm.widgets.ticket_list import TicketList
 
 TICKETS = 20_000
+
+
+def placeholders(app) -> int:  # type: ignore[no-untyped-def]
+    """Rows painted as "…": known to exist, not loaded yet."""
+    return sum(1 for line in screen_text(app).splitlines() if line.strip() == "…")
 
 
 async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
@@ -28,11 +33,24 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
         assert listed.row_at(0) is not None and listed.row_at(0).number == 1  # type: ignore[union-attr]
         assert listed.cached_rows <= 2 * page  # first page (+ the one prefetched)
 
+        # The scroll area runs ahead of the rows known (it grows in steps): scrolling
+        # past them loads the pages on the way, one after another, and paints them.
+        height = listed.virtual_size.height
+        target = listed.row_count + 150
+        assert target + 3 * listed.size.height < height  # still inside this step
+        listed.scroll_to(y=target, animate=False)
+        for _ in range(20):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert listed.scroll_offset.y == target and listed.virtual_size.height == height
+        assert placeholders(app) == 0 and f"Bulk ticket {target + 1} " in screen_text(app)
+
         for _ in range(25):  # walk far down with page-down: pages load and get evicted
             await pilot.press("pagedown")
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert listed.cached_rows <= bound
+            assert placeholders(app) == 0  # every row on screen painted, none left at "…"
         assert listed.cursor > 25 * 30
         row = listed.current_row
         assert row is not None and row.number == listed.cursor + 1

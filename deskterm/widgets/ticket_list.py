@@ -390,6 +390,8 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         for page in sorted(wanted):
             if page not in self._pages and (page < len(self._sizes) or self._more):
                 self._request(page)
+        if self._more and wanted and max(wanted) >= len(self._starts):
+            self._request(len(self._sizes))  # the walk towards them: its answer brings the next
 
     def _evict(self) -> None:
         focus = self._page_of(self.cursor)[0] if self.row_count else 0
