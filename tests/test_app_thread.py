@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from app_helpers import ME, NOW, make_app, screen_text, seeded_copy, settle
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,6 +15,7 @@ from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.db import open_store
 from deskterm.store.service import Actor, Service
+from deskterm.widgets import thread_view
 from deskterm.widgets.thread_layout import wrap
 
 MESSAGES = 120
@@ -68,11 +70,15 @@ async def open_only_ticket(app, pilot) -> TicketScreen:  # type: ignore[no-untyp
     return screen
 
 
-async def test_a_long_thread_opens_at_the_newest_and_holds_every_message(tmp_path: Path) -> None:
+async def test_a_long_thread_opens_at_the_newest_and_holds_every_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(thread_view, "COMPLETE_BATCH", 20)  # older messages in 6 steps
     path, _ = long_thread_store(tmp_path / "long.db")
     app = make_app(path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await open_only_ticket(app, pilot)
+        screen = await open_only_ticket(app, pilot)
+        assert screen.thread.complete
         text = screen_text(app)
         assert f"Message {MESSAGES - 1:03d}" in text
         assert "Message 000" not in text

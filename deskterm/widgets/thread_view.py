@@ -33,6 +33,7 @@ from deskterm.widgets.thread_layout import Block, Line, block, delivery_text
 BAR = "▌ "
 KINDS = ("customer", "reply", "note", "system")
 STRIP_CACHE = 2000  # painted lines kept (a few screens)
+COMPLETE_BATCH = 200  # older messages laid out per frame after a thread opens (~35 ms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,11 +158,11 @@ class ThreadView(ScrollView, can_focus=True):
             count += len(self._block(self.messages[first]).lines)
         return first
 
-    def _relayout(self, *, keep: bool) -> None:
-        """Lay the thread out again, keeping the reader's place when `keep`.
+    def _relayout(self, *, keep: bool, first: int = 0) -> None:
+        """Lay the thread out from message `first` on, keeping the reader's place when `keep`.
 
         A new thread lays out only the screens at its end before the first paint;
-        the older messages follow right after it.
+        the older messages follow, COMPLETE_BATCH a frame, above what is shown.
         """
         width = self.scrollable_content_region.width - len(BAR)
         if width < 2:
@@ -173,7 +174,7 @@ class ThreadView(ScrollView, can_focus=True):
             at = self._block_at(top)
             anchor = (self._first + at, top - self._starts[at])
         self._width = width
-        self._first = 0 if keep else self._tail(2 * self.scrollable_content_region.height)
+        self._first = first if keep else self._tail(2 * self.scrollable_content_region.height)
         self._blocks = [self._block(m) for m in self.messages[self._first :]]
         self._starts = []
         line = 0
@@ -185,7 +186,7 @@ class ThreadView(ScrollView, can_focus=True):
         if anchor is None:
             self._scroll_end()
         else:
-            index, offset = anchor
+            index, offset = anchor[0] - self._first, anchor[1]
             start = self._starts[index] + min(offset, len(self._blocks[index].lines) - 1)
             self.scroll_to(y=start, animate=False)
         self.refresh()
@@ -194,7 +195,7 @@ class ThreadView(ScrollView, can_focus=True):
 
     def _complete(self, generation: int) -> None:
         if generation == self._generation:
-            self._relayout(keep=True)
+            self._relayout(keep=True, first=max(0, self._first - COMPLETE_BATCH))
 
     def _block_at(self, line: int) -> int:
         return max(0, bisect_right(self._starts, line) - 1)
