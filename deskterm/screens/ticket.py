@@ -198,7 +198,8 @@ class TicketScreen(TicketActions):
             self._fetch_targets(self._token, detail.ticket.number)
         if self.desk.me is not None and detail.ticket.updated_at != self._read_at.get(self.number):
             self._read_at[self.number] = detail.ticket.updated_at
-            self._mark_read(self.number)
+            # After the paint: the write (SQLAlchemy) would hold the GIL against the first frame.
+            self.call_after_refresh(self._mark_read, self.number)
 
     @work(thread=True, exit_on_error=False, group="read")
     def _mark_read(self, number: int) -> None:
