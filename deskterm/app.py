@@ -7,6 +7,7 @@ handler that turns failed workers into one-line notifications.
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 POLL_SECONDS = 2.0  # how often the store is checked for commits by other processes
+GC_THRESHOLD = (20_000, 50, 100)  # see _settle_memory
 MINUTE_SECONDS = 60.0  # solo mode: how often time rules run and passed SLA due times are recorded
 SENDER_SECONDS = 2.0  # solo mode: how often the sender looks for due mail (a send nudges it)
 
@@ -127,6 +129,7 @@ class DesktermApp(App[None]):
         self._mail: MailSettings | None = None
         self._parts_lock = threading.Lock()
         self._sender: SenderThread | None = None
+        self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, while tuned
         self._sender_lock = threading.Lock()
         self._sender_dead_told = False
         self._closing = False
@@ -136,6 +139,17 @@ class DesktermApp(App[None]):
         from deskterm.screens.loading import LoadingScreen
 
         return LoadingScreen()
+
+    def _settle_memory(self) -> None:
+        """Take the start-up objects out of the collector's full passes, and run them less.
+
+        Each frame allocates thousands of strips; the default thresholds ran a full
+        collection over every object of the app every few page-downs, 50-140 ms in
+        the middle of a frame. Undone at exit (tests run many apps in one process).
+        """
+        gc.freeze()  # no collect first: a full pass here would delay the first rows
+        self._gc_threshold = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
 
     def on_mount(self) -> None:
         if self.config.ui.theme in self.available_themes:
@@ -184,6 +198,7 @@ class DesktermApp(App[None]):
         self.call_after_refresh(self._start_background)
 
     def _start_background(self) -> None:
+        self._settle_memory()
         self._watch_store()
         self.set_interval(self.poll_seconds, self._poll_store, name="store-watch")
         if self.sla is not None or any(r.trigger == "time" for r in self.config.rules):
@@ -410,6 +425,10 @@ class DesktermApp(App[None]):
             self._marker_conn.close()
         if self.store is not None:
             self.store.close()
+        if self._gc_threshold is not None:
+            gc.unfreeze()
+            gc.set_threshold(*self._gc_threshold)
+            self._gc_threshold = None
 
     # -- failures -------------------------------------------------------------------
 

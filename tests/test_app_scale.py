@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app_helpers import make_app, screen_text, seed_bulk
+from textual import events
 
 from deskterm.widgets import ticket_list as ticket_list_module
 from deskterm.widgets.ticket_list import TicketList
@@ -32,6 +33,11 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
         bound = ticket_list_module.MAX_PAGES * page
         assert listed.row_at(0) is not None and listed.row_at(0).number == 1  # type: ignore[union-attr]
         assert listed.cached_rows <= 2 * page  # first page (+ the one prefetched)
+
+        for _ in range(4):  # no scrollbar is drawn (it cost frames), the wheel still scrolls
+            listed.post_message(events.MouseScrollDown(listed, 5, 5, 0, 1, 0, False, False, False))
+        await pilot.pause()
+        assert listed.scroll_offset.y > 0
 
         # The scroll area runs ahead of the rows known (it grows in steps): scrolling
         # past them loads the pages on the way, one after another, and paints them.

@@ -159,15 +159,18 @@ class TicketLines:
                 cell(age(self.now, row.updated_at), c.age),
             )
         )
-        segments = [Segment(text, style)]
         used = cell_len(text)
+        due: Segment | None = None
         if c.due and self.sla is not None:
             clock = countdown(self.sla, row, self.now)
             shown = (clock.text if c.due >= len(clock.text) else clock.business) if clock else ""
-            due = style + self.style(f"due-{clock.state}") if clock else style
-            segments.append(Segment(" " + cell(shown, c.due), due))
+            due_style = style + self.style(f"due-{clock.state}") if clock else style
+            due = Segment(" " + cell(shown, c.due), due_style)
             used += 1 + c.due
-        if used < width:
-            segments.append(Segment(" " * (width - used), style))
+        # The padding joins the row's text: every segment costs Textual a little per frame.
+        pad = " " * (width - used) if used < width else ""
+        segments = [Segment(text, style), due] if due is not None else [Segment(text + pad, style)]
+        if due is not None and pad:
+            segments.append(Segment(pad, style))
         strip = Strip(segments, max(used, width))
         return strip if used <= width else strip.crop(0, width)
