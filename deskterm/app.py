@@ -8,6 +8,7 @@ handler that turns failed workers into one-line notifications.
 from __future__ import annotations
 
 import gc
+import importlib
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -140,6 +141,11 @@ class DesktermApp(App[None]):
 
         return LoadingScreen()
 
+    @work(thread=True, exit_on_error=False, group="warm-up")
+    def _warm_up(self) -> None:
+        """Import the ticket screen now (~65 ms), not when the agent opens the first ticket."""
+        importlib.import_module("deskterm.screens.ticket")
+
     def _settle_memory(self) -> None:
         """Take the start-up objects out of the collector's full passes, and run them less.
 
@@ -199,6 +205,7 @@ class DesktermApp(App[None]):
 
     def _start_background(self) -> None:
         self._settle_memory()
+        self._warm_up()
         self._watch_store()
         self.set_interval(self.poll_seconds, self._poll_store, name="store-watch")
         if self.sla is not None or any(r.trigger == "time" for r in self.config.rules):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.mail import AutoKind, classify, failed_recipients, parse_mail
+from deskterm.mail.auto import AutoKind, classify, failed_recipients
+from deskterm.mail.parse import parse_mail
 
 
 def _mail(headers: str, body: str = "hello") -> bytes:

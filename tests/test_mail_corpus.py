@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from deskterm.mail import AutoKind, ParsedMail, parse_mail
+from deskterm.mail.auto import AutoKind
+from deskterm.mail.parse import ParsedMail, parse_mail
 
 CORPUS = Path(
     os.environ.get(

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskterm.errors import MailError
-from deskterm.mail import ParsedMail, parse_mail
 from deskterm.mail.html import render
+from deskterm.mail.parse import ParsedMail, parse_mail
 
 CORPUS = Path(
     os.environ.get(

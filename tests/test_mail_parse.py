@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from deskterm.mail import html_to_text, parse_mail, sanitize
+from deskterm.mail.html import html_to_text, sanitize
+from deskterm.mail.parse import parse_mail
 
 
 def test_mbox_envelope_is_skipped() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.mail import Segment, split_quoted
+from deskterm.mail.quotes import Segment, split_quoted
 
 
 def _kinds(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from test_outbox_helpers import (
 
 from deskterm.channels.sender import Sender
 from deskterm.errors import UsageError
-from deskterm.mail import parse_mail
+from deskterm.mail.parse import parse_mail
 from deskterm.store import outbox_queries, queries
 from deskterm.store.db import Store
 from deskterm.store.service import Actor, Service

@@ -6,8 +6,8 @@ from email.utils import make_msgid
 
 import pytest
 
-from deskterm.mail import parse_mail
 from deskterm.mail.dedupe import dedupe_key
+from deskterm.mail.parse import parse_mail
 from deskterm.mail.threading import subject_tags
 from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
 from deskterm.store.mail_queries import explain_file, explain_message
