@@ -58,6 +58,8 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
             assert listed.cached_rows <= bound
             assert placeholders(app) == 0  # every row on screen painted, none left at "…"
         assert listed.cursor > 25 * 30
+        # No scrollbar is drawn: the header says where the cursor is, from the view's count.
+        assert f"Subject   {listed.cursor + 1:,} of {TICKETS:,}" in screen_text(app)
         row = listed.current_row
         assert row is not None and row.number == listed.cursor + 1
         # one widget for the whole list, never one per ticket
@@ -78,6 +80,7 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
             await app.workers.wait_for_complete()
             await pilot.pause()
         assert listed.cursor == TICKETS - 1
+        assert f"{TICKETS:,} of {TICKETS:,}" in screen_text(app)
         assert listed.current_row is not None and listed.current_row.number == TICKETS
         assert listed.cached_rows <= 4 * page
         await pilot.press("k")

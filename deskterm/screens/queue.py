@@ -156,6 +156,7 @@ class QueueScreen(Screen[None]):
         ticket_list.now = self.desk.now()
         ticket_list.reset(keep_cursor=keep_cursor)
         self._show_search_line()
+        self._show_total()
 
     def on_ticket_list_page_requested(self, event: TicketList.PageRequested) -> None:
         event.stop()
@@ -228,9 +229,17 @@ class QueueScreen(Screen[None]):
         if event.index == -1:
             self.search_count = event.count
             self._show_search_line()
-            return
-        bar = self.query_one(ViewBar)
-        bar.counts = {**bar.counts, event.index: event.count}
+        else:
+            bar = self.query_one(ViewBar)
+            bar.counts = {**bar.counts, event.index: event.count}
+        self._show_total()
+
+    def _show_total(self) -> None:
+        """The list's own count, for its "row N of M" (it draws no scrollbar)."""
+        if self.search_query:
+            self.ticket_list.total = self.search_count
+        else:
+            self.ticket_list.total = self.query_one(ViewBar).counts.get(self.view_index)
 
     @work(thread=True, exit_on_error=False, group="agents")
     def _load_agents(self) -> None:

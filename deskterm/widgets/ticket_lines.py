@@ -99,12 +99,13 @@ class TicketLines:
     def _line(self, text: str, style: Style) -> Strip:
         return Strip([Segment(cell(text, self.width), style)], self.width)
 
-    def header(self) -> Strip:
+    def header(self, position: str = "") -> Strip:
+        """The column names; `position` (`1,801 of 32,284`) follows "Subject"."""
         c = self.cols
         parts = [
             ("", 1),
             ("#", c.number),
-            ("Subject", c.subject),
+            (f"Subject   {position}" if position else "Subject", c.subject),
             ("Customer", c.customer),
             ("Status", c.status),
             ("Prio", c.priority),

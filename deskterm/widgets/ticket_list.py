@@ -91,6 +91,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self.generation = 0
         self._from_bottom = False
         self._total = 0  # rows in the list; known only when anchored at the bottom
+        self._counted: int | None = None  # rows in the list as the screen counted them
         self.marked: dict[int, TicketRow] = {}
         self.loaded_once = False
         self._pages: dict[int, tuple[TicketRow, ...]] = {}
@@ -338,10 +339,32 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         elif new >= top + visible:
             self.scroll_to(y=new - visible + 1, animate=False, immediate=True)
 
+    @property
+    def total(self) -> int | None:
+        """How many rows the list has, as the screen counted them (None: not known yet)."""
+        return self._counted
+
+    @total.setter
+    def total(self, value: int | None) -> None:
+        if value != self._counted:
+            self._counted = value
+            self._refresh_header()
+
+    def _position(self) -> str:
+        """Where the cursor is: the list draws no scrollbar (see queue.tcss)."""
+        total = self._total if self._from_bottom else self._counted
+        if not total or not self.row_count:
+            return ""
+        return f"{min(self.cursor + 1, total):,} of {total:,}"
+
+    def _refresh_header(self) -> None:
+        self.refresh(Region(0, 0, self.size.width, 1))
+
     def watch_cursor(self, old: int, new: int) -> None:
         self._scroll_to_cursor()
         self._refresh_row(old)
         self._refresh_row(new)
+        self._refresh_header()
         self._ensure_pages()
         self.post_message(self.CursorMoved(self.current_row))
 
@@ -424,7 +447,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     def render_line(self, y: int) -> Strip:
         paint = self._paint
         if y == 0:
-            return paint.header()
+            return paint.header(self._position())
         index = self.scroll_offset.y + y - 1
         count = self.row_count
         if index >= count:
