@@ -86,28 +86,23 @@ def list_tags(store: Store) -> list[str]:
     return [r[0] for r in store.read().execute("SELECT name FROM tag ORDER BY name")]
 
 
+_AGENT_SQL = "SELECT id, name, email, role, away, signature FROM agent"
+
+
+def _agent(r: Sequence[object]) -> AgentRecord:
+    return AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])  # type: ignore[arg-type]
+
+
 def list_agents(store: Store) -> list[AgentRecord]:
-    return [
-        AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
-        for r in store.read().execute(
-            "SELECT id, name, email, role, away, signature FROM agent ORDER BY name"
-        )
-    ]
+    return [_agent(r) for r in store.read().execute(_AGENT_SQL + " ORDER BY name")]
 
 
 def find_agent(store: Store, key: str) -> AgentRecord:
-    row = (
-        store.read()
-        .execute(
-            "SELECT id, name, email, role, away, signature FROM agent"
-            " WHERE lower(email) = lower(?) OR lower(name) = lower(?)",
-            (key, key),
-        )
-        .fetchone()
-    )
+    sql = _AGENT_SQL + " WHERE lower(email) = lower(?) OR lower(name) = lower(?)"
+    row = store.read().execute(sql, (key, key)).fetchone()
     if row is None:
         raise NotFoundError(f"no agent {key!r} (see `deskterm agent list`)")
-    return AgentRecord(row[0], row[1], row[2], row[3], bool(row[4]), row[5])
+    return _agent(row)
 
 
 def list_views(store: Store) -> list[ViewRecord]:
