@@ -121,7 +121,7 @@ def _visible_loaded(listed: Any) -> bool:
 
 def build_long_ticket(folder: Path, messages: int = LONG_THREAD) -> tuple[Path, int]:
     """A small store with one ticket of `messages` messages (the bench store has none that long)."""
-    from deskterm.store.db import open_store
+    from deskterm.store.schema.db import open_store
     from deskterm.store.service import Actor, Service
 
     path = folder / "long.db"

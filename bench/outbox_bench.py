@@ -53,9 +53,9 @@ def _free_port() -> int:
 
 def _queue(db: Path, port: int) -> Any:
     from deskterm.config import MailboxConfig
-    from deskterm.store.db import open_store
-    from deskterm.store.outbox_delivery import MailSettings
+    from deskterm.store.schema.db import open_store
     from deskterm.store.service import Actor, Service
+    from deskterm.store.service.delivery import MailSettings
 
     box = MailboxConfig(
         address="support@bench.test",

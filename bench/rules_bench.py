@@ -58,7 +58,7 @@ def _rules() -> list[Figure]:
     from deskterm.config import RuleConfig, SlaConfig
     from deskterm.rules.model import rules_from_config
     from deskterm.sla.settings import calendars_from_config
-    from deskterm.store.db import open_store
+    from deskterm.store.schema.db import open_store
     from deskterm.store.service import Actor, RuleSet, Service
 
     folder = Path(tempfile.mkdtemp(prefix="deskterm-bench-rules-"))
@@ -125,8 +125,8 @@ def _evaluate_only(service: Service, ruleset: RuleSet, runs: int) -> float:
     """The engine's own work for one event: one snapshot, then every rule's conditions."""
     from sqlmodel import select
 
-    from deskterm.store.models import Ticket
-    from deskterm.store.rule_writes import conditions_hold
+    from deskterm.store.schema.models import Ticket
+    from deskterm.store.service.rules import conditions_hold
 
     now = datetime.now(UTC)
     times = []

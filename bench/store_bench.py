@@ -12,9 +12,10 @@ import sys
 import time
 
 from bench.common import Context, Figure, measure
-from deskterm.store import fts, queries
-from deskterm.store.db import open_store
-from deskterm.store.query_syntax import parse_query
+from deskterm.query import fts
+from deskterm.query.syntax import parse_query
+from deskterm.store.queries import tickets as queries
+from deskterm.store.schema.db import open_store
 
 NAMES = ("build", "queue", "search")
 QUEUE = "status:new,open"

@@ -28,18 +28,18 @@ from deskterm import keys, safetext
 from deskterm.config import Config
 from deskterm.drafts import Drafts, drafts_path
 from deskterm.errors import DesktermError, NotFoundError
-from deskterm.store.catalog_queries import find_agent, list_agents
-from deskterm.store.db import Store, open_store
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.records import AgentRecord
-from deskterm.store.timefmt import utcnow
+from deskterm.store.queries.catalog import find_agent, list_agents
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.queries.records import AgentRecord
+from deskterm.store.schema.db import Store, open_store
+from deskterm.store.schema.timefmt import utcnow
 
 if TYPE_CHECKING:
     from deskterm.channels.sender import SenderThread, SendReport
     from deskterm.sla.policy import SlaSettings
-    from deskterm.store.mail_queries import IngestStatus
-    from deskterm.store.outbox_delivery import MailSettings
+    from deskterm.store.queries.mail import IngestStatus
     from deskterm.store.service import RuleSet, Service
+    from deskterm.store.service.delivery import MailSettings
 
 Clock = Callable[[], datetime]
 POLL_SECONDS = 2.0  # how often the store is checked for commits by other processes
@@ -235,8 +235,8 @@ class DesktermApp(App[None]):
         The marker is only comparable on one connection, so the poll keeps its own
         (sqlite3 allows it on any thread; the lock keeps uses one at a time).
         """
-        from deskterm.store.db import connect
-        from deskterm.store.mail_queries import get_ingest_status
+        from deskterm.store.queries.mail import get_ingest_status
+        from deskterm.store.schema.db import connect
 
         store = self.open_store_or_fail()
         with self._marker_lock:
@@ -387,7 +387,7 @@ class DesktermApp(App[None]):
         """[[mailbox]] and [mail] as the outbox uses them (any thread)."""
         with self._parts_lock:
             if self._mail is None:
-                from deskterm.store.outbox_delivery import MailSettings
+                from deskterm.store.service.delivery import MailSettings
 
                 self._mail = MailSettings.from_config(self.config)
             return self._mail

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from deskterm import safetext
 from deskterm.errors import DesktermError
-from deskterm.store.db import Store
-from deskterm.store.queries import get_attachment_data
+from deskterm.store.queries.tickets import get_attachment_data
+from deskterm.store.schema.db import Store
 
 MAX_NAME = 120
 

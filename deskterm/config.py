@@ -53,7 +53,7 @@ class ViewConfig:
 
     def check(self) -> str | None:
         from deskterm.errors import QuerySyntaxError
-        from deskterm.store.query_syntax import parse_query
+        from deskterm.query.syntax import parse_query
 
         try:
             parse_query(self.query)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from deskterm.app import DesktermApp
 from deskterm.config import AgentConfig, Config
-from deskterm.store.db import open_store
+from deskterm.store.schema.db import open_store
+from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import Actor, Service
-from deskterm.store.timefmt import to_db
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ME = "me@deskterm.demo"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from deskterm.store.db import Store, open_store
+from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 
 IN_CI = os.environ.get("CI") == "true"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from deskterm.store.db import Store, open_store
+from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -13,8 +13,8 @@ from deskterm.screens.help import HelpModal
 from deskterm.screens.modals import ChoiceModal
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
-from deskterm.store.db import open_store
-from deskterm.store.queries import get_ticket
+from deskterm.store.queries.tickets import get_ticket
+from deskterm.store.schema.db import open_store
 from deskterm.store.service import Actor, Service
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.ticket_list import TicketList

@@ -13,9 +13,9 @@ from deskterm.app import DesktermApp
 from deskterm.config import PolicyConfig, SlaConfig
 from deskterm.screens.queue import QueueScreen
 from deskterm.sla.settings import settings_from_config
-from deskterm.store.db import open_store
+from deskterm.store.schema.db import open_store
+from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import Actor, Service
-from deskterm.store.timefmt import to_db
 from deskterm.widgets.ticket_list import TicketList
 
 SLA = SlaConfig(policy=[PolicyConfig("Standard", first_reply={"default": "4h"})])

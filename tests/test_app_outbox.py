@@ -15,11 +15,11 @@ from test_outbox_helpers import mailbox_for
 
 from deskterm.app import DesktermApp
 from deskterm.config import Config, MailConfig, RuleConfig
+from deskterm.query.syntax import parse_query
 from deskterm.screens.ticket import TicketScreen
-from deskterm.store.db import open_store
-from deskterm.store.outbox_queries import list_outbox
-from deskterm.store.queries import get_ticket, get_ticket_row, list_tickets
-from deskterm.store.query_syntax import parse_query
+from deskterm.store.queries.outbox import list_outbox
+from deskterm.store.queries.tickets import get_ticket, get_ticket_row, list_tickets
+from deskterm.store.schema.db import open_store
 from deskterm.widgets.composer import Composer
 
 

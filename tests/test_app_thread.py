@@ -13,7 +13,7 @@ from rich.cells import cell_len
 
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
-from deskterm.store.db import open_store
+from deskterm.store.schema.db import open_store
 from deskterm.store.service import Actor, Service
 from deskterm.widgets import thread_view
 from deskterm.widgets.thread_layout import wrap

@@ -12,7 +12,7 @@ from deskterm.config import UiConfig
 from deskterm.errors import DesktermError
 from deskterm.screens.modals import ChoiceModal
 from deskterm.screens.ticket import TicketScreen
-from deskterm.store.db import open_store
+from deskterm.store.schema.db import open_store
 
 
 def attachment_ids(store_path: Path) -> dict[str, int]:

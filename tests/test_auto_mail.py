@@ -8,8 +8,9 @@ from servers import SmtpServer
 from test_outbox_helpers import SUPPORT, mail_service, parsed, settings_for, ticket_from_mail
 
 from deskterm.channels.sender import Sender
-from deskterm.store import outbox_queries, queries
-from deskterm.store.db import Store
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.schema.db import Store
 
 
 def _deliver(store: Store, clock: Clock, server: SmtpServer, **overrides: object) -> int:

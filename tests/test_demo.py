@@ -11,11 +11,11 @@ import pytest
 
 from deskterm.demo import build_demo, default_demo_path
 from deskterm.demo.build import time_text, to_micros
-from deskterm.store import fts
-from deskterm.store.db import open_store
-from deskterm.store.queries import list_tickets
-from deskterm.store.query_syntax import parse_query
-from deskterm.store.timefmt import from_db, to_db
+from deskterm.query import fts
+from deskterm.query.syntax import parse_query
+from deskterm.store.queries.tickets import list_tickets
+from deskterm.store.schema.db import open_store
+from deskterm.store.schema.timefmt import from_db, to_db
 
 N = 300
 NOW = datetime(2026, 3, 18, 15, 30, tzinfo=UTC)

@@ -17,9 +17,9 @@ from deskterm.channels.imap import PREFETCH, MailboxFetcher, fetch_all
 from deskterm.channels.intake import IntakeSettings, Parser
 from deskterm.config import MailboxConfig
 from deskterm.errors import AuthError, MailError
-from deskterm.store.db import open_store
-from deskterm.store.ingest import MailIngest
-from deskterm.store.mail_queries import get_ingest_status
+from deskterm.store.queries.mail import get_ingest_status
+from deskterm.store.schema.db import open_store
+from deskterm.store.service.ingest import MailIngest
 
 pytestmark = pytest.mark.server
 PASSWORD_ENV = "DESKTERM_TEST_IMAP_PASSWORD"

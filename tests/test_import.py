@@ -12,9 +12,9 @@ from conftest import CORPUS
 
 from deskterm.channels.intake import IntakeSettings, Parser, resolve
 from deskterm.channels.mail_files import collect, import_mail
-from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
-from deskterm.store.mail_queries import get_ingest_status, list_quarantine
+from deskterm.store.queries.mail import get_ingest_status, list_quarantine
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.ingest import MailIngest, Outcome, parse_incoming
 
 
 def mail(n: int, subject: str = "Question", body: str = "Hello", msgid: str | None = None) -> bytes:
@@ -114,7 +114,7 @@ def test_reingest_updates_body_and_search_index(store) -> None:
     with service._tx() as s:
         from sqlalchemy import text
 
-        from deskterm.store import fts
+        from deskterm.query import fts
 
         s.execute(
             text(fts.DELETE_MESSAGE.replace("?, ?, ?", ":i, :t, :c")),

@@ -7,8 +7,8 @@ from email.utils import make_msgid
 
 import pytest
 
-from deskterm.store.ingest import Incoming, MailIngest, Outcome, Receipt, parse_incoming
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.ingest import Incoming, MailIngest, Outcome, Receipt, parse_incoming
 
 SUPPORT = "support@desk.test"
 

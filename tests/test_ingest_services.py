@@ -9,11 +9,11 @@ from test_outbox_helpers import SUPPORT, settings_for
 from deskterm.config import PolicyConfig, RuleConfig, SlaConfig
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config, settings_from_config
-from deskterm.store import outbox_queries
-from deskterm.store.db import Store
-from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
-from deskterm.store.queries import get_ticket_row, list_events
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.queries.tickets import get_ticket_row, list_events
+from deskterm.store.schema.db import Store
 from deskterm.store.service import RuleSet
+from deskterm.store.service.ingest import MailIngest, Outcome, parse_incoming
 
 
 def mail(n: int, *, auto: bool = False) -> bytes:

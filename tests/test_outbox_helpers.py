@@ -11,9 +11,9 @@ from conftest import ME, Clock
 from servers import SmtpServer
 
 from deskterm.config import MailboxConfig
-from deskterm.store.db import Store
-from deskterm.store.outbox_delivery import MailSettings
+from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.delivery import MailSettings
 
 SUPPORT = "support@example.test"
 

@@ -19,8 +19,9 @@ from test_outbox_helpers import (
 from deskterm.channels.sender import Sender
 from deskterm.errors import UsageError
 from deskterm.mail.parse import parse_mail
-from deskterm.store import outbox_queries, queries
-from deskterm.store.db import Store
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, Service
 
 
@@ -101,7 +102,7 @@ def test_customer_answer_threads_back(store: Store, clock: Clock, smtp_server: S
         f" {ours['Message-ID']}\r\n\r\nYes, thanks!\r\n"
     ).encode()
     assert parse_mail(answer).in_reply_to == ours["Message-ID"].strip("<>")
-    from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
+    from deskterm.store.service.ingest import MailIngest, Outcome, parse_incoming
 
     ingest = MailIngest(store, clock=clock, own_addresses=[SUPPORT])
     (result,) = ingest.ingest([parse_incoming(answer, "test", mailbox=SUPPORT)])

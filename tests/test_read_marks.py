@@ -8,9 +8,10 @@ import pytest
 from conftest import Clock
 
 from deskterm.errors import UsageError
-from deskterm.store import catalog_queries, queries
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.query_syntax import parse_query
+from deskterm.query.syntax import parse_query
+from deskterm.store.queries import catalog as catalog_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.queries.filters import QueryContext
 from deskterm.store.service import Actor, Service
 
 

@@ -11,14 +11,14 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.config import CalendarConfig, RuleConfig, SlaConfig
+from deskterm.query.syntax import parse_query
 from deskterm.rules.match import matches
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config
-from deskterm.store.db import Store
-from deskterm.store.queries import get_ticket_row, list_events, list_tickets
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.query_syntax import parse_query
-from deskterm.store.rule_replay import replay
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.queries.rule_replay import replay
+from deskterm.store.queries.tickets import get_ticket_row, list_events, list_tickets
+from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, RuleSet, Service
 
 
@@ -259,7 +259,7 @@ def test_python_matcher_agrees_with_sql(base, store, clock, text) -> None:
     with s._tx() as session:  # a read, through the rules' own snapshot
         from sqlmodel import select
 
-        from deskterm.store.models import Ticket
+        from deskterm.store.schema.models import Ticket
 
         by_python = {
             t.number

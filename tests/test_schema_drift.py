@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import deskterm.store.models  # noqa: F401  (registers the tables)
-from deskterm.store.db import Store
+import deskterm.store.schema.models  # noqa: F401  (registers the tables)
+from deskterm.store.schema.db import Store
 
 
 def test_migrated_store_matches_models(store: Store) -> None:

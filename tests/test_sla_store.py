@@ -11,11 +11,11 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.config import CalendarConfig, PolicyConfig, SlaConfig
+from deskterm.query.syntax import parse_query
 from deskterm.sla.settings import settings_from_config
-from deskterm.store.db import Store
-from deskterm.store.queries import list_events, list_tickets
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.query_syntax import parse_query
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.queries.tickets import list_events, list_tickets
+from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, Service
 
 SLA = SlaConfig(

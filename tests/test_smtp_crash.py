@@ -20,9 +20,9 @@ from typing import Any
 from servers import SmtpServer
 from test_outbox_helpers import SUPPORT, mail_service, settings_for, ticket_from_mail
 
-from deskterm.store import outbox_queries
-from deskterm.store.db import Store
-from deskterm.store.timefmt import utcnow
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import utcnow
 
 KILLS = 20
 TOP_UP = 15

@@ -12,9 +12,9 @@ from servers import SMTP_PASSWORD, SMTP_USER, SmtpServer
 from test_outbox_helpers import mail_service, mailbox_for, settings_for, ticket_from_mail
 
 from deskterm.channels.sender import Sender, SenderBusy
-from deskterm.store import outbox_queries
-from deskterm.store.db import Store
-from deskterm.store.outbox_delivery import MailSettings
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.schema.db import Store
+from deskterm.store.service.delivery import MailSettings
 
 
 def _queue(store: Store, clock: Clock, settings: MailSettings, count: int = 1) -> list[int]:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from store_helpers import Desk, make_desk, snapshot
 
+from deskterm import canned
 from deskterm.errors import NotFoundError, TemplateError, UsageError
-from deskterm.store import canned, catalog_queries
+from deskterm.store.queries import catalog as catalog_queries
 
 GREETING = "Hi {{ customer.first_name | default('there') }},"
 

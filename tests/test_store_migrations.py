@@ -10,9 +10,11 @@ import pytest
 from store_helpers import fresh_store_file, opened
 
 from deskterm.errors import StoreError
-from deskterm.store import catalog_queries, migrate, queries
-from deskterm.store.db import SCHEMA_HEAD, Store, open_store, schema_version
-from deskterm.store.query_syntax import TicketQuery, parse_query
+from deskterm.query.syntax import TicketQuery, parse_query
+from deskterm.store.queries import catalog as catalog_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.schema import migrate
+from deskterm.store.schema.db import SCHEMA_HEAD, Store, open_store, schema_version
 from deskterm.store.service import Actor, Service
 
 OLD_MESSAGES = [

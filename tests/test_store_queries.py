@@ -12,11 +12,12 @@ import pytest
 from store_helpers import Clock, Desk, events, make_desk
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store import catalog_queries, queries
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.query_syntax import TicketQuery, parse_query
-from deskterm.store.records import Cursor, TicketRow
-from deskterm.store.timefmt import from_db
+from deskterm.query.syntax import TicketQuery, parse_query
+from deskterm.store.queries import catalog as catalog_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.queries.records import Cursor, TicketRow
+from deskterm.store.schema.timefmt import from_db
 
 BASE = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # noon UTC: the same local day in any zone
 NOW = BASE + timedelta(days=40)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from deskterm.errors import QuerySyntaxError, UsageError
-from deskterm.store.query_syntax import (
+from deskterm.query.syntax import (
     DATE_FIELDS,
     FIELDS,
     IS_VALUES,
@@ -19,7 +19,7 @@ from deskterm.store.query_syntax import (
     format_query,
     parse_query,
 )
-from deskterm.store.vocab import Priority, Status
+from deskterm.vocab import Priority, Status
 
 STATUSES = tuple(s.value for s in Status)
 PRIORITIES = tuple(p.value for p in Priority)

@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from store_helpers import Desk, make_desk
 
 from deskterm.errors import QuerySyntaxError
-from deskterm.store import fts, queries
-from deskterm.store.query_syntax import TicketQuery, parse_query
+from deskterm.query import fts
+from deskterm.query.syntax import TicketQuery, parse_query
+from deskterm.store.queries import tickets as queries
 
 # number -> (subject, body); created in this order, so ticket n is the n-th entry.
 CORPUS: list[tuple[str, str]] = [

@@ -23,11 +23,12 @@ from store_helpers import (
 )
 
 from deskterm.errors import NotFoundError, StoreError, UsageError
-from deskterm.store import catalog_queries, queries
-from deskterm.store.db import open_store
-from deskterm.store.query_syntax import TicketQuery
+from deskterm.query.syntax import TicketQuery
+from deskterm.store.queries import catalog as catalog_queries
+from deskterm.store.queries import tickets as queries
+from deskterm.store.schema.db import open_store
+from deskterm.store.schema.timefmt import from_db
 from deskterm.store.service import Actor, Service
-from deskterm.store.timefmt import from_db
 
 
 @pytest.fixture
@@ -554,7 +555,7 @@ def test_ticket_numbers_are_unique_and_increasing_under_concurrent_writers(
 def test_locked_store_gives_one_line_error_after_the_busy_timeout(
     desk: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import deskterm.store.db as db
+    import deskterm.store.schema.db as db
 
     # BUSY_TIMEOUT_MS is baked into db._PRAGMAS at import; lower both so the test waits 1 s.
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 1000)

@@ -9,9 +9,9 @@ import pytest
 from deskterm.mail.dedupe import dedupe_key
 from deskterm.mail.parse import parse_mail
 from deskterm.mail.threading import subject_tags
-from deskterm.store.ingest import MailIngest, Outcome, parse_incoming
-from deskterm.store.mail_queries import explain_file, explain_message
+from deskterm.store.queries.mail import explain_file, explain_message
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.ingest import MailIngest, Outcome, parse_incoming
 
 
 def mail(
@@ -73,7 +73,7 @@ def test_reply_to_our_outbound_message_id(store, ingest: MailIngest) -> None:
     created = service.create_ticket("Hello", "body", "bo@acme.test")
     reply_id = service.add_reply(created.number, "We are on it")
     with service._tx() as s:
-        from deskterm.store.models import Message
+        from deskterm.store.schema.models import Message
 
         s.get(Message, reply_id).message_id = "<reply-1@desk.test>"
     result = take(ingest, mail("bo@acme.test", headers="In-Reply-To: <reply-1@desk.test>\n"))

@@ -31,8 +31,8 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from deskterm.channels.intake import IntakeSettings, Job, Parser, Tally, resolve
 from deskterm.config import MailboxConfig
 from deskterm.errors import AuthError, ConfigError, DesktermError, MailError
-from deskterm.store.ingest import Incoming, IngestResult, MailIngest, Receipt
-from deskterm.store.mail_queries import received_uids
+from deskterm.store.queries.mail import received_uids
+from deskterm.store.service.ingest import Incoming, IngestResult, MailIngest, Receipt
 
 TIMEOUT_S = 30.0
 IDLE_RENEW_S = 25 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute timeout

@@ -16,8 +16,8 @@ from typing import Any
 
 from deskterm.config import Config
 from deskterm.mail.parse import DEFAULT_MAX_BYTES
-from deskterm.store.ingest import Incoming, IngestResult, Outcome, Receipt
 from deskterm.store.prepared import Prepared, prepare_all
+from deskterm.store.service.ingest import Incoming, IngestResult, Outcome, Receipt
 
 # Below this many mails a process pool costs more to start than it saves.
 POOL_THRESHOLD = 400

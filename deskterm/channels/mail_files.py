@@ -14,7 +14,7 @@ from pathlib import Path
 
 from deskterm.channels.intake import IntakeSettings, Job, Parser, Tally, resolve
 from deskterm.errors import UsageError
-from deskterm.store.ingest import IngestResult, MailIngest
+from deskterm.store.service.ingest import IngestResult, MailIngest
 
 MAIL_SUFFIXES = {".eml", ".box", ".mbox", ".mail"}
 # An mbox envelope line: "From sender@host Mon Jan  1 00:00:00 2024".

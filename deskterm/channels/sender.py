@@ -21,10 +21,10 @@ from typing import IO
 
 from deskterm.channels.smtp import SmtpConnection, SmtpFailure
 from deskterm.errors import DesktermError, MailError
-from deskterm.store import outbox_queries
-from deskterm.store.db import Store
-from deskterm.store.outbox_delivery import Claimed, MailSettings, OutboxLedger
-from deskterm.store.timefmt import utcnow
+from deskterm.store.queries import outbox as outbox_queries
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.service.delivery import Claimed, MailSettings, OutboxLedger
 
 try:
     import fcntl

@@ -37,7 +37,7 @@ def _actions(
 @app.command("list")
 def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every canned reply."""
-    from deskterm.store.catalog_queries import list_canned
+    from deskterm.store.queries.catalog import list_canned
 
     replies = list_canned(ctx_of(ctx).store())
     if as_json:
@@ -69,7 +69,7 @@ def _describe(actions: dict[str, Any]) -> str:
 @app.command()
 def show(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     """One canned reply's template and actions."""
-    from deskterm.store.catalog_queries import get_canned
+    from deskterm.store.queries.catalog import get_canned
 
     reply = get_canned(ctx_of(ctx).store(), name)
     if as_json:
@@ -112,7 +112,7 @@ def edit(
     clear_actions: Annotated[bool, typer.Option(help="Drop every action.")] = False,
 ) -> None:
     """Change a canned reply's template and/or actions."""
-    from deskterm.store.catalog_queries import get_canned
+    from deskterm.store.queries.catalog import get_canned
 
     c = ctx_of(ctx)
     current = get_canned(c.store(), name)
@@ -127,7 +127,7 @@ def edit(
 def _warn(text: str) -> None:
     import sys
 
-    from deskterm.store.canned import lint
+    from deskterm.canned import lint
 
     for problem in lint(text):
         print(f"deskterm: warning: {problem}", file=sys.stderr)
@@ -149,8 +149,8 @@ def lint(
     as_json: JsonOpt = False,
 ) -> None:
     """Report syntax errors and unknown placeholders, with their line. Exit 1 if any."""
-    from deskterm.store import canned
-    from deskterm.store.catalog_queries import get_canned, list_canned
+    from deskterm import canned
+    from deskterm.store.queries.catalog import get_canned, list_canned
 
     store = ctx_of(ctx).store()
     replies = [get_canned(store, n) for n in names] if names else list_canned(store)

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from deskterm.config import Config
     from deskterm.sla.policy import SlaSettings
-    from deskterm.store.db import Store
-    from deskterm.store.query_filters import QueryContext
+    from deskterm.store.queries.filters import QueryContext
+    from deskterm.store.schema.db import Store
     from deskterm.store.service import Actor, RuleSet, Service
 
 
@@ -45,7 +45,7 @@ class Context:
 
     def store(self, *, create: bool = False) -> Store:
         if self._store is None:
-            from deskterm.store.db import open_store
+            from deskterm.store.schema.db import open_store
 
             self._store = open_store(self.store_path(), create=create)
         return self._store
@@ -64,7 +64,7 @@ class Context:
         return None if row is None else int(row[0])
 
     def query_context(self) -> QueryContext:
-        from deskterm.store.query_filters import QueryContext
+        from deskterm.store.queries.filters import QueryContext
 
         return QueryContext(me_agent_id=self.me_id())
 
@@ -101,8 +101,8 @@ class Context:
 
     def service(self) -> Service:
         """The service with everything the config turns on: SLAs, rules, outgoing mail."""
-        from deskterm.store.outbox import MailSettings
         from deskterm.store.service import Service
+        from deskterm.store.service.outbox import MailSettings
 
         return (
             Service(self.store(), self.actor(), sla=self.sla())

@@ -20,7 +20,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """Customers in the order they were first seen."""
-    from deskterm.store.catalog_queries import list_customers
+    from deskterm.store.queries.catalog import list_customers
 
     rows = list_customers(ctx_of(ctx).store(), text=query, after=after, limit=limit)
     if as_json:
@@ -47,8 +47,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """A customer, their organization and their latest tickets."""
-    from deskterm.store.catalog_queries import get_customer
-    from deskterm.store.queries import list_customer_tickets
+    from deskterm.store.queries.catalog import get_customer
+    from deskterm.store.queries.tickets import list_customer_tickets
 
     store = ctx_of(ctx).store()
     customer = get_customer(store, int(who) if who.isdigit() else who)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from deskterm.channels.imap import FetchReport
     from deskterm.channels.intake import IntakeSettings, Tally
     from deskterm.cli.context import Context
-    from deskterm.store.ingest import IngestResult, MailIngest
+    from deskterm.store.service.ingest import IngestResult, MailIngest
 
 quarantine_app = typer.Typer(
     rich_markup_mode=None, help="Mails that could not be parsed, kept whole.", no_args_is_help=True
@@ -32,8 +32,8 @@ _BatchOpt = Annotated[
 
 
 def _ingest(context: Context, settings: IntakeSettings) -> MailIngest:
-    from deskterm.store.ingest import MailIngest
-    from deskterm.store.outbox import MailSettings
+    from deskterm.store.service.ingest import MailIngest
+    from deskterm.store.service.outbox import MailSettings
 
     return (
         MailIngest(
@@ -200,7 +200,7 @@ def quarantine_ls(
     as_json: JsonOpt = False,
 ) -> None:
     """Mails kept aside because they could not be parsed."""
-    from deskterm.store.mail_queries import list_quarantine
+    from deskterm.store.queries.mail import list_quarantine
 
     rows = list_quarantine(ctx_of(ctx).store(), include_resolved=show_all)
     if as_json:
@@ -229,7 +229,7 @@ def quarantine_show(
     as_json: JsonOpt = False,
 ) -> None:
     """One quarantined mail: where it came from, why, and its first header lines."""
-    from deskterm.store.mail_queries import get_quarantine, get_raw_mail
+    from deskterm.store.queries.mail import get_quarantine, get_raw_mail
 
     store = ctx_of(ctx).store()
     record = get_quarantine(store, entry)
@@ -269,7 +269,7 @@ def quarantine_retry(
 ) -> None:
     """Parse quarantined mails again (after a fix or a raised size limit)."""
     from deskterm.channels.intake import IntakeSettings
-    from deskterm.store.mail_queries import list_quarantine
+    from deskterm.store.queries.mail import list_quarantine
 
     context = ctx_of(ctx)
     if retry_all:
@@ -314,7 +314,7 @@ def reingest(
     """Parse stored raw mail again and update messages in place (after a parser fix)."""
     from deskterm.channels.intake import IntakeSettings
     from deskterm.errors import MailError
-    from deskterm.store.mail_queries import messages_with_raw
+    from deskterm.store.queries.mail import messages_with_raw
 
     context = ctx_of(ctx)
     if not every and not messages:
@@ -362,7 +362,7 @@ def thread_explain(
 ) -> None:
     """Which threading rule put a mail where it is (or would put a file), and why."""
     from deskterm.channels.intake import IntakeSettings
-    from deskterm.store.mail_queries import explain_file, explain_message
+    from deskterm.store.queries.mail import explain_file, explain_message
 
     context = ctx_of(ctx)
     settings = IntakeSettings.from_config(context.config)

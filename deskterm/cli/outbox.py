@@ -11,7 +11,7 @@ from deskterm.cli.common import JsonOpt, ctx_of
 
 if TYPE_CHECKING:
     from deskterm.cli.context import Context
-    from deskterm.store.outbox_delivery import MailSettings
+    from deskterm.store.service.delivery import MailSettings
 
 app = typer.Typer(
     rich_markup_mode=None, help="Outgoing mail: what waits, what failed.", no_args_is_help=True
@@ -19,7 +19,7 @@ app = typer.Typer(
 
 
 def mail_settings(context: Context) -> MailSettings:
-    from deskterm.store.outbox_delivery import MailSettings
+    from deskterm.store.service.delivery import MailSettings
 
     return MailSettings.from_config(context.config)
 
@@ -37,7 +37,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """Outgoing mail, newest first, with its state (and the server's reply if it failed)."""
-    from deskterm.store.outbox_queries import list_outbox
+    from deskterm.store.queries.outbox import list_outbox
 
     states = [s.strip().lower() for value in state or () for s in value.split(",") if s.strip()]
     rows = list_outbox(ctx_of(ctx).store(), states=states, limit=limit)
@@ -93,7 +93,7 @@ def send(
     def show(report: SendReport) -> None:
         if as_json:
             from deskterm.cli.output import emit_json
-            from deskterm.store.timefmt import iso
+            from deskterm.store.schema.timefmt import iso
 
             emit_json(
                 {

@@ -71,7 +71,7 @@ def test(
     Nothing is written.
     """
     from deskterm.errors import UsageError
-    from deskterm.store.rule_replay import replay
+    from deskterm.store.queries.rule_replay import replay
 
     c = ctx_of(ctx)
     ruleset = c.ruleset()

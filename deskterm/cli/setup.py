@@ -124,7 +124,7 @@ def agent_add(
 @agent_app.command("list")
 def agent_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every agent."""
-    from deskterm.store.catalog_queries import list_agents
+    from deskterm.store.queries.catalog import list_agents
 
     agents = list_agents(ctx_of(ctx).store())
     if as_json:

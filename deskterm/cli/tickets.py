@@ -9,7 +9,7 @@ from deskterm.cli.common import JsonOpt, ctx_of, parse_numbers, read_body
 
 if TYPE_CHECKING:
     from deskterm.cli.context import Context
-    from deskterm.store.records import TicketDetail, TicketRow
+    from deskterm.store.queries.records import TicketDetail, TicketRow
 
 app = typer.Typer(
     rich_markup_mode=None, help="List, show and change tickets.", no_args_is_help=True
@@ -47,9 +47,9 @@ def _list(
     import json
     import sys
 
-    from deskterm.store.queries import list_tickets
-    from deskterm.store.query_syntax import parse_query
-    from deskterm.store.records import Cursor
+    from deskterm.query.syntax import parse_query
+    from deskterm.store.queries.records import Cursor
+    from deskterm.store.queries.tickets import list_tickets
 
     query = parse_query(query_text)
     store, qctx = c.store(), c.query_context()
@@ -91,7 +91,7 @@ def list_(
     as_json: JsonOpt = False,
 ) -> None:
     """List tickets, newest activity first (default: open and new)."""
-    from deskterm.store.query_syntax import quote_value
+    from deskterm.query.syntax import quote_value
     from deskterm.views import all_views, find_view
 
     c = ctx_of(ctx)
@@ -129,7 +129,7 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """A ticket with its whole thread."""
-    from deskterm.store.queries import get_ticket
+    from deskterm.store.queries.tickets import get_ticket
 
     detail = get_ticket(ctx_of(ctx).store(), number)
     if as_json:
@@ -188,7 +188,7 @@ def history(
 ) -> None:
     """The audit trail: who changed what, old -> new, when."""
     from deskterm.cli.output import emit_json, table
-    from deskterm.store.queries import list_events
+    from deskterm.store.queries.tickets import list_events
 
     events = list_events(ctx_of(ctx).store(), number)
     if as_json:
@@ -219,7 +219,7 @@ def new(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a ticket on behalf of a customer (a call, a chat)."""
-    from deskterm.store.vocab import Channel, parse_choice
+    from deskterm.vocab import Channel, parse_choice
 
     created = (
         ctx_of(ctx)

@@ -25,9 +25,9 @@ from pathlib import Path
 from deskterm.demo import people
 from deskterm.demo.thread import DAY, HOUR, SECOND, AgentInfo, Item, ThreadMaker, World
 from deskterm.errors import StoreError
-from deskterm.store.bulk import BulkLoader
-from deskterm.store.db import open_store
-from deskterm.store.fts import index_columns
+from deskterm.query.fts import index_columns
+from deskterm.store.schema.db import open_store
+from deskterm.store.service.bulk import BulkLoader
 
 CHUNK = 10_000
 MAX_HISTORY_DAYS = 182

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deskterm.store.query_syntax import TicketQuery, resolve_date
+from deskterm.query.syntax import TicketQuery, resolve_date
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from deskterm.errors import ConfigError, QuerySyntaxError
-from deskterm.store.query_syntax import TicketQuery, parse_query
+from deskterm.query.syntax import TicketQuery, parse_query
 
 if TYPE_CHECKING:
     from deskterm.config import RuleConfig

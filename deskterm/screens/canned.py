@@ -17,9 +17,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.store.catalog_queries import list_canned
-from deskterm.store.db import Store
-from deskterm.store.records import CannedRecord
+from deskterm.store.queries.catalog import list_canned
+from deskterm.store.queries.records import CannedRecord
+from deskterm.store.schema.db import Store
 from deskterm.widgets.fmt import body, plain
 
 if TYPE_CHECKING:

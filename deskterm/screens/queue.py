@@ -17,15 +17,15 @@ from textual.worker import get_current_worker
 
 from deskterm import keys
 from deskterm.errors import DesktermError, QuerySyntaxError
+from deskterm.query.syntax import TicketQuery, parse_query
 from deskterm.screens.modals import ChoiceModal, TextModal
-from deskterm.screens.ticket_data import TicketData, read_ticket
-from deskterm.store.catalog_queries import list_agents
-from deskterm.store.queries import count_tickets, list_tickets
-from deskterm.store.query_filters import QueryContext
-from deskterm.store.query_syntax import TicketQuery, parse_query
-from deskterm.store.records import AgentRecord, Cursor, TicketPage, TicketRow
-from deskterm.store.vocab import Priority, Status
+from deskterm.store.queries.catalog import list_agents
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.queries.records import AgentRecord, Cursor, TicketPage, TicketRow
+from deskterm.store.queries.ticket_view import TicketData, read_ticket
+from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.views import all_views
+from deskterm.vocab import Priority, Status
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine
 from deskterm.widgets.ticket_list import TicketList
@@ -34,7 +34,7 @@ from deskterm.widgets.view_bar import ViewBar
 if TYPE_CHECKING:
     from deskterm.app import DesktermApp
     from deskterm.screens.ticket import TicketScreen
-    from deskterm.store.mail_queries import IngestStatus
+    from deskterm.store.queries.mail import IngestStatus
 
 TICKET_SCREEN = "ticket"
 SEARCH_HINT = (

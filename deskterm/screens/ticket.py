@@ -21,18 +21,18 @@ from deskterm.errors import DesktermError
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
 from deskterm.screens.ticket_actions import TicketActions
-from deskterm.screens.ticket_data import TicketData, read_ticket
 from deskterm.sla.policy import format_left
-from deskterm.store.outbox_queries import OutboxRecord, list_delivery_states
-from deskterm.store.queries import get_ticket_row
-from deskterm.store.records import TicketDetail, TicketRow
+from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
+from deskterm.store.queries.records import TicketDetail, TicketRow
+from deskterm.store.queries.ticket_view import TicketData, read_ticket
+from deskterm.store.queries.tickets import get_ticket_row
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
 from deskterm.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
-    from deskterm.store.sla_writes import TargetState
+    from deskterm.store.service.sla import TargetState
 
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0

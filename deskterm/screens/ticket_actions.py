@@ -20,10 +20,10 @@ from deskterm.attachment_files import downloads_folder, save_attachment
 from deskterm.errors import DesktermError
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
 from deskterm.screens.queue import assignee_choices, field_change
-from deskterm.store.catalog_queries import list_agents
-from deskterm.store.queries import list_events
-from deskterm.store.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
-from deskterm.store.vocab import Priority, Status
+from deskterm.store.queries.catalog import list_agents
+from deskterm.store.queries.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
+from deskterm.store.queries.tickets import list_events
+from deskterm.vocab import Priority, Status
 from deskterm.widgets.fmt import plain, stamp
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from deskterm.errors import MailError
 from deskterm.mail.dedupe import dedupe_key
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail, parse_mail
-from deskterm.store import fts
+from deskterm.query import fts
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widget import Widget
 
-from deskterm.store.records import CustomerRecord, TicketRow
+from deskterm.store.queries.records import CustomerRecord, TicketRow
 from deskterm.widgets.fmt import age, plain
 
 

@@ -13,7 +13,7 @@ from deskterm.sla.policy import format_left
 from deskterm.widgets.fmt import plain
 
 if TYPE_CHECKING:
-    from deskterm.store.mail_queries import IngestStatus
+    from deskterm.store.queries.mail import IngestStatus
 
 STALE_AFTER = timedelta(minutes=15)  # no fetch for this long reads as a warning
 

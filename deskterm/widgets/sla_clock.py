@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from deskterm.sla.calendar import BusinessCalendar
 from deskterm.sla.policy import Policy, SlaSettings, format_left
-from deskterm.store.records import TicketRow
+from deskterm.store.queries.records import TicketRow
 
 RESOLVED = frozenset({"solved", "closed"})
 

@@ -21,8 +21,8 @@ from rich.cells import cell_len, chop_cells
 
 from deskterm import safetext
 from deskterm.mail.quotes import Segment
-from deskterm.store.outbox_queries import OutboxRecord
-from deskterm.store.records import MessageRecord
+from deskterm.store.queries.outbox import OutboxRecord
+from deskterm.store.queries.records import MessageRecord
 from deskterm.widgets.fmt import stamp
 
 KIND_LABEL = {"customer": "", "reply": "reply", "note": "internal note", "system": "system"}

@@ -26,8 +26,8 @@ from textual.strip import Strip
 
 from deskterm.mail.quotes import Segment as BodySegment
 from deskterm.mail.quotes import split_quoted
-from deskterm.store.outbox_queries import OutboxRecord
-from deskterm.store.records import MessageRecord
+from deskterm.store.queries.outbox import OutboxRecord
+from deskterm.store.queries.records import MessageRecord
 from deskterm.widgets.thread_layout import Block, Line, block, delivery_text
 
 BAR = "▌ "

@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from deskterm import safetext
 from deskterm.sla.policy import SlaSettings
-from deskterm.store.records import TicketRow
+from deskterm.store.queries.records import TicketRow
 from deskterm.widgets.fmt import age
 from deskterm.widgets.sla_clock import countdown
 

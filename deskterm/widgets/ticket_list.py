@@ -29,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.sla.policy import SlaSettings
-from deskterm.store.records import Cursor, TicketPage, TicketRow
+from deskterm.store.queries.records import Cursor, TicketPage, TicketRow
 from deskterm.widgets.ticket_lines import TicketLines
 
 MAX_PAGES = 12

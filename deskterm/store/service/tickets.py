@@ -10,9 +10,17 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store.models import Agent, AgentGroup, Customer, Message, Tag, Ticket, TicketTag
-from deskterm.store.service_base import _UNSET, Created, ServiceBase, _same, normalize_tag
-from deskterm.store.vocab import (
+from deskterm.store.schema.models import (
+    Agent,
+    AgentGroup,
+    Customer,
+    Message,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+from deskterm.store.service.base import _UNSET, Created, ServiceBase, _same, normalize_tag
+from deskterm.vocab import (
     RESOLVED_STATUSES,
     EventKind,
     MessageKind,

@@ -21,16 +21,16 @@ from sqlmodel import Session, col, select
 from deskterm.errors import DesktermError, NotFoundError
 from deskterm.mail.auto import AutoKind
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail
-from deskterm.store import fts
-from deskterm.store.bulk import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, insert_sql
-from deskterm.store.models import Event, Ticket
+from deskterm.query import fts
 from deskterm.store.prepared import Prepared, prepare
-from deskterm.store.service_base import BUMP_TICKET_NUMBER, LAST_TICKET_NUMBER
-from deskterm.store.timefmt import to_db
-from deskterm.store.vocab import EventKind, MessageKind, Priority, Status
+from deskterm.store.schema.models import Event, Ticket
+from deskterm.store.schema.timefmt import to_db
+from deskterm.store.service.base import BUMP_TICKET_NUMBER, LAST_TICKET_NUMBER
+from deskterm.store.service.bulk import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, insert_sql
+from deskterm.vocab import EventKind, MessageKind, Priority, Status
 
 if TYPE_CHECKING:
-    from deskterm.store.ingest import MailIngest
+    from deskterm.store.service.ingest import MailIngest
 
 UNKNOWN_SENDER = "unknown-sender@invalid.invalid"
 # What makes the store refuse one mail (a constraint, a bad address): quarantine it.

@@ -11,9 +11,9 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from deskterm.errors import UsageError
-from deskterm.store.models import Ticket, TicketRead
-from deskterm.store.service_base import ServiceBase
-from deskterm.store.timefmt import from_db
+from deskterm.store.schema.models import Ticket, TicketRead
+from deskterm.store.schema.timefmt import from_db
+from deskterm.store.service.base import ServiceBase
 
 
 class ReadMarks(ServiceBase):

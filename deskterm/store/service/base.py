@@ -19,11 +19,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from deskterm.errors import NotFoundError, StoreError, UsageError
-from deskterm.store import fts
-from deskterm.store.db import Store, describe
-from deskterm.store.models import Agent, Customer, Event, Message, Organization, Ticket
-from deskterm.store.timefmt import utcnow
-from deskterm.store.vocab import EventKind, MessageKind
+from deskterm.query import fts
+from deskterm.store.schema.db import Store, describe
+from deskterm.store.schema.models import Agent, Customer, Event, Message, Organization, Ticket
+from deskterm.store.schema.timefmt import utcnow
+from deskterm.vocab import EventKind, MessageKind
 
 if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings

@@ -175,7 +175,7 @@ def open_store(path: Path, *, create: bool = False) -> Store:
             if has_tables:
                 raise StoreError(f"{path}: not a deskterm store (no schema version table)")
         if version != SCHEMA_HEAD:
-            from deskterm.store.migrate import upgrade
+            from deskterm.store.schema.migrate import upgrade
 
             upgrade(store, current=version)
     except StoreError:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from deskterm.errors import UsageError
-from deskterm.store.query_syntax import DateFilter, TicketQuery, resolve_date
-from deskterm.store.timefmt import to_db, utcnow
+from deskterm.query.syntax import DateFilter, TicketQuery, resolve_date
+from deskterm.store.schema.timefmt import to_db, utcnow
 
 
 @dataclass(frozen=True)

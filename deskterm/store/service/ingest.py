@@ -27,9 +27,14 @@ from deskterm.errors import NotFoundError
 from deskterm.mail.auto import AutoKind
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail, parse_mail
 from deskterm.mail.threading import ThreadDecision, decide
-from deskterm.store import fts
-from deskterm.store.db import Store, describe
-from deskterm.store.ingest_rows import (
+from deskterm.query import fts
+from deskterm.store.queries.mail import sqlite_runner, thread_lookup
+from deskterm.store.schema.db import Store, describe
+from deskterm.store.schema.models import MailboxState, Message, Quarantine, RawMail
+from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.service import Service
+from deskterm.store.service.base import Actor
+from deskterm.store.service.ingest_rows import (
     REFUSED,
     BatchWriter,
     FolderState,
@@ -41,11 +46,6 @@ from deskterm.store.ingest_rows import (
     driver_connection,
     parse_incoming,
 )
-from deskterm.store.mail_queries import sqlite_runner, thread_lookup
-from deskterm.store.models import MailboxState, Message, Quarantine, RawMail
-from deskterm.store.service import Service
-from deskterm.store.service_base import Actor
-from deskterm.store.timefmt import utcnow
 
 if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings

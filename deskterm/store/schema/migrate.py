@@ -10,7 +10,7 @@ from deskterm.errors import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-    from deskterm.store.db import Store
+    from deskterm.store.schema.db import Store
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -42,7 +42,7 @@ def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
         )
     from sqlalchemy.exc import DBAPIError
 
-    from deskterm.store.db import describe
+    from deskterm.store.schema.db import describe
 
     try:
         command.upgrade(alembic_config(store), target)

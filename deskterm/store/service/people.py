@@ -10,10 +10,17 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from deskterm.errors import UsageError
-from deskterm.store.models import Agent, AgentGroup, Customer, GroupMember, Organization, View
-from deskterm.store.query_syntax import parse_query
-from deskterm.store.service_base import ServiceBase
-from deskterm.store.vocab import Role, parse_choice
+from deskterm.query.syntax import parse_query
+from deskterm.store.schema.models import (
+    Agent,
+    AgentGroup,
+    Customer,
+    GroupMember,
+    Organization,
+    View,
+)
+from deskterm.store.service.base import ServiceBase
+from deskterm.vocab import Role, parse_choice
 
 
 class PeopleWrites(ServiceBase):

@@ -10,14 +10,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from deskterm.store.canned_writes import validate_actions
-from deskterm.store.models import Ticket
-from deskterm.store.outbox import OutboxWrites
-from deskterm.store.people_writes import PeopleWrites, hash_token
-from deskterm.store.read_marks import ReadMarks
-from deskterm.store.rule_writes import RuleSet, RuleWrites
-from deskterm.store.service_base import Actor, Created, normalize_tag
-from deskterm.store.sla_writes import SlaWrites
+from deskterm.store.schema.models import Ticket
+from deskterm.store.service.base import Actor, Created, normalize_tag
+from deskterm.store.service.canned import validate_actions
+from deskterm.store.service.outbox import OutboxWrites
+from deskterm.store.service.people import PeopleWrites, hash_token
+from deskterm.store.service.read_marks import ReadMarks
+from deskterm.store.service.rules import RuleSet, RuleWrites
+from deskterm.store.service.sla import SlaWrites
 
 __all__ = [
     "Actor",

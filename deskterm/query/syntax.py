@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from deskterm.errors import QuerySyntaxError
-from deskterm.store.vocab import Priority, Status
+from deskterm.vocab import Priority, Status
 
 LIST_FIELDS = (
     "status",

@@ -24,11 +24,12 @@ from typing import TYPE_CHECKING, Any, Self
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from deskterm import canned
 from deskterm.errors import NotFoundError, UsageError
 from deskterm.mail import compose as mc
 from deskterm.mail.addresses import parse_addresses
-from deskterm.store import canned, fts
-from deskterm.store.models import (
+from deskterm.query import fts
+from deskterm.store.schema.models import (
     Agent,
     Attachment,
     AutoMailLog,
@@ -39,10 +40,10 @@ from deskterm.store.models import (
     Outbox,
     Ticket,
 )
-from deskterm.store.outbox_delivery import MailSettings as MailSettings
-from deskterm.store.service_base import _same
-from deskterm.store.ticket_writes import TicketWrites
-from deskterm.store.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Status
+from deskterm.store.service.base import _same
+from deskterm.store.service.delivery import MailSettings as MailSettings
+from deskterm.store.service.tickets import TicketWrites
+from deskterm.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Status
 
 if TYPE_CHECKING:
     from deskterm.config import MailboxConfig

@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from deskterm.store import fts
+from deskterm.query import fts
 
 revision = "0002"
 down_revision = "0001"

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from deskterm.store.db import Store, connect, describe
-from deskterm.store.timefmt import to_db, utcnow
+from deskterm.store.schema.db import Store, connect, describe
+from deskterm.store.schema.timefmt import to_db, utcnow
 
 if TYPE_CHECKING:
     from deskterm.config import MailboxConfig

@@ -16,9 +16,9 @@ from typing import Any
 
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Rule, Trigger
-from deskterm.store.db import Store
-from deskterm.store.rule_writes import RuleSet, conditions_hold, trigger_of
-from deskterm.store.timefmt import from_db, iso, to_db
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db, iso, to_db
+from deskterm.store.service.rules import RuleSet, conditions_hold, trigger_of
 
 
 @dataclass(frozen=True)

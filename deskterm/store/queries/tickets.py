@@ -12,12 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from deskterm.errors import NotFoundError
-from deskterm.store import fts
-from deskterm.store.catalog_queries import get_customer
-from deskterm.store.db import Store
-from deskterm.store.query_filters import QueryContext, TicketFilters
-from deskterm.store.query_syntax import TicketQuery
-from deskterm.store.records import (
+from deskterm.query import fts
+from deskterm.query.syntax import TicketQuery
+from deskterm.store.queries.catalog import get_customer
+from deskterm.store.queries.filters import QueryContext, TicketFilters
+from deskterm.store.queries.records import (
     AttachmentRecord,
     Cursor,
     EventRecord,
@@ -26,8 +25,9 @@ from deskterm.store.records import (
     TicketPage,
     TicketRow,
 )
-from deskterm.store.sql import where_sql
-from deskterm.store.timefmt import from_db
+from deskterm.store.queries.sql import where_sql
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db
 
 PAGE_SIZE = 50
 SEARCH_LIMIT = 500

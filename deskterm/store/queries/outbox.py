@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store.db import Store
-from deskterm.store.timefmt import from_db, iso
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db, iso
 
 STATES = ("waiting", "sending", "sent", "retrying", "failed", "cancelled")
 _COLUMNS = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from deskterm.store.timefmt import iso
+from deskterm.store.schema.timefmt import iso
 
 
 @dataclass(frozen=True, slots=True)

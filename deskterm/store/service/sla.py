@@ -14,9 +14,17 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from deskterm.sla.policy import DueTimes, State, TicketFacts, compute
-from deskterm.store.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
-from deskterm.store.service_base import ServiceBase
-from deskterm.store.vocab import UNRESOLVED_STATUSES, EventKind, MessageKind
+from deskterm.store.schema.models import (
+    Customer,
+    Event,
+    Message,
+    Organization,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+from deskterm.store.service.base import ServiceBase
+from deskterm.vocab import UNRESOLVED_STATUSES, EventKind, MessageKind
 
 
 @dataclass(frozen=True)

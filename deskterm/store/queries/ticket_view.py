@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deskterm.store.db import Store
-from deskterm.store.outbox_queries import OutboxRecord, list_delivery_states
-from deskterm.store.queries import get_ticket, list_customer_tickets
-from deskterm.store.records import TicketDetail, TicketRow
+from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
+from deskterm.store.queries.records import TicketDetail, TicketRow
+from deskterm.store.queries.tickets import get_ticket, list_customer_tickets
+from deskterm.store.schema.db import Store
 
 OTHER_TICKETS = 13  # the customer's other tickets shown in the side pane
 

@@ -16,8 +16,8 @@ from typing import Any
 from deskterm.errors import NotFoundError
 from deskterm.mail.parse import ParsedMail
 from deskterm.mail.threading import KnownTicket, participants, reference_ids, subject_tags
-from deskterm.store.db import Store
-from deskterm.store.timefmt import from_db, iso, utcnow
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db, iso, utcnow
 
 # (sql, params) -> rows; both sqlite3 and SQLAlchemy sessions take `:name` parameters.
 RunSql = Callable[[str, dict[str, Any]], Sequence[Sequence[Any]]]

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from deskterm import canned
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store import canned
-from deskterm.store.models import (
+from deskterm.store.schema.models import (
     Agent,
     AgentGroup,
     CannedReply,
@@ -19,9 +19,9 @@ from deskterm.store.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.store.service_base import normalize_tag
-from deskterm.store.ticket_writes import TicketWrites
-from deskterm.store.vocab import EventKind, MessageKind, Priority, Status, parse_choice
+from deskterm.store.service.base import normalize_tag
+from deskterm.store.service.tickets import TicketWrites
+from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
 
 
 class CannedWrites(TicketWrites):

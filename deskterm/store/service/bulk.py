@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
 
-from deskterm.store import fts
-from deskterm.store.db import describe
+from deskterm.query import fts
+from deskterm.store.schema.db import describe
 
 TICKET_COLUMNS = (
     "id",

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from deskterm.errors import NotFoundError
-from deskterm.store.db import Store
-from deskterm.store.records import AgentRecord, CannedRecord, CustomerRecord, ViewRecord
-from deskterm.store.sql import where_sql
-from deskterm.store.timefmt import from_db
+from deskterm.store.queries.records import AgentRecord, CannedRecord, CustomerRecord, ViewRecord
+from deskterm.store.queries.sql import where_sql
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db
 
 CUSTOMER_PAGE = 50
 

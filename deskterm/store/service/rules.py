@@ -20,8 +20,7 @@ from sqlmodel import Session, col, select
 
 from deskterm.rules.match import TicketSnapshot, matches
 from deskterm.rules.model import Rule, Trigger
-from deskterm.store.canned_writes import CannedWrites
-from deskterm.store.models import (
+from deskterm.store.schema.models import (
     Agent,
     AgentGroup,
     Customer,
@@ -33,8 +32,9 @@ from deskterm.store.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.store.service_base import Actor, normalize_tag
-from deskterm.store.vocab import (
+from deskterm.store.service.base import Actor, normalize_tag
+from deskterm.store.service.canned import CannedWrites
+from deskterm.vocab import (
     UNRESOLVED_STATUSES,
     EventKind,
     MessageKind,
@@ -288,8 +288,8 @@ class RuleWrites(CannedWrites):
         A time rule fires once per ticket state: the ledger key is the ticket's
         last update, so "pending for 5 days" fires again only after new activity.
         """
-        from deskterm.store.queries import list_tickets
-        from deskterm.store.query_filters import QueryContext
+        from deskterm.store.queries.filters import QueryContext
+        from deskterm.store.queries.tickets import list_tickets
 
         fired: list[Fired] = []
         for rule in self.ruleset.rules:

@@ -1,0 +1,1 @@
+"""What the store is: tables, engine, migrations."""
