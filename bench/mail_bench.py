@@ -96,7 +96,7 @@ def _deskterm(args: list[str], env: dict[str, str]) -> float:
 def run(ctx: Context, only: str | None) -> list[Figure]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     try:
-        from servers import DovecotServer  # type: ignore[import-not-found]
+        from helpers.imap import DovecotServer  # type: ignore[import-not-found]
     except Exception as exc:  # pytest or a server binary missing
         ctx.notes.append(f"mail skipped: {exc}")
         return []

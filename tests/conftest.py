@@ -7,14 +7,17 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.clock import Clock
+from helpers.store import ME
 from hypothesis import settings
 
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
+
+pytest_plugins = ["helpers.fixtures"]
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -23,30 +26,11 @@ IN_CI = os.environ.get("CI") == "true"
 settings.register_profile("ci", derandomize=True, database=None)
 if IN_CI:
     settings.load_profile("ci")
-CORPUS = Path(
-    os.environ.get(
-        "DESKTERM_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus" / "zammad"
-    )
-)
-
-
-class Clock:
-    """A controllable clock: tests move time by hand."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    return Clock()
 
 
 @pytest.fixture
@@ -54,9 +38,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     st = open_store(tmp_path / "desk.db", create=True)
     yield st
     st.close()
-
-
-ME = ("Sam Lee", "sam@desk.test")
 
 
 @pytest.fixture
@@ -105,17 +86,3 @@ def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.Compl
         )
 
     return run
-
-
-from servers import (  # noqa: E402, F401  (fixtures for every test module)
-    dovecot,
-    dovecot_private,
-    imap_account,
-    postgres_db,
-    postgres_dsn,
-    postgres_server,
-    postgres_url,
-    smtp_server,
-    smtp_server_tls,
-    tls_files,
-)

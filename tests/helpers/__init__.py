@@ -1,0 +1,1 @@
+"""Test helpers: real servers, stores, app driving, clocks, the shared mail corpus."""
