@@ -66,6 +66,7 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     SLA_MET = "sla_met"
     SLA_BREACHED = "sla_breached"
+    TIME_LOGGED = "time_logged"
 
 
 E = TypeVar("E", bound=StrEnum)

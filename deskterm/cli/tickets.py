@@ -317,3 +317,52 @@ def split(
         emit_json({"number": created.number})
     else:
         print(created.number)
+
+
+@app.command("time")
+def time_(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="Ticket number.")],
+    spent: Annotated[
+        str | None, typer.Argument(help="Time to log: 15m, 1h30m, 1.5h or 1:30.")
+    ] = None,
+    note: Annotated[str, typer.Option(help="What the time went on.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Log time spent on a ticket (TIME given), or list its time entries."""
+    from deskterm.cli.output import emit_json, table
+    from deskterm.errors import UsageError
+    from deskterm.store.queries.time_entries import list_time_entries
+    from deskterm.time_spent import format_time_spent, parse_time_spent
+
+    c = ctx_of(ctx)
+    if spent is not None:
+        entry_id = c.service().log_time(number, parse_time_spent(spent), note=note)
+        if as_json:
+            emit_json({"number": number, "id": entry_id})
+        else:
+            print(f"logged {format_time_spent(parse_time_spent(spent))} on #{number}")
+        return
+    if note:
+        raise UsageError("--note goes with a time to log, e.g. `tickets time 12 15m --note call`")
+    entries = list_time_entries(c.store(), number)
+    if as_json:
+        emit_json([e.to_json() for e in entries])
+        return
+    table(
+        ("started", "agent", "time", "source", "note"),
+        (
+            (
+                f"{e.started_at:%Y-%m-%d %H:%M}",
+                e.agent or "-",
+                format_time_spent(e.seconds),
+                e.source,
+                e.note,
+            )
+            for e in entries
+        ),
+        (16, 18, 8, 8, 40),
+    )
+    total = sum(e.seconds for e in entries)
+    noun = "entry" if len(entries) == 1 else "entries"
+    print(f"total {format_time_spent(total)} in {len(entries)} {noun}")

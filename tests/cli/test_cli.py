@@ -284,3 +284,46 @@ def typer_command(app_: Any) -> Any:
     import typer
 
     return typer.main.get_command(app_)
+
+
+def test_tickets_time_logs_lists_and_audits(seeded: Path) -> None:
+    logged = invoke(seeded, "tickets", "time", "1", "1h30m", "--note", "call with Ana")
+    assert logged.exit_code == 0, logged.output
+    assert logged.stdout == "logged 1h30m on #1\n"
+    assert invoke(seeded, "tickets", "time", "1", "15m", "--json").exit_code == 0
+    listed = invoke(seeded, "tickets", "time", "1", "--json")
+    entries = json.loads(listed.stdout)
+    assert [(e["seconds"], e["source"], e["note"], e["agent"]) for e in entries] == [
+        (900, "manual", "", "Sam Lee"),
+        (5400, "manual", "call with Ana", "Sam Lee"),
+    ]
+    assert set(entries[0]) == {"id", "agent", "started_at", "seconds", "source", "note"}
+    text = invoke(seeded, "tickets", "time", "1").stdout
+    assert text.splitlines()[-1] == "total 1h45m in 2 entries"
+    history = json.loads(invoke(seeded, "tickets", "history", "1", "--json").stdout)
+    assert [e["new"] for e in history if e["kind"] == "time_logged"] == [
+        "1h30m (call with Ana)",
+        "15m",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("1", "90"), "bad time '90': write it like 15m, 1h30m, 1.5h or 1:30"),
+        (("1", "30h"), "bad time '30h': give more than nothing and at most 24h"),
+        (("99", "15m"), "no ticket #99"),
+        (
+            ("1", "--note", "x"),
+            "--note goes with a time to log, e.g. `tickets time 12 15m --note call`",
+        ),
+    ],
+)
+def test_tickets_time_refuses_bad_input_and_writes_nothing(
+    seeded: Path, args: tuple[str, ...], message: str
+) -> None:
+    result = invoke(seeded, "tickets", "time", *args)
+    assert isinstance(result.exception, DesktermError)
+    assert str(result.exception) == message
+    count = sqlite3.connect(seeded).execute("SELECT count(*) FROM time_entry").fetchone()[0]
+    assert count == 0

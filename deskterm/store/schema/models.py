@@ -285,3 +285,20 @@ class RuleFiring(SQLModel, table=True):
     ticket_id: int = Field(primary_key=True)
     event_key: str = Field(primary_key=True)
     fired_at: datetime
+
+
+class TimeEntry(SQLModel, table=True):
+    """Time an agent spent on a ticket: tracked by the app or logged by hand."""
+
+    __tablename__ = "time_entry"
+    __table_args__ = (
+        Index("ix_time_entry_ticket", "ticket_id", "started_at"),
+        Index("ix_time_entry_agent", "agent_id", "started_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    started_at: datetime
+    seconds: int
+    source: str = "manual"  # manual | tracked
+    note: str = ""
