@@ -149,14 +149,39 @@ def root(
 
 
 def main() -> None:
-    """Console entry point: expected failures become one line on stderr.
+    """Console entry point: every failure becomes one line on stderr.
 
-    Click (standalone) handles usage errors, --help, Ctrl-C and broken pipes.
+    Click runs outside standalone mode so its usage errors (unknown option,
+    missing argument) print as `deskterm: ...` with exit 2 like ours, not as
+    Click's four-line block.
     """
     from deskterm.errors import DesktermError
 
+    # The Click Typer runs on (Typer 0.28 vendors its own copy): its error classes.
+    click = importlib.import_module(typer.BadParameter.__module__)
     try:
-        app()
+        code = app(standalone_mode=False)
     except DesktermError as exc:
-        print(f"deskterm: {exc}", file=sys.stderr)
+        _fail(str(exc), exc.exit_code)
+    except click.NoArgsIsHelpError as exc:
+        exc.show()  # `deskterm tickets` alone: the group's help, as asked
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        command = exc.ctx.command_path if exc.ctx else "deskterm"
+        _fail(f"{exc.format_message().rstrip('.')} (see `{command} -h`)", exc.exit_code)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except typer.Abort:
+        _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as Click would.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"deskterm: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(code)

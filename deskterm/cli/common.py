@@ -12,6 +12,17 @@ from deskterm.errors import UsageError
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (stable field names).")]
 
 
+def address(value: str | None) -> str | None:
+    """Option callback: an e-mail address typed by a person must look like one."""
+    if not value:
+        return value
+    from deskterm.mail.addresses import is_valid
+
+    if not is_valid(value.strip()):
+        raise typer.BadParameter(f"{value!r} is not an e-mail address")
+    return value.strip()
+
+
 def ctx_of(ctx: typer.Context) -> Context:
     obj = ctx.find_root().obj
     assert isinstance(obj, Context)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOpt, ctx_of
+from deskterm.cli.common import JsonOpt, address, ctx_of
 
 agent_app = typer.Typer(rich_markup_mode=None, help="Agents: add, list.", no_args_is_help=True)
 
@@ -15,7 +15,7 @@ DEMO_AGENT = ("Demo Agent", "me@deskterm.demo")
 def init(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Your name, as customers see it.")] = "",
-    email: Annotated[str, typer.Option(help="Your agent address.")] = "",
+    email: Annotated[str, typer.Option(help="Your agent address.", callback=address)] = "",
     force: Annotated[bool, typer.Option(help="Overwrite an existing config.")] = False,
 ) -> None:
     """Write a starter config (from config.example.toml) and create the store."""
@@ -107,7 +107,7 @@ def demo(
 def agent_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Display name.")],
-    email: Annotated[str, typer.Option(help="Agent address.")],
+    email: Annotated[str, typer.Option(help="Agent address.", callback=address)],
     role: Annotated[str, typer.Option(help="agent or admin.")] = "agent",
     as_json: JsonOpt = False,
 ) -> None:

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskterm.cli.common import JsonOpt, ctx_of, parse_numbers, read_body
+from deskterm.cli.common import JsonOpt, address, ctx_of, parse_numbers, read_body
 
 if TYPE_CHECKING:
     from deskterm.cli.context import Context
@@ -208,7 +208,9 @@ def history(
 def new(
     ctx: typer.Context,
     subject: Annotated[str, typer.Option(help="Subject line.")],
-    customer: Annotated[str, typer.Option("--from", help="Customer's email address.")],
+    customer: Annotated[
+        str, typer.Option("--from", help="Customer's email address.", callback=address)
+    ],
     name: Annotated[str, typer.Option(help="Customer's name.")] = "",
     body: Annotated[str | None, typer.Option(help="First message text.")] = None,
     body_file: Annotated[Path | None, typer.Option(help="File with the text, - for stdin.")] = None,

@@ -273,11 +273,14 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
     assert "\n" not in str(err.value)
 
 
-def test_empty_file_becomes_a_store(tmp_path: Path) -> None:
-    # A zero-byte file is an empty SQLite database: nothing to lose, so it is set up.
+def test_empty_file_is_a_store_only_when_asked(tmp_path: Path) -> None:
+    # A zero-byte file passed by mistake stays as it is; `init` (create) sets it up.
     path = tmp_path / "empty.db"
     path.touch()
-    with opened(path) as store:
+    with pytest.raises(StoreError, match="an empty file, not a deskterm store"):
+        open_store(path)
+    assert path.stat().st_size == 0
+    with opened(path, create=True) as store:
         assert schema_version(store.read()) == SCHEMA_HEAD
         assert queries.list_tickets(store, TicketQuery()).rows == ()
 

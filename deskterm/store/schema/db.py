@@ -166,6 +166,9 @@ def open_store(path: Path, *, create: bool = False) -> Store:
             raise StoreError(f"{path}: cannot create the store's folder ({exc.strerror})") from exc
     elif path.is_dir():
         raise StoreError(f"{path}: is a folder, not a store file")
+    elif not create and path.stat().st_size == 0:
+        # Only `init` and `demo` make stores; opening would turn the file into one.
+        raise StoreError(f"{path}: an empty file, not a deskterm store; `deskterm init` makes one")
     store = Store(path)
     try:
         conn = store.read()
