@@ -3,7 +3,7 @@
 Real mail labels GBK text as gb2312, Shift_JIS as iso-2022-jp, cp1252 as
 iso-8859-1 or us-ascii, and sometimes names no charset or a made-up one. We map
 labels to the widest compatible codec, decode strictly, and fall back through
-likely candidates before giving up with replacement characters.
+the best-evidenced guess before giving up with replacement characters.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import codecs
 import re
 from functools import lru_cache
+
+from deskterm.mail.charset_guess import guess_codec
 
 # Labels mapped to the superset codec that real senders actually use.
 _SUPERSETS = {
@@ -59,15 +61,9 @@ _FAMILY_FALLBACKS = {
 }
 
 _CHARSET_TOKEN = re.compile(r"[A-Za-z0-9_.:+\-]+")
-_CJK_PROBES = ("cp932", "gb18030", "cp949", "big5hkscs", "euc_jis_2004")
 _SINGLE_BYTE_FALLBACK = frozenset({"utf-7"})
 # Codecs whose text is pure ASCII bytes, so an ASCII shortcut would skip decoding.
 _SEVEN_BIT = frozenset({"utf-7", "hz"})
-_KANA = re.compile("[\u3040-\u30ff]")
-_IMPLAUSIBLE = re.compile(
-    "[^\t\n\r\x20-\x7e\u00a0-\u024f\u2000-\u206f\u3000-\u30ff\u3400-\u9fff"
-    "\uac00-\ud7af\uff00-\uff60\uffa0-\uffef]"
-)
 
 
 @lru_cache(maxsize=256)
@@ -137,23 +133,7 @@ def _mostly_valid(text: str) -> bool:
 
 
 def guess_bytes(data: bytes, hints: tuple[str, ...] = ()) -> str:
-    """Decode bytes of unknown charset: UTF-8, hinted codecs, CJK probes, then cp1252."""
-    text = _strict(data, "utf-8")
-    if text is not None:
-        return text
-    for hint in hints:
-        codec = codec_for(hint)
-        if codec is None or codec in {"utf-8", "cp1252"}:
-            continue
-        text = _strict(data, codec)
-        if text is not None and not _IMPLAUSIBLE.search(text):
-            return text
-    for probe in _CJK_PROBES:
-        text = _strict(data, probe)
-        if text is None or _IMPLAUSIBLE.search(text):
-            continue
-        # Kana only appears in Japanese, so cp932 must show some; GBK read as cp932 does not.
-        if _KANA.search(text) if probe == "cp932" else any(ord(ch) > 0x2FFF for ch in text):
-            return text
-    text = _strict(data, "cp1252")
-    return text if text is not None else data.decode("latin-1")
+    """Decode bytes of unknown charset by the evidence of each reading (see `charset_guess`)."""
+    codecs_hinted = tuple(c for c in (codec_for(h) for h in hints) if c)
+    found = guess_codec(data, codecs_hinted)
+    return found[1] if found is not None else data.decode("latin-1")
