@@ -18,6 +18,8 @@ _PLACEHOLDER = re.compile("\ue000(\\d+)\ue001")
 _VALID = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 _JUNK = re.compile(r"[\s\"'<>]+")
 _SPACE_RUN = re.compile(r"[ \t\r\n]+")
+# `name <addr>` with an unquoted name (no comments or brackets in it).
+_NAMED = re.compile(r"\s*([^\"<>()\s:;][^\"<>():;]*?)\s*(<[^<>]*>)\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,51 @@ def _salvage(name: str, addr: str, raw: str) -> Address | None:
         if head and is_valid(tail):
             return Address(name or head.strip(), tail.lower(), False)
     squeezed = _JUNK.sub("", addr).lower()
+    local, at, domain = squeezed.rpartition("@")
+    if at and not (local.strip("@") and domain):
+        # `@example.com` names no one: no address, but the mail and its name stay.
+        return Address(name, "", False) if name else None
     return Address(name, squeezed, False) if squeezed else None
+
+
+def _mailboxes(value: str) -> list[str]:
+    """Split an address list on the commas outside quotes, comments and angle brackets."""
+    parts: list[str] = []
+    depth = {"(": 0, "<": 0}
+    quoted = escaped = False
+    start = 0
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == '"':
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif ch in "(<":
+            depth[ch] += 1
+        elif ch in ")>":
+            opener = "(" if ch == ")" else "<"
+            depth[opener] = max(0, depth[opener] - 1)
+        elif ch == "," and not any(depth.values()):
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return parts
+
+
+def _quote_display_names(value: str) -> str:
+    """Quote a bare display name holding `@` (`Mikel@Lindsaar <m@x>`) so it stays a name."""
+    if "@" not in value or "<" not in value:
+        return value
+    out: list[str] = []
+    for mailbox in _mailboxes(value):
+        match = _NAMED.fullmatch(mailbox)
+        if match and "@" in match.group(1) and '"' not in match.group(1):
+            mailbox = f'{match.group(0)[: match.start(1)]}"{match.group(1)}" {match.group(2)}'
+        out.append(mailbox)
+    return ",".join(out)
 
 
 def parse_addresses(value: str | None, hints: tuple[str, ...] = ()) -> list[Address]:
@@ -70,7 +116,7 @@ def parse_addresses(value: str | None, hints: tuple[str, ...] = ()) -> list[Addr
         words.append(match.group(0))
         return f"\ue000{len(words) - 1}\ue001"
 
-    protected = _ENCODED_WORD.sub(protect, raw)
+    protected = _quote_display_names(_ENCODED_WORD.sub(protect, raw))
     result: list[Address] = []
     for name, addr in getaddresses([protected]):
         name = _clean_name(name, words)

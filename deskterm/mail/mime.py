@@ -19,10 +19,13 @@ from html import escape
 from deskterm.mail.charsets import decode_bytes
 from deskterm.mail.headers import decode_header, message_ids, raw_get, to_text, unfold
 from deskterm.mail.html import html_to_text
-from deskterm.mail.transfer import IDENTITY as _IDENTITY
 from deskterm.mail.transfer import decode_transfer, uu_filename
 
 MAX_DEPTH = 40
+# The transfer encodings compat32's get_payload(decode=True) undoes itself.
+_STDLIB_DECODED = frozenset(
+    {"quoted-printable", "base64", "x-uuencode", "uuencode", "uue", "x-uue"}
+)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:\-]+)""", re.I)
 _FIELD = re.compile(r"^([!-9;-~]+)[ \t]*:[ \t]*(.*)$")
 _BLOCK_SPLIT = re.compile(r"\n[ \t]*\n")
@@ -113,9 +116,11 @@ def payload_bytes(part: Message) -> bytes:
         return b""
     if payload.isascii():
         return payload.encode("ascii")
-    # With decode=False compat32 re-decodes 8-bit text lossily; for the identity
-    # encodings decode=True hands back the original bytes.
-    raw = part.get_payload(decode=True) if _cte(part) in _IDENTITY else None
+    # With decode=False compat32 re-decodes 8-bit text by the declared charset, so
+    # its bytes would be decoded twice; decode=True hands back the original bytes
+    # for every encoding the stdlib does not undo itself (7bit, 8bit, `7-bit`...).
+    stdlib_cte = str(part.get("content-transfer-encoding", "")).lower()
+    raw = part.get_payload(decode=True) if stdlib_cte not in _STDLIB_DECODED else None
     return raw if isinstance(raw, bytes) else payload.encode("utf-8", "surrogateescape")
 
 
@@ -261,7 +266,22 @@ class Walker:
         name = part.get_filename()
         if name is None:
             return None
+        if "\ufffd" in name:
+            name = self._raw_filename(part) or name
         return _clean_filename(decode_header(str(name), self.result.hints))
+
+    def _raw_filename(self, part: Message) -> str | None:
+        """The name from raw 8-bit header bytes, which compat32 turns into U+FFFD."""
+        for header in ("content-disposition", "content-type"):
+            raw = raw_get(part, header)
+            if raw is None:
+                continue
+            decoded = Message()
+            decoded[header] = to_text(unfold(raw), self.result.hints)
+            name = decoded.get_filename()
+            if name is not None:
+                return str(name)
+        return None
 
     def attach(self, part: Message, data: bytes, ctype: str, filename: str | None) -> None:
         """Record one file, naming it after its type when the mail gave no usable name."""
