@@ -23,6 +23,7 @@ from pathlib import Path
 from bench.common import Context, Figure
 
 NAMES = ("mail", "fetch", "import")
+NEEDS_STORE = False  # builds its own mailbox and store
 COUNT = int(os.environ.get("DESKTERM_BENCH_MAILS", "10000"))
 FETCH_GOAL_RATIO = 1.0  # issue #5: no slower than the raw single-process baseline
 
