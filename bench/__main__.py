@@ -11,7 +11,15 @@ import os
 import sys
 from pathlib import Path
 
-from bench import app_bench, cli_bench, mail_bench, outbox_bench, rules_bench, store_bench
+from bench import (
+    app_bench,
+    cli_bench,
+    mail_bench,
+    outbox_bench,
+    rules_bench,
+    server_bench,
+    store_bench,
+)
 from bench.common import RESULTS, Context, Figure, print_table
 
 AREAS = {
@@ -21,6 +29,7 @@ AREAS = {
     "rules": rules_bench,
     "outbox": outbox_bench,
     "mail": mail_bench,
+    "server": server_bench,
 }
 
 

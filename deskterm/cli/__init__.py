@@ -66,6 +66,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Deliver the outgoing mail that is due now, then report what still waits.",
     ),
     "outbox": ("deskterm.cli.outbox", "app", "Outgoing mail: what waits, what failed."),
+    "serve": (
+        "deskterm.cli.server",
+        "serve",
+        "Run the shared server: REST API, /healthz, /metrics, the web form.",
+    ),
     "init": (
         "deskterm.cli.setup",
         "init",

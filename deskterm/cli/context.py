@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from deskterm.store.queries.filters import QueryContext
     from deskterm.store.schema.db import Store
     from deskterm.store.service import Actor, RuleSet, Service
+    from deskterm.store.service.outbox import MailSettings
 
 
 @dataclass
@@ -101,14 +103,21 @@ class Context:
 
     def service(self) -> Service:
         """The service with everything the config turns on: SLAs, rules, outgoing mail."""
+        return self.service_for(self.actor())
+
+    def service_for(self, actor: Actor) -> Service:
+        """The configured service acting for `actor` (the server makes one per request)."""
         from deskterm.store.service import Service
+
+        sla, rules, mail = self._service_settings
+        return Service(self.store(), actor, sla=sla).with_rules(rules).with_mail(mail)
+
+    @cached_property
+    def _service_settings(self) -> tuple[SlaSettings | None, RuleSet, MailSettings]:
+        """Built from the config once: a server builds a service per request."""
         from deskterm.store.service.outbox import MailSettings
 
-        return (
-            Service(self.store(), self.actor(), sla=self.sla())
-            .with_rules(self.ruleset())
-            .with_mail(MailSettings.from_config(self.config))
-        )
+        return self.sla(), self.ruleset(), MailSettings.from_config(self.config)
 
     def close(self) -> None:
         if self._store is not None:

@@ -112,7 +112,9 @@ def agent_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add an agent; prints their API token once (only its hash is stored)."""
-    agent_id, token = ctx_of(ctx).service().add_agent(name, email, role)
+    c = ctx_of(ctx)
+    c.store(create=True)  # the first admin of a new team server comes before its store
+    agent_id, token = c.service().add_agent(name, email, role)
     if as_json:
         from deskterm.cli.output import emit_json
 

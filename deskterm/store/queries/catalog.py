@@ -105,6 +105,12 @@ def find_agent(store: Store, key: str) -> AgentRecord:
     return _agent(row)
 
 
+def find_agent_by_token(store: Store, token_hash: str) -> AgentRecord | None:
+    """The agent holding the token with this hash (None: no such token, or revoked)."""
+    row = store.read().execute(_AGENT_SQL + " WHERE token_hash = ?", (token_hash,)).fetchone()
+    return None if row is None else _agent(row)
+
+
 def list_views(store: Store) -> list[ViewRecord]:
     return [
         ViewRecord(r[0], r[1], r[2])

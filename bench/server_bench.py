@@ -1,0 +1,199 @@
+"""The team server under load: 50 agents reading at once over loopback HTTP.
+
+A demo store is built (20,000 tickets), `deskterm serve` runs on it in its own
+process (as in production; in this process it would fight the clients for the GIL),
+and 50 concurrent clients each list their queue and open tickets. Two loads: agents
+at work (each makes a request a second, as someone reading and typing would: 50
+req/s) for p50/p99 latency, and all 50 asking back to back (saturation) for the
+throughput. Latency is set against the same reads made directly through the query
+functions in this process (the raw baseline: what HTTP, auth and JSON add); the
+server's RSS is read after the load. `python -m bench --only server`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.common import Context, Figure
+
+NAMES = ("server",)
+NEEDS_STORE = False
+TICKETS = 20_000
+AGENTS = 50
+REQUESTS_EACH = 40
+PACED_EACH = 15
+PACE_SECONDS = 1.0  # one request a second per agent while paced
+GOAL_P99 = 0.200
+
+_SERVE = "from deskterm.cli import main; main()"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _prepare(folder: Path) -> tuple[Path, str, list[int]]:
+    from deskterm.demo.build import build_demo
+    from deskterm.store.schema.db import open_store
+    from deskterm.store.service import Actor, Service
+
+    db = folder / "server.db"
+    print(f"building a {TICKETS:,}-ticket store ...", file=sys.stderr)
+    build_demo(db, TICKETS)
+    store = open_store(db)
+    _id, token = Service(store, Actor.system()).add_agent("Bench", "bench@bench.test", "agent")
+    numbers = [int(r[0]) for r in store.read().execute("SELECT number FROM ticket")]
+    store.close()
+    return db, token, numbers
+
+
+def _paths(numbers: list[int], seed: int, count: int = REQUESTS_EACH) -> list[str]:
+    """One agent's session: its queue, then tickets it opens, now and then the queue again."""
+    rng = random.Random(seed)
+    paths = []
+    for i in range(count):
+        if i % 4 == 0:
+            paths.append("/api/v1/tickets?q=status:new,open&limit=50")
+        else:
+            paths.append(f"/api/v1/tickets/{rng.choice(numbers)}")
+    return paths
+
+
+async def _agent(
+    url: str, token: str, paths: list[str], out: list[float], pace: float | None
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    began = time.perf_counter()
+    offset = random.random() * (pace or 0)  # agents do not all start on the same tick
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        for i, path in enumerate(paths):
+            if pace is not None:  # the load model's think time, not a wait for a state
+                await asyncio.sleep(max(0.0, began + offset + i * pace - time.perf_counter()))
+            start = time.perf_counter()
+            response = await client.get(path)
+            out.append(time.perf_counter() - start)
+            response.raise_for_status()
+
+
+async def _load(
+    url: str, token: str, numbers: list[int], pace: float | None = None
+) -> tuple[list[float], float]:
+    count = REQUESTS_EACH if pace is None else PACED_EACH
+    latencies: list[float] = []
+    start = time.perf_counter()
+    await asyncio.gather(
+        *(
+            _agent(url, token, _paths(numbers, seed, count), latencies, pace)
+            for seed in range(AGENTS)
+        )
+    )
+    latencies.sort()
+    return latencies, time.perf_counter() - start
+
+
+def _raw(db: Path, numbers: list[int]) -> float:
+    """The median time of the same reads through the query functions, one at a time."""
+    from deskterm.query.syntax import parse_query
+    from deskterm.store.queries.tickets import get_ticket, list_tickets
+    from deskterm.store.schema.db import open_store
+
+    store = open_store(db)
+    query = parse_query("status:new,open")
+    samples = []
+    for path in _paths(numbers, 0) * 3:
+        start = time.perf_counter()
+        if "?" in path:
+            [row.to_json() for row in list_tickets(store, query, limit=50).rows]
+        else:
+            get_ticket(store, int(path.rsplit("/", 1)[1])).to_json()
+        samples.append(time.perf_counter() - start)
+    store.close()
+    samples.sort()
+    return samples[len(samples) // 2]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError("deskterm serve did not come up")
+
+
+def run(ctx: Context, only: str | None) -> list[Figure]:
+    folder = Path(tempfile.mkdtemp(prefix="deskterm-server-bench-"))
+    proc = None
+    try:
+        db, token, numbers = _prepare(folder)
+        raw = _raw(db, numbers)
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
+        env["XDG_CONFIG_HOME"] = str(folder / "xdg")
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SERVE, "--db", str(db), "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        _wait(url, proc)
+        asyncio.run(_load(url, token, numbers))  # warm the server's caches and pools
+        saturated, wall = asyncio.run(_load(url, token, numbers))
+        latencies, _wall = asyncio.run(_load(url, token, numbers, PACE_SECONDS))
+        rss = _rss_mb(proc.pid)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    p50 = latencies[len(latencies) // 2]
+    p99 = latencies[int(len(latencies) * 0.99) - 1]
+    paced = f"{TICKETS:,} tickets, {AGENTS} agents x 1 read/s, SQLite"
+    size = f"{TICKETS:,} tickets, {AGENTS} clients x {REQUESTS_EACH} reads back to back, SQLite"
+    return [
+        Figure("server", "read p50 (50 agents at work)", p50, "s", paced, raw=raw),
+        Figure(
+            "server",
+            "read p99 (50 agents at work)",
+            p99,
+            "s",
+            paced,
+            raw=raw,
+            goal="p99 <= 200 ms",
+            ok=p99 <= GOAL_P99,
+        ),
+        Figure("server", "throughput (saturated)", len(saturated) / wall, "req/s", size),
+        Figure(
+            "server", "read p99 (saturated)", saturated[int(len(saturated) * 0.99) - 1], "s", size
+        ),
+        Figure("server", "server RSS after the load", rss, "MB", size),
+    ]
+
+
+if __name__ == "__main__":
+    from bench.common import print_table
+
+    print_table(run(Context(db=Path(), tickets=TICKETS, runs=1), None))

@@ -1,0 +1,26 @@
+"""`deskterm serve`: the shared server on this machine's store."""
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.common import ctx_of
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+) -> None:
+    """Run the shared server: REST API, /healthz, /metrics, the web form."""
+    import uvicorn
+
+    from deskterm.server import ServerState, create_app
+    from deskterm.store.service import Actor
+
+    c = ctx_of(ctx)
+    store = c.store(create=True)
+    c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
+    state = ServerState(store, c.service_for)
+    print(f"deskterm serve: {c.store_path()} on http://{host}:{port}", flush=True)
+    uvicorn.run(create_app(state), host=host, port=port, log_level="warning")

@@ -1,0 +1,54 @@
+"""Prometheus figures of one server: requests and latencies, plus the store's outbox size.
+
+Each server has its own registry (not the process-wide default), so two servers in one
+process, as in the tests and the bench, never mix their counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# Latency buckets around the goals (p99 <= 200 ms for a sync or a read).
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0)
+
+
+class _OutboxCollector(Collector):
+    """Outgoing mail by state, read from the store at scrape time (never stale)."""
+
+    def __init__(self, read: Callable[[], dict[str, int]]) -> None:
+        self._read = read
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "deskterm_outbox_entries", "Outgoing mails by state", labels=["state"]
+        )
+        for state, count in self._read().items():
+            family.add_metric([state], count)
+        yield family
+
+
+class ServerMetrics:
+    """The counters and histograms a server updates as it works."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "deskterm_http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "deskterm_http_request_seconds",
+            "Time to answer a request",
+            ["route"],
+            buckets=_BUCKETS,
+            registry=self.registry,
+        )
+
+    def watch_outbox(self, read: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(_OutboxCollector(read))

@@ -1,0 +1,96 @@
+"""A real uvicorn serving a deskterm app on loopback, in a thread of the test process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from deskterm.server import ServerState, create_app
+from deskterm.store.schema.db import Store, open_store
+from deskterm.store.service import Actor, Service
+from helpers.clock import TickingClock
+from helpers.processes import HOST, START_TIMEOUT, ServerError
+from helpers.store import fresh_store_file
+
+
+class LiveServer:
+    """uvicorn on an ephemeral port (the kernel picks it at bind: no race with other tests)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host=HOST, port=0, log_level="warning", lifespan="off")
+        )
+        self._thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+
+    @property
+    def url(self) -> str:
+        sock = self.server.servers[0].sockets[0]
+        return f"http://{HOST}:{sock.getsockname()[1]}"
+
+    def start(self) -> None:
+        self._thread.start()
+        started = threading.Event()
+        # uvicorn sets `started` from its own loop; poll it with a bounded wait, never a sleep.
+        for _ in range(int(START_TIMEOUT / 0.01)):
+            if self.server.started or not self._thread.is_alive():
+                break
+            started.wait(0.01)
+        if not self.server.started:
+            raise ServerError("uvicorn did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=START_TIMEOUT)
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[LiveServer]:
+    server = LiveServer(app)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Team:
+    store: Store
+    state: ServerState
+    live: LiveServer
+    admin_token: str
+    agent_token: str
+    agent_id: int
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+    def client(self, token: str | None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+
+def start_team(path: Path) -> tuple[Team, Callable[[], None]]:
+    """A store at `path` with an admin and an agent (tokens kept), served on loopback."""
+    store = open_store(fresh_store_file(path))
+    clock = TickingClock()
+    system = Service(store, Actor.system(), clock)
+    _admin_id, admin_token = system.add_agent("Ada Admin", "ada@desk.test", "admin")
+    agent_id, agent_token = system.add_agent("Bo Agent", "bo@desk.test", "agent")
+    state = ServerState(store, lambda actor: Service(store, actor, clock))
+    live = LiveServer(create_app(state))
+    live.start()
+
+    def stop() -> None:
+        live.stop()
+        store.close()
+
+    return Team(store, state, live, admin_token, agent_token, agent_id), stop

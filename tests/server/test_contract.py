@@ -1,0 +1,39 @@
+"""Schemathesis over the server's own OpenAPI schema, against the real server: never a 5xx."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from helpers.http_server import Team, start_team
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    team, stop = start_team(Path(tmp_path_factory.mktemp("contract")) / "server.db")
+    yield team
+    stop()
+
+
+@pytest.fixture(scope="module")
+def api_schema(served: Team) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{served.url}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_request_makes_the_server_fail(case: schemathesis.Case[Any], served: Team) -> None:
+    # As the admin: every route is reachable, so the generated data reaches the service layer.
+    case.call_and_validate(
+        base_url=served.url,
+        headers={"Authorization": f"Bearer {served.admin_token}"},
+        checks=[not_a_server_error],
+    )
