@@ -68,7 +68,14 @@ class Context:
     def query_context(self) -> QueryContext:
         from deskterm.store.queries.filters import QueryContext
 
-        return QueryContext(me_agent_id=self.me_id())
+        me = self.me_id()
+        email = self.config.agent.email
+        if me is None and email:
+            return QueryContext(
+                me_unknown=f"[agent] email {email} names no agent in this store"
+                " (see `deskterm agent list`; `deskterm agent add` adds one)"
+            )
+        return QueryContext(me_agent_id=me)
 
     def actor(self) -> Actor:
         """The configured agent (added to the store on first write), else the OS user."""

@@ -9,8 +9,6 @@ from deskterm.cli.common import JsonOpt, address, ctx_of
 
 agent_app = typer.Typer(rich_markup_mode=None, help="Agents: add, list.", no_args_is_help=True)
 
-DEMO_AGENT = ("Demo Agent", "me@deskterm.demo")
-
 
 def init(
     ctx: typer.Context,
@@ -61,20 +59,58 @@ def demo(
     tickets: Annotated[int, typer.Option(min=1, max=5_000_000, help="How many tickets.")] = 2000,
     no_tui: Annotated[bool, typer.Option("--no-tui", help="Build, print the path, exit.")] = False,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
-    path: Annotated[Path | None, typer.Option(help="Where to build (default: a temp dir).")] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Where to build (default: one per seed and size, reused).")
+    ] = None,
+    fresh: Annotated[bool, typer.Option(help="Build anew even if one was built today.")] = False,
 ) -> None:
     """Build a realistic demo store in a throwaway place and open the app on it."""
     import sys
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    from deskterm.demo.build import build_demo, default_demo_path
+    from deskterm.demo import places
     from deskterm.errors import UsageError
 
-    target = path.expanduser() if path else default_demo_path()
-    if target.exists():
-        raise UsageError(f"{target}: exists; demo builds a new store (pick another --path)")
+    if path is not None:
+        target = path.expanduser()
+        if target.exists():
+            raise UsageError(f"{target}: exists; demo builds a new store (pick another --path)")
+        _build_demo(target, target, tickets, seed)
+    else:
+        folder = places.demo_folder(seed, tickets)
+        if fresh or not places.reusable(folder):
+            building = places.building_folder(folder)
+            _build_demo(building / places.STORE_NAME, folder / places.STORE_NAME, tickets, seed)
+            target = places.finish(building, folder)
+        else:
+            target = folder / places.STORE_NAME
+            print(
+                f"reusing the demo store built today (--fresh builds anew): {target}",
+                file=sys.stderr,
+            )
+        for old in places.clean_old(keep=folder):
+            print(f"removed an old demo store: {old}", file=sys.stderr)
+    config_path = target.with_suffix(".toml")
+    print(target)
+    print(f"use it from the CLI: export DESKTERM_CONFIG={config_path}", file=sys.stderr)
+    if no_tui:
+        return
+    from deskterm.app import run_app
+    from deskterm.config import load_config
+
+    run_app(target, load_config(config_path))
+
+
+def _build_demo(target: Path, final: Path, tickets: int, seed: int) -> None:
+    """Build the store at `target` (to be moved to `final`), write its config beside it
+    and bring it to life."""
+    import sys
+
     from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from deskterm.cli.context import Context
+    from deskterm.demo.build import build_demo
+    from deskterm.demo.live import make_live, write_config
 
     with Progress(
         "[progress.description]{task.description}",
@@ -92,15 +128,11 @@ def demo(
             seed=seed,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
-    print(target)
-    if no_tui:
-        return
-    from deskterm.app import run_app
-    from deskterm.config import AgentConfig
-
-    c = ctx_of(ctx)
-    config = c.config.replace(agent=AgentConfig(name=DEMO_AGENT[0], email=DEMO_AGENT[1]))
-    run_app(target, config)
+    live = Context(write_config(target, final), target)
+    try:
+        make_live(live.service())
+    finally:
+        live.close()
 
 
 @agent_app.command("add")

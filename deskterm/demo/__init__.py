@@ -1,5 +1,5 @@
 """A realistic throwaway store for `deskterm demo`, screenshots and benchmarks."""
 
-from deskterm.demo.build import DemoSummary, build_demo, default_demo_path
+from deskterm.demo.build import DemoSummary, build_demo
 
-__all__ = ["DemoSummary", "build_demo", "default_demo_path"]
+__all__ = ["DemoSummary", "build_demo"]

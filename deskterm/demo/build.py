@@ -12,7 +12,6 @@ drives everything, so a seed always gives the same store.
 from __future__ import annotations
 
 import random
-import tempfile
 import time
 from bisect import bisect_left
 from collections.abc import Callable
@@ -56,11 +55,6 @@ class DemoSummary:
     @property
     def messages_per_second(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
-
-
-def default_demo_path() -> Path:
-    """A new throwaway folder for a demo store."""
-    return Path(tempfile.mkdtemp(prefix="deskterm-demo-")) / "demo.db"
 
 
 def to_micros(when: datetime) -> int:

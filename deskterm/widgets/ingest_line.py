@@ -1,4 +1,4 @@
-"""One line above the footer: how mail intake is doing (last fetch, lag, errors, quarantine)."""
+"""One line above the footer: how mail is doing (last fetch, lag, errors, quarantine, outbox)."""
 
 from __future__ import annotations
 
@@ -16,10 +16,18 @@ if TYPE_CHECKING:
     from deskterm.store.queries.mail import IngestStatus
 
 STALE_AFTER = timedelta(minutes=15)  # no fetch for this long reads as a warning
+_OUTGOING = {
+    "waiting": "{} to send",
+    "retrying": "{} retrying (deskterm outbox ls)",
+    "failed": "{} failed to send (deskterm outbox ls)",
+}
 
 
 class IngestLine(Widget):
-    """`mail: fetched 2m ago · 3 quarantined · a@x/INBOX: login failed` (hidden: no mail set up)."""
+    """`mail: fetched 2m ago · 3 quarantined · 2 to send · a@x/INBOX: login failed`.
+
+    Hidden while there is nothing to say (no mailbox fetched, nothing quarantined or queued).
+    """
 
     COMPONENT_CLASSES = {  # noqa: RUF012 - Textual reads this class attribute
         "ingest-line--error",
@@ -36,7 +44,9 @@ class IngestLine(Widget):
 
     def watch_status(self) -> None:
         status = self.status
-        self.display = status is not None and bool(status.mailboxes or status.quarantined)
+        self.display = status is not None and bool(
+            status.mailboxes or status.quarantined or status.outgoing
+        )
 
     def render(self) -> Text:
         status = self.status
@@ -45,22 +55,24 @@ class IngestLine(Widget):
             return out
         warning = self.get_component_rich_style("ingest-line--warning")
         error = self.get_component_rich_style("ingest-line--error")
-        out.append("mail: ")
-        if status.last_fetch_at is None:
-            out.append("never fetched", warning)
-        else:
+        parts: list[Text] = []
+        if status.mailboxes and status.last_fetch_at is None:
+            parts.append(Text("never fetched", warning))
+        elif status.last_fetch_at is not None:
             lag = (self.now - status.last_fetch_at) if self.now else None
             if lag is None:
-                out.append("fetched")
+                parts.append(Text("fetched"))
             else:
                 ago = "just now" if lag < timedelta(minutes=1) else f"{format_left(lag)} ago"
-                out.append(f"fetched {ago}", warning if lag > STALE_AFTER else "")
+                parts.append(Text(f"fetched {ago}", warning if lag > STALE_AFTER else ""))
         if status.quarantined:
-            out.append(" · ")
-            out.append(f"{status.quarantined} quarantined", warning)
-        for problem in status.errors[:2]:
-            out.append(" · ")
-            out.append_text(plain(problem, error))
+            parts.append(Text(f"{status.quarantined} quarantined", warning))
+        for state, count in status.outgoing:
+            style = error if state == "failed" else warning if state == "retrying" else ""
+            parts.append(Text(_OUTGOING[state].format(count), style))
+        parts.extend(plain(problem, error) for problem in status.errors[:2])
         if len(status.errors) > 2:
-            out.append(f" · +{len(status.errors) - 2} more errors", error)
+            parts.append(Text(f"+{len(status.errors) - 2} more errors", error))
+        out.append("mail: ")
+        out.append_text(Text(" · ").join(parts))
         return out

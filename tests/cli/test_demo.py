@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deskterm.demo import build_demo, default_demo_path
+from deskterm.demo import build_demo
 from deskterm.demo.build import time_text, to_micros
 from deskterm.query import fts
 from deskterm.query.syntax import parse_query
@@ -184,14 +184,11 @@ def test_same_seed_same_store(tmp_path, demo, db):
         assert other.execute(sql).fetchall() == db.execute(sql).fetchall()
 
 
-def test_refuses_an_existing_file_and_makes_a_fresh_default_path(tmp_path):
+def test_refuses_an_existing_file(tmp_path):
     path = tmp_path / "x.db"
     path.write_bytes(b"")
     with pytest.raises(Exception, match="exists"):
         build_demo(path, 10)
-    fresh = default_demo_path()
-    assert fresh.name == "demo.db" and fresh.parent.is_dir() and not fresh.exists()
-    fresh.parent.rmdir()
 
 
 def test_read_marks_are_each_agents_last_change(db):

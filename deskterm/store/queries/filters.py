@@ -22,6 +22,14 @@ class QueryContext:
 
     me_agent_id: int | None = None
     now: datetime = field(default_factory=utcnow)
+    # Why "me" is unknown, for the error: no [agent] email, or one naming no agent here.
+    me_unknown: str = "set [agent] email in the config"
+
+    def me(self, what: str) -> int:
+        """The agent meant by `what` (assignee:me, is:unread), or a usage error saying why not."""
+        if self.me_agent_id is None:
+            raise UsageError(f"{what} needs to know who you are: {self.me_unknown}")
+        return self.me_agent_id
 
 
 class TicketFilters:
@@ -71,15 +79,14 @@ class TicketFilters:
 
     def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
         """`is:unread`: changed since the agent's read mark (or never opened by them)."""
-        if ctx.me_agent_id is None:
-            raise UsageError("is:unread needs to know who you are: set [agent] email in the config")
+        me = ctx.me("is:unread")
         for value in values:
             negate = "NOT " if value == "unread" else ""
             self.sql.append(
                 f"{negate}EXISTS (SELECT 1 FROM ticket_read r WHERE r.agent_id = ?"
                 " AND r.ticket_id = t.id AND r.read_at >= t.updated_at)"
             )
-            self.params.append(ctx.me_agent_id)
+            self.params.append(me)
 
     def _sla(self, values: Sequence[str], ctx: QueryContext) -> None:
         if "any" in values:
@@ -108,11 +115,7 @@ class TicketFilters:
             if value.lower() == "none":
                 want_none = True
             elif value.lower() == "me":
-                if ctx.me_agent_id is None:
-                    raise UsageError(
-                        "assignee:me needs to know who you are: set [agent] email in the config"
-                    )
-                ids.append(ctx.me_agent_id)
+                ids.append(ctx.me("assignee:me"))
             else:
                 row = self._conn.execute(
                     "SELECT id FROM agent WHERE lower(email) = lower(?) OR lower(name) = lower(?)",

@@ -58,11 +58,15 @@ class IngestStatus:
     last_fetch_at: datetime | None  # newest successful fetch of any mailbox
     lag_seconds: float | None  # the oldest mailbox's lag: how stale the picture may be
     errors: tuple[str, ...]  # "address/folder: message" for mailboxes whose last pass failed
+    # Outgoing mail not sent yet, by outbox state (waiting, retrying, failed): a reply
+    # that cannot go out must be seen, not found later.
+    outgoing: tuple[tuple[str, int], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "mailboxes": [m.to_json() for m in self.mailboxes],
             "quarantined": self.quarantined,
+            "outgoing": dict(self.outgoing),
             "last_fetch_at": iso(self.last_fetch_at),
             "lag_seconds": None if self.lag_seconds is None else round(self.lag_seconds, 1),
             "errors": list(self.errors),
@@ -121,6 +125,13 @@ def get_ingest_status(store: Store, now: datetime | None = None) -> IngestStatus
     quarantined = int(
         conn.execute("SELECT count(*) FROM quarantine WHERE resolved_at IS NULL").fetchone()[0]
     )
+    outgoing = tuple(
+        (str(state), int(count))
+        for state, count in conn.execute(
+            "SELECT state, count(*) FROM outbox WHERE state IN ('waiting', 'retrying', 'failed')"
+            " GROUP BY state ORDER BY state DESC"
+        )
+    )
     fetched_times = [b.last_fetch_at for b in boxes if b.last_fetch_at]
     lags = [b.lag_seconds for b in boxes if b.lag_seconds is not None]
     return IngestStatus(
@@ -129,6 +140,7 @@ def get_ingest_status(store: Store, now: datetime | None = None) -> IngestStatus
         last_fetch_at=max(fetched_times) if fetched_times else None,
         lag_seconds=max(lags) if lags else None,
         errors=tuple(f"{b.address}/{b.folder}: {b.last_error}" for b in boxes if b.last_error),
+        outgoing=outgoing,
     )
 
 
