@@ -7,6 +7,13 @@ larger. We index CJK runs as overlapping two-character tokens in their own
 column (`cjk`) and search a CJK word as the phrase of its bigrams, which finds
 every 2+ character word with plain FTS5 and stays fast for common terms. Latin
 text goes to the `text` column with the porter stemmer (refund finds refunds).
+
+Korean writes particles onto the word (환불을, 환불이, 환불은: "the refund" as
+object, subject, topic). A searched Hangul word of three or more syllables that
+ends in one of `KOREAN_PARTICLES` is searched as the word without it, so 환불을
+finds what 환불 finds; the stem keeps at least two syllables (two-syllable words such
+as 나이 or 가을 stay whole). Words that merely end like a particle
+(고양이) then find a little more, never less: the stem is inside the whole word.
 """
 
 from __future__ import annotations
@@ -27,6 +34,13 @@ _CJK_RANGES = (
 )
 _CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
 _CJK_SPLIT = re.compile(f"([{_CJK_RANGES}]+)")  # latin, run, latin, run, ..., latin
+_HANGUL_RUN = re.compile("[\uac00-\ud7af]+")
+# Two syllables first (으로 before 로). Subject, object, topic, genitive, place,
+# direction, companion and "also"/"only" markers: the ones a search box sees.
+KOREAN_PARTICLES = (
+    "에서", "에게", "으로", "까지", "부터", "처럼", "보다", "한테",
+    "을", "를", "이", "가", "은", "는", "의", "에", "도", "와", "과", "로", "만",
+)  # fmt: skip
 _TOKENIZE = "porter unicode61 remove_diacritics 2"
 
 CREATE_TABLES = (
@@ -60,6 +74,16 @@ def index_columns(text: str) -> tuple[str, str]:
     return " ".join(parts[::2]), " x ".join(" ".join(bigrams(run)) for run in runs)
 
 
+def korean_stem(run: str) -> str:
+    """`run` without a trailing Korean particle, when two or more syllables remain."""
+    if not _HANGUL_RUN.fullmatch(run):
+        return run
+    for particle in KOREAN_PARTICLES:
+        if run.endswith(particle) and len(run) - len(particle) >= 2:
+            return run[: -len(particle)]
+    return run
+
+
 def _quote(token: str) -> str:
     return '"' + token.replace("\x00", "").replace('"', '""') + '"'
 
@@ -75,7 +99,8 @@ def match_expression(words: tuple[str, ...]) -> str | None:
         prefix = word.endswith("*") and len(word) > 1
         if prefix:
             word = word[:-1]
-        for run in _CJK_RUN.findall(word):
+        for found in _CJK_RUN.findall(word):
+            run = korean_stem(found)
             grams = bigrams(run)
             if len(grams) == 1 and len(run) == 1:
                 parts.append(f"cjk : {_quote(run)} *")

@@ -151,6 +151,8 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             self._stale_count = 0
         if from_bottom is not None:
             self._from_bottom = from_bottom
+        elif not keep_cursor:
+            self._from_bottom = False  # a new query starts at its top, whatever `G` did before
         self._pages.clear()
         self._starts = [None]
         self._sizes = []

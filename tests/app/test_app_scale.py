@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.app import make_app, screen_text, seed_bulk
+from helpers.app import make_app, screen_text, seed_bulk, settle
 from textual import events
 
 from deskterm.widgets import ticket_list as ticket_list_module
@@ -86,3 +86,27 @@ async def test_queue_holds_a_bounded_window(tmp_path: Path) -> None:
         await pilot.press("k")
         await pilot.pause()
         assert listed.current_row is not None and listed.current_row.number == TICKETS - 1
+
+
+async def test_a_view_switch_after_G_starts_the_new_view_at_its_top(tmp_path: Path) -> None:
+    """`G` anchors the list at its bottom; another view must not inherit the anchor
+    (it walked the new view backwards page by page, 3.8-5.3 s and 1 GB at 1M)."""
+    path = seed_bulk(tmp_path / "big.db", TICKETS)
+    app = make_app(path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")  # All open: every ticket
+        await settle(app, pilot)
+        listed = app.screen.query_one(TicketList)
+        await pilot.press("G")
+        await settle(app, pilot)
+        assert listed.current_row is not None and listed.current_row.number == TICKETS
+        await pilot.press("2")  # Unassigned: the same tickets, another view
+        for _ in range(2):  # two rounds of workers: the first page and its prefetch
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        assert listed.cursor == 0 and listed.has_more  # walking down from the top
+        assert listed.current_row is not None and listed.current_row.number == 1
+        assert listed.cached_rows <= 2 * listed.page_size
+        assert placeholders(app) == 0
+        assert f"1 of {TICKETS:,}" in screen_text(app)

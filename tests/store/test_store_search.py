@@ -85,7 +85,9 @@ def test_english_words_stemming_prefix_and_and(desk: Desk, text: str, expected: 
         ("받고 싶습니다", [4]),  # AND of two CJK words
         ("환불 退款", [8]),
         ("환불 refund", [8]),
-        ("환불을", [4, 8]),  # three characters: the phrase of its bigrams
+        ("환불을", [4, 7, 8]),  # a particle: searched as 환불 (see fts.korean_stem)
+        ("주문이", [4]),
+        ("받고", [4]),
         ("退款了", []),
         ("배송", []),
         ("불요", []),  # 환불 요청 are separate runs: no bigram 불요
@@ -98,17 +100,34 @@ def test_cjk_words_of_two_characters_inside_longer_runs(
     assert hits(desk, text) == expected
 
 
+@pytest.mark.parametrize(
+    "particle", ["을", "를", "이", "가", "은", "는", "의", "에서", "으로", "도"]
+)
+def test_korean_words_with_a_particle_find_what_the_stem_finds(desk: Desk, particle: str) -> None:
+    assert hits(desk, "환불" + particle) == hits(desk, "환불") == [4, 7, 8]
+
+
+def test_korean_particle_rule_keeps_two_syllables() -> None:
+    assert fts.korean_stem("환불을") == "환불"
+    assert fts.korean_stem("환불으로") == "환불"  # 으로 before 로
+    assert fts.korean_stem("요청에서") == "요청"
+    assert fts.korean_stem("나이") == "나이"  # a two-syllable word is never cut
+    assert fts.korean_stem("환불") == "환불"
+    assert fts.korean_stem("退款了") == "退款了"  # Hangul only
+    assert fts.korean_stem("환불했어요") == "환불했어요"  # a verb ending is no particle
+
+
 def test_cjk_runs_do_not_join_across_a_gap(tmp_path: Path) -> None:
     # "退款 款项" holds the runs 退款 and 款项; 退款项 is in neither.
     # Bigram adjacency across the two runs must not fake a match.
     desk = make_desk(tmp_path)
     try:
         desk.svc.create_ticket("x", "退款 款项", "a@example.com")
-        desk.svc.create_ticket("y", "환불 불가 안내", "b@example.com")
+        desk.svc.create_ticket("y", "환불 불편 안내", "b@example.com")
         assert hits(desk, "退款") == [1]
         assert hits(desk, "退款项") == []
-        assert hits(desk, "환불가") == []  # 환불 + 불가 share 불, but 환불가 is nowhere
-        assert hits(desk, "불가") == [2]
+        assert hits(desk, "환불편") == []  # 환불 + 불편 share 불, but 환불편 is nowhere
+        assert hits(desk, "불편") == [2]
     finally:
         desk.store.close()
 

@@ -6,7 +6,6 @@ CLI start-up free of SQLAlchemy. Every list pages by a keyset (sort key, id), ne
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +29,6 @@ from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db
 
 PAGE_SIZE = 50
-SEARCH_LIMIT = 500
 
 _ROW_COLUMNS = """
     t.id, t.number, t.subject, t.status, t.priority, t.channel, c.name, c.email,
@@ -114,23 +112,18 @@ def list_tickets(
     """One page of tickets matching `query`, newest activity first (or `sort:`).
 
     `reverse` walks the same order from the other end (the bottom of a list).
-
-    With free words the result is the newest `SEARCH_LIMIT` matches at most,
-    found through the full-text index; otherwise the list pages forever by keyset.
+    Free words are one more condition on the ticket (it holds every word, in its
+    subject or any message), so a search pages by keyset exactly like a listing:
+    the same set in the same order whatever the page size.
     """
     ctx = ctx or QueryContext()
     conn = store.read()
     sort = _SORTS[query.sort].reversed() if reverse else _SORTS[query.sort]
-    filters = TicketFilters(conn, query, ctx)
-    conds, params = list(filters.sql), list(filters.params)
-    if query.sort == "due":
-        conds.append("t.due_at IS NOT NULL")
+    conds, params = _conditions(conn, query, ctx, with_status=False)
     if after is not None:
         conds.append(sort.after)
         params.extend((after.key, after.id))
-    if query.words and fts.match_expression(query.words) is not None:
-        return _read_state(conn, _search_page(conn, query, sort, conds, params, limit), ctx)
-    if len(query.status) > 1 and not query.sort:
+    if len(query.status) > 1 and not query.sort and not _has_words(query):
         # One index range per status, each already in order, merged: SQLite cannot
         # walk (status, updated_at) in updated order across an IN list by itself.
         branches = []
@@ -161,6 +154,37 @@ def list_tickets(
     return _read_state(conn, TicketPage(page, page[-1].cursor if len(rows) > limit else None), ctx)
 
 
+def _has_words(query: TicketQuery) -> bool:
+    return bool(query.words) and fts.match_expression(query.words) is not None
+
+
+def _conditions(
+    conn: sqlite3.Connection, query: TicketQuery, ctx: QueryContext, *, with_status: bool
+) -> tuple[list[str], list[object]]:
+    """Every condition of `query` on `ticket t` but the keyset (status only if asked)."""
+    filters = TicketFilters(conn, query, ctx)
+    conds, params = list(filters.sql), list(filters.params)
+    if with_status and query.status:
+        conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
+        params[:0] = query.status
+    if query.sort == "due":
+        conds.append("t.due_at IS NOT NULL")
+    for word in query.words:
+        expr = fts.match_expression((word,))
+        if expr is not None:
+            conds.append(_HOLDS_WORD)
+            params.extend((expr, expr))
+    return conds, params
+
+
+# A ticket holds a word when its subject or any of its messages does.
+_HOLDS_WORD = (
+    "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?"
+    " UNION SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
+    " WHERE message_fts MATCH ?)"
+)
+
+
 def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -> TicketPage:
     """Each row's `unread` for the agent running the query (one lookup for the page)."""
     if ctx.me_agent_id is None or not page.rows:
@@ -188,78 +212,10 @@ def _rows_for(inner: str, sort: _Sort) -> str:
     )
 
 
-def _search_page(
-    conn: sqlite3.Connection,
-    query: TicketQuery,
-    sort: _Sort,
-    conds: list[str],
-    params: list[object],
-    limit: int,
-) -> TicketPage:
-    if query.status:
-        conds = [f"t.status IN ({','.join('?' * len(query.status))})", *conds]
-        params = [*query.status, *params]
-    # Start small (most searches want one page of recent hits) and widen when the
-    # filters or the keyset cursor leave too few.
-    window = 4 * (limit + 1)
-    inner = (
-        "SELECT t.id AS pid FROM ticket t"
-        + where_sql(["t.id IN (SELECT value FROM json_each(?))", *conds])
-        + sort.order
-        + " LIMIT ?"
-    )
-    while True:
-        ids, exhausted = _search_candidates(conn, query.words, window)
-        rows = conn.execute(
-            _rows_for(inner, sort), (json.dumps(ids), *params, min(limit, SEARCH_LIMIT) + 1)
-        ).fetchall()
-        if len(rows) > limit or exhausted:
-            break
-        window *= 8
-    page = tuple(_row(r, sort.row_index) for r in rows[:limit])
-    more = len(rows) > limit and limit < SEARCH_LIMIT
-    return TicketPage(page, page[-1].cursor if more else None)
-
-
-def _search_candidates(
-    conn: sqlite3.Connection, words: tuple[str, ...], window: int
-) -> tuple[list[int], bool]:
-    """Tickets holding every word (in the subject or any message), from the newest
-    `window` hits of each; True when no word had more hits than that."""
-    ids: dict[int, None] | None = None
-    exhausted = True
-    for word in words:
-        expr = fts.match_expression((word,))
-        if expr is None:
-            continue
-        subject = conn.execute(
-            "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-            (expr, window),
-        ).fetchall()
-        body = conn.execute(
-            "SELECT m.ticket_id FROM (SELECT rowid AS mid FROM message_fts"
-            " WHERE message_fts MATCH ? ORDER BY rowid DESC LIMIT ?) h"
-            " JOIN message m ON m.id = h.mid",
-            (expr, window),
-        ).fetchall()
-        found = dict.fromkeys(r[0] for r in subject)
-        found.update(dict.fromkeys(r[0] for r in body))
-        ids = found if ids is None else {k: None for k in ids if k in found}
-        exhausted = exhausted and len(subject) < window and len(body) < window
-    return list(ids or ()), exhausted
-
-
 def count_tickets(store: Store, query: TicketQuery, ctx: QueryContext | None = None) -> int:
-    """How many tickets match; capped at SEARCH_LIMIT for full-text queries."""
-    ctx = ctx or QueryContext()
-    if query.words and fts.match_expression(query.words) is not None:
-        return len(list_tickets(store, query, ctx, limit=SEARCH_LIMIT).rows)
+    """How many tickets match: exactly the rows `list_tickets` pages through."""
     conn = store.read()
-    filters = TicketFilters(conn, query, ctx)
-    conds, params = list(filters.sql), list(filters.params)
-    if query.status:
-        conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
-        params[:0] = query.status
+    conds, params = _conditions(conn, query, ctx or QueryContext(), with_status=True)
     row = conn.execute("SELECT count(*) FROM ticket t" + where_sql(conds), params).fetchone()
     return int(row[0])
 
