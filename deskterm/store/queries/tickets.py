@@ -172,17 +172,34 @@ def _conditions(
     for word in query.words:
         expr = fts.match_expression((word,))
         if expr is not None:
-            conds.append(_HOLDS_WORD)
+            conds.append(_IN_HITS if _is_rare(conn, expr) else _PROBE_HITS)
             params.extend((expr, expr))
     return conds, params
 
 
-# A ticket holds a word when its subject or any of its messages does.
-_HOLDS_WORD = (
+# A ticket holds a word when its subject or any of its messages does. A rare word's
+# tickets are collected once (cheap: few hits); a common word is checked ticket by
+# ticket as the list walks its order, which stops after a page (most tickets hold it).
+_IN_HITS = (
     "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?"
     " UNION SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
     " WHERE message_fts MATCH ?)"
 )
+_PROBE_HITS = (
+    "(EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ? AND rowid = t.id)"
+    " OR EXISTS (SELECT 1 FROM message m WHERE m.ticket_id = t.id AND EXISTS"
+    " (SELECT 1 FROM message_fts WHERE message_fts MATCH ? AND rowid = m.id)))"
+)
+RARE_HITS = 5000
+
+
+def _is_rare(conn: sqlite3.Connection, expr: str) -> bool:
+    """Fewer than RARE_HITS messages hold the word (counted no further than that)."""
+    row = conn.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT ?)",
+        (expr, RARE_HITS),
+    ).fetchone()
+    return int(row[0]) < RARE_HITS
 
 
 def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -> TicketPage:
