@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -11,17 +12,31 @@ from typing import Any
 
 from deskterm.safetext import clean, line
 
+# JSON escapes C0 controls itself; DEL and the C1 block (U+009B is CSI to some
+# terminals) go out as \\u escapes too, which any JSON reader turns back.
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f]")
+
+
+def json_text(data: Any, indent: int | None = None) -> str:
+    """`data` as JSON that is safe to print: the same values, no raw control characters."""
+    text = json.dumps(data, ensure_ascii=False, indent=indent)
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+
 
 def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+    sys.stdout.write(json_text(data, indent=2) + "\n")
 
 
 def _cells(char: str) -> int:
+    """Terminal cells of one character: 0 for combining and zero-width ones, 2 for wide."""
+    if unicodedata.combining(char) or unicodedata.category(char) in {"Mn", "Me", "Cf"}:
+        return 0
     return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
 def width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(_cells(c) for c in text)
 
 

@@ -44,9 +44,9 @@ def print_ticket_rows(rows: "list[TicketRow]", *, header: bool = True) -> None:
 def _list(
     c: "Context", query_text: str, *, limit: int, after: str | None, all_pages: bool, as_json: bool
 ) -> None:
-    import json
     import sys
 
+    from deskterm.cli.output import json_text
     from deskterm.query.syntax import parse_query
     from deskterm.store.queries.records import Cursor
     from deskterm.store.queries.tickets import list_tickets
@@ -61,9 +61,7 @@ def _list(
         page = list_tickets(store, query, qctx, after=cursor, limit=limit)
         if as_json:
             for row in page.rows:
-                sys.stdout.write(
-                    ("\n  " if first else ",\n  ") + json.dumps(row.to_json(), ensure_ascii=False)
-                )
+                sys.stdout.write(("\n  " if first else ",\n  ") + json_text(row.to_json()))
                 first = False
         else:
             print_ticket_rows(list(page.rows), header=first)
