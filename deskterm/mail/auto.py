@@ -20,6 +20,11 @@ class AutoKind(StrEnum):
     LIST = "list"
     BULK = "bulk"
     BOUNCE = "bounce"
+    DELAY = "delay"  # a delivery report that is still retrying: a warning, nothing failed
+
+
+# Reports about a mail we sent: they thread onto the ticket of the mail they return.
+DELIVERY_REPORTS = frozenset({AutoKind.BOUNCE, AutoKind.DELAY})
 
 
 _DAEMON_LOCALS = frozenset(
@@ -80,6 +85,18 @@ def classify(
     if precedence in {"bulk", "junk"} or headers.get("list-unsubscribe"):
         return AutoKind.BULK
     return AutoKind.NONE
+
+
+def report_kind(blocks: Iterable[Mapping[str, str]]) -> AutoKind:
+    """BOUNCE, or DELAY when every recipient the report names is `Action: delayed`."""
+    actions = [
+        _first_word(block.get("action"))
+        for block in blocks
+        if block.get("final-recipient") or block.get("original-recipient")
+    ]
+    if actions and all(action == "delayed" for action in actions):
+        return AutoKind.DELAY
+    return AutoKind.BOUNCE
 
 
 def failed_recipients(blocks: Iterable[Mapping[str, str]]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from html import escape
 from deskterm.mail.charsets import decode_bytes
 from deskterm.mail.headers import decode_header, message_ids, raw_get, to_text, unfold
 from deskterm.mail.html import html_to_text
+from deskterm.mail.raw_parts import body_of, child_entities
 from deskterm.mail.transfer import decode_transfer, uu_filename
 
 MAX_DEPTH = 40
@@ -47,7 +48,11 @@ _EXTENSIONS = {
     "application/pgp-encrypted": ".asc",
     "message/delivery-status": ".txt",
     "text/rfc822-headers": ".txt",
+    "text/enriched": ".txt",
+    "text/richtext": ".txt",
 }
+# Renderings of the same words that multipart/alternative may offer besides plain and HTML.
+_OTHER_RENDERINGS = frozenset({"text/enriched", "text/richtext"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +182,14 @@ class Walker:
     def __init__(self, hints: tuple[str, ...]) -> None:
         self.result = Walk(hints)
 
-    def walk(self, part: Message, depth: int = 0, *, resource: bool = False) -> list[Piece]:
+    def walk(
+        self, part: Message, depth: int = 0, *, resource: bool = False, raw: bytes | None = None
+    ) -> list[Piece]:
         """Return the body pieces of `part` in order; files go to the attachments.
 
         `resource` marks the non-root parts of a multipart/related: they are
-        files the root refers to, even when they are HTML.
+        files the root refers to, even when they are HTML. `raw` is the part's
+        bytes as received (headers and body) when they could be cut out.
         """
         if depth > MAX_DEPTH:
             self.result.defects.append("MIME nesting too deep; inner parts dropped")
@@ -192,23 +200,37 @@ class Walker:
             self._delivery_status(part)
             return []
         if ctype.startswith("message/") and isinstance(payload, list):
-            self._attached_message(part, payload)
+            self._attached_message(part, payload, depth, None if raw is None else body_of(raw))
             return []
         if isinstance(payload, list):
-            children = [child for child in payload if isinstance(child, Message)]
+            raws = child_entities(part, raw) if raw is not None else None
+            kids = [
+                (child, None if raws is None else raws[i])
+                for i, child in enumerate(payload)
+                if isinstance(child, Message)
+            ]
             if ctype == "multipart/alternative":
-                return self._alternative(children, depth)
-            if ctype == "multipart/related" and children:
-                pieces = self.walk(children[0], depth + 1)
-                for child in children[1:]:
-                    pieces += self.walk(child, depth + 1, resource=True)
+                return self._alternative(kids, depth)
+            if ctype == "multipart/related" and kids:
+                pieces = self.walk(kids[0][0], depth + 1, raw=kids[0][1])
+                for child, child_raw in kids[1:]:
+                    pieces += self.walk(child, depth + 1, resource=True, raw=child_raw)
                 return pieces
-            return [piece for child in children for piece in self.walk(child, depth + 1)]
+            return [
+                p for child, child_raw in kids for p in self.walk(child, depth + 1, raw=child_raw)
+            ]
         return self._leaf(part, ctype, depth, resource)
 
-    def _alternative(self, children: list[Message], depth: int) -> list[Piece]:
-        """Keep the first non-empty plain rendering and the last (richest) HTML one."""
-        results = [self.walk(child, depth + 1) for child in children]
+    def _alternative(self, kids: list[tuple[Message, bytes | None]], depth: int) -> list[Piece]:
+        """Keep the first non-empty plain rendering and the last (richest) HTML one.
+
+        Other text renderings (text/enriched, text/richtext) are the same words
+        again, not files: they are dropped when a plain or HTML one is there.
+        """
+        types = {child.get_content_type() for child, _ in kids}
+        if types & {"text/plain", "text/html", "multipart/related", "multipart/mixed"}:
+            kids = [kid for kid in kids if kid[0].get_content_type() not in _OTHER_RENDERINGS]
+        results = [self.walk(child, depth + 1, raw=child_raw) for child, child_raw in kids]
         plain = next((r for r in results if any(p.plain and p.plain.strip() for p in r)), None)
         rich = next((r for r in reversed(results) if any(p.html is not None for p in r)), None)
         if plain is None and rich is None:
@@ -311,26 +333,35 @@ class Walker:
             part, data, "message/delivery-status", self._filename(part) or "delivery-status.txt"
         )
 
-    def _attached_message(self, part: Message, payload: list[Message | str]) -> None:
+    def _attached_message(
+        self, part: Message, payload: list[Message | str], depth: int, raw: bytes | None
+    ) -> None:
+        """The attached mail as a file, byte for byte as received, and the files inside it."""
         inner = next((item for item in payload if isinstance(item, Message)), None)
         if inner is None:
             return
-        data = flatten(inner)
-        if not data.strip():
-            data = b""
         cte = (raw_get(part, "content-transfer-encoding") or "").lower()
+        inside: list[ParsedAttachment] = []
         if "base64" in cte or "quoted" in cte:
             # Mislabelled: an encoded attached mail. Decode it and read its headers again.
+            data = flatten(inner)
             data, _ = decode_transfer(data.partition(b"\n\n")[2] or data, cte)
             blocks = parse_fields(decode_bytes(data[:65536], None)[0])
             headers = blocks[0] if blocks else {}
             subject, ids = headers.get("subject"), message_ids(headers.get("message-id"))
         else:
+            data = raw if raw is not None else flatten(inner)
             subject = raw_get(inner, "subject")
             ids = message_ids(raw_get(inner, "message-id"))
+            # Its own files are listed too; its body, reports and ids stay its own.
+            files = Walker(self.result.hints)
+            files.walk(inner, depth + 1, raw=raw)
+            inside = files.result.attachments
+            self.result.defects.extend(files.result.defects)
         self.result.returned_ids.extend(ids)
         name = self._filename(part)
         if not name:
             title = _clean_filename(decode_header(subject, self.result.hints))
             name = (title or "message") + ".eml"
-        self.attach(part, data, part.get_content_type(), name)
+        self.attach(part, data if data.strip() else b"", part.get_content_type(), name)
+        self.result.attachments.extend(inside)

@@ -17,7 +17,13 @@ from email.utils import parsedate_to_datetime
 
 from deskterm.errors import MailError
 from deskterm.mail.addresses import Address, parse_addresses, pick_sender
-from deskterm.mail.auto import AutoKind, classify, failed_recipients
+from deskterm.mail.auto import (
+    DELIVERY_REPORTS,
+    AutoKind,
+    classify,
+    failed_recipients,
+    report_kind,
+)
 from deskterm.mail.headers import decode_header, message_ids, to_text, unfold
 from deskterm.mail.html import render
 from deskterm.mail.mime import ParsedAttachment, Piece, Walker, plain_to_html
@@ -182,12 +188,13 @@ def _drop_nul_in_headers(message: Message, defects: list[str]) -> None:
 
 def _parse(raw: bytes) -> ParsedMail:
     defects: list[str] = []
-    message = BytesParser(policy=compat32).parsebytes(_repair_headers(raw, defects))
+    repaired = _repair_headers(raw, defects)
+    message = BytesParser(policy=compat32).parsebytes(repaired)
     _drop_nul_in_headers(message, defects)
     headers, from_values = _header_map(message)
     hints = _charset_hints(message)
     walker = Walker(hints)
-    body_text, body_html = _body(walker.walk(message), defects)
+    body_text, body_html = _body(walker.walk(message, raw=repaired), defects)
     found = walker.result
     defects.extend(found.defects)
     for part in message.walk():
@@ -207,13 +214,13 @@ def _parse(raw: bytes) -> ParsedMail:
         content_type=content_type,
         report_type=report_type,
     )
-    if found.dsn_blocks and auto is AutoKind.NONE:
-        auto = AutoKind.BOUNCE
+    if found.dsn_blocks and auto in {AutoKind.NONE, AutoKind.BOUNCE}:
+        auto = report_kind(found.dsn_blocks)
 
     in_reply_to = _first(message_ids(headers.get("in-reply-to")))
     references = tuple(message_ids(headers.get("references")))
     bounced: str | None = None
-    if auto is AutoKind.BOUNCE:
+    if auto in DELIVERY_REPORTS:
         dsn_ids = [i for b in found.dsn_blocks for i in message_ids(b.get("x-original-message-id"))]
         candidates = found.returned_ids + dsn_ids + _BODY_MSG_ID.findall(body_text)
         bounced = _first(candidates) or in_reply_to or (references[-1] if references else None)

@@ -5,7 +5,8 @@ numbers in its subject) and hands the answers in; this module only decides,
 so `deskterm thread explain` can replay a decision and say why.
 
 Rules, first match wins:
-1. bounce: a delivery-status report joins the ticket of the message it returns.
+1. bounce: a delivery-status report (a bounce, or a delay notice, which flags no
+   address) joins the ticket of the message it returns.
 2. in-reply-to, then references (newest first): a Message-ID we hold, ours or theirs.
 3. same-message-id: the mail reuses a Message-ID we hold with different content,
    from the same sender, and both subjects name the same record (INC678439,
@@ -30,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from deskterm.mail.auto import AutoKind
+from deskterm.mail.auto import DELIVERY_REPORTS, AutoKind
 from deskterm.mail.parse import ParsedMail
 
 # Domains shared by unrelated people: "same domain" says nothing about them.
@@ -123,7 +124,7 @@ def subject_tags(subject: str, prefix: str = "#") -> list[int]:
 def reference_ids(mail: ParsedMail) -> list[str]:
     """Message-IDs the mail points at, in the order the rules try them."""
     ids: list[str] = []
-    if mail.auto is AutoKind.BOUNCE and mail.bounced_message_id:
+    if mail.auto in DELIVERY_REPORTS and mail.bounced_message_id:
         ids.append(mail.bounced_message_id)
     if mail.in_reply_to:
         ids.append(mail.in_reply_to)
@@ -196,12 +197,13 @@ def _match(
     tag_prefix: str,
 ) -> ThreadDecision:
     bounced = mail.bounced_message_id
-    if mail.auto is AutoKind.BOUNCE and bounced is not None and bounced in by_message_id:
+    if mail.auto in DELIVERY_REPORTS and bounced is not None and bounced in by_message_id:
         ticket = by_message_id[bounced]
+        what = "delay notice" if mail.auto is AutoKind.DELAY else "delivery report"
         return ThreadDecision(
             Rule.BOUNCE,
             ticket.number,
-            f"delivery report for <{mail.bounced_message_id}>, a message of #{ticket.number}",
+            f"{what} for <{mail.bounced_message_id}>, a message of #{ticket.number}",
         )
     if mail.in_reply_to and mail.in_reply_to in by_message_id:
         ticket = by_message_id[mail.in_reply_to]

@@ -64,6 +64,9 @@ ATTACHMENT_COUNT_OVERRIDES = {
     # The second part has no Content-Type at all (so text/plain) and is the fax notice text;
     # Zammad files it as "file" and shows an empty body. We show it as the body.
     "mail087.box": 1,
+    # A spam report with the original mail attached; that mail holds an image, which we
+    # list beside the .eml (Zammad lists only the .eml).
+    "mail069.box": 2,
 }
 
 
@@ -165,25 +168,29 @@ def test_named_attachments(parsed: dict[str, ParsedMail]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "original"),
+    ("name", "kind", "original"),
     [
-        ("mail055.box", "20170526150141.232.13312@example.zammad.loc"),
+        ("mail055.box", AutoKind.BOUNCE, "20170526150141.232.13312@example.zammad.loc"),
         (
             "mail033-undelivered-mail-returned-to-sender.box",
+            AutoKind.BOUNCE,
             "20150830145601.30.608881@edenhofer.zammad.com",
         ),
-        ("mail078.box", "20150830145601.30.608881@example.com"),
+        # "Delivery Status Notification (Delay)", Action: delayed: a warning.
+        ("mail078.box", AutoKind.DELAY, "20150830145601.30.608881@example.com"),
     ],
 )
-def test_bounce_points_at_original(name: str, original: str, parsed: dict[str, ParsedMail]) -> None:
+def test_bounce_points_at_original(
+    name: str, kind: AutoKind, original: str, parsed: dict[str, ParsedMail]
+) -> None:
     mail = parsed[name]
-    assert mail.auto is AutoKind.BOUNCE
+    assert mail.auto is kind
     assert mail.bounced_message_id == original
 
 
 def test_bounce_failed_recipients(parsed: dict[str, ParsedMail]) -> None:
     assert parsed["mail055.box"].failed_recipients == ("ticket-bounce-trigger2@example.com",)
-    # A delay notice is a bounce kind (automatic) but nobody has failed yet.
+    # A delay notice: nobody has failed yet.
     assert parsed["mail078.box"].failed_recipients == ()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from helpers.mails import delay_notice
+
 from deskterm.mail.addresses import parse_addresses
+from deskterm.mail.auto import AutoKind
 from deskterm.mail.parse import parse_mail
 
 
@@ -65,3 +68,54 @@ def test_from_without_local_part_is_no_address_but_the_mail_stays() -> None:
     assert (mail.from_addr, mail.from_name, mail.body_text) == ("", "Shop", "hi")
     bare = parse_mail(b"From: @example.com\nReply-To: real@example.com\nSubject: x\n\nhi\n")
     assert bare.from_addr == "real@example.com"
+
+
+ATTACHED = (
+    b"From someone@example.org Mon Mar  2 09:00:00 2026\r\n"
+    b"From: Someone <someone@example.org>\r\nSubject: Original\r\n"
+    b"Content-Type: multipart/mixed; boundary=INNER\r\n\r\n"
+    b"--INNER\r\nContent-Type: text/plain\r\n\r\nsee the log\r\n"
+    b"--INNER\r\nContent-Type: text/plain; name=log.txt\r\nContent-Disposition: attachment\r\n\r\n"
+    b"line 1\r\nline 2\r\n--INNER--\r\n"
+)
+
+
+def _forward(attached: bytes, newline: bytes = b"\r\n") -> bytes:
+    head = (
+        b"From: a@example.com\nSubject: Fwd: Original\n"
+        b"Content-Type: multipart/mixed; boundary=OUTER\n\n"
+        b"--OUTER\nContent-Type: text/plain\n\nforwarding this\n"
+        b"--OUTER\nContent-Type: message/rfc822\n\n"
+    ).replace(b"\n", newline)
+    return head + attached + newline + b"--OUTER--" + newline
+
+
+def test_attached_message_keeps_its_bytes_from_line_and_crlf() -> None:
+    mail = parse_mail(_forward(ATTACHED))
+    eml = next(a for a in mail.attachments if a.mime_type == "message/rfc822")
+    assert eml.data == ATTACHED and eml.filename == "Original.eml"
+
+
+def test_files_inside_an_attached_message_are_listed() -> None:
+    mail = parse_mail(_forward(ATTACHED, b"\n"))
+    assert [a.filename for a in mail.attachments] == ["Original.eml", "log.txt"]
+    assert mail.attachments[1].data == b"line 1\r\nline 2"
+    assert mail.body_text == "forwarding this"
+
+
+def test_enriched_alternative_is_not_a_file() -> None:
+    raw = (
+        b"From: a@example.com\nSubject: x\nContent-Type: multipart/alternative; boundary=A\n\n"
+        b"--A\nContent-Type: text/plain\n\nplain words\n"
+        b"--A\nContent-Type: text/enriched\n\n<bold>plain</bold> words\n--A--\n"
+    )
+    mail = parse_mail(raw)
+    assert (mail.body_text, mail.attachments) == ("plain words", ())
+
+
+def test_delay_notice_is_a_warning_not_a_bounce() -> None:
+    delayed = parse_mail(delay_notice())
+    assert (delayed.auto, delayed.failed_recipients) == (AutoKind.DELAY, ())
+    assert delayed.bounced_message_id == "m1@customer.test"
+    failed = parse_mail(delay_notice("failed"))
+    assert (failed.auto, failed.failed_recipients) == (AutoKind.BOUNCE, ("slow@customer.test",))

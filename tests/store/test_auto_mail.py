@@ -44,7 +44,7 @@ def test_acknowledgement_is_sent_marked_auto_replied(
     assert detail.messages[-1].kind == "reply"
 
 
-@pytest.mark.parametrize("auto_kind", ["auto_reply", "list", "bulk", "bounce"])
+@pytest.mark.parametrize("auto_kind", ["auto_reply", "list", "bulk", "bounce", "delay"])
 def test_no_acknowledgement_to_automatic_mail(
     store: Store, clock: Clock, smtp_server: SmtpServer, auto_kind: str
 ) -> None:

@@ -131,7 +131,7 @@ class Message(SQLModel, table=True):
     # Same mail seen twice (two mailboxes, CC'd twice, re-delivered) has one key.
     dedupe_key: str | None = None
     mailbox: str | None = None  # the support address it arrived at or left from
-    auto_kind: str | None = None  # auto_reply | list | bulk | bounce, for automatic mail
+    auto_kind: str | None = None  # auto_reply | list | bulk | bounce | delay, for automatic mail
 
 
 class Attachment(SQLModel, table=True):
