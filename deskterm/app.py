@@ -1,16 +1,15 @@
 """The agent app: opens the store in a worker, then shows the queue.
 
 `run_app` is what `deskterm` and `deskterm demo` call. The app owns what every
-screen shares: the store, who "me" is, the clock, the drafts and the one
-handler that turns failed workers into one-line notifications.
+screen shares: the runtime (store, Service, solo mode's background work), who
+"me" is, the drafts and the one handler that turns failures into one-line
+notifications.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
-import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -27,25 +26,21 @@ from textual.worker import Worker, WorkerState
 from deskterm import keys, safetext
 from deskterm.config import Config
 from deskterm.drafts import Drafts, drafts_path
-from deskterm.errors import DesktermError, NotFoundError
-from deskterm.store.queries.catalog import find_agent, list_agents
+from deskterm.errors import DesktermError
+from deskterm.runtime import Runtime, Timings
 from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import AgentRecord
-from deskterm.store.schema.db import Store, open_store
-from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.schema.db import Store
 
 if TYPE_CHECKING:
-    from deskterm.channels.sender import SenderThread, SendReport
+    from deskterm.channels.sender import SendReport
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.queries.mail import IngestStatus
-    from deskterm.store.service import RuleSet, Service
-    from deskterm.store.service.delivery import MailSettings
+    from deskterm.store.service import Service
 
 Clock = Callable[[], datetime]
-POLL_SECONDS = 2.0  # how often the store is checked for commits by other processes
 GC_THRESHOLD = (20_000, 50, 100)  # see _settle_memory
-MINUTE_SECONDS = 60.0  # solo mode: how often time rules run and passed SLA due times are recorded
-SENDER_SECONDS = 2.0  # solo mode: how often the sender looks for due mail (a send nudges it)
+DEFAULT_TIMINGS = Timings()
 
 
 def _actions_provider() -> type[Provider]:
@@ -66,32 +61,35 @@ class DesktermApp(App[None]):
     class Opened(Message):
         """The store is open and we know who is working."""
 
-        def __init__(
-            self, store: Store, me: AgentRecord | None, drafts: Drafts, sla: SlaSettings | None
-        ) -> None:
+        def __init__(self, me: AgentRecord | None, drafts: Drafts) -> None:
             super().__init__()
-            self.store = store
             self.me = me
             self.drafts = drafts
-            self.sla = sla
 
     class StoreTouched(Message):
         """Another connection committed (new mail, the CLI, a rule run)."""
 
     class SendReported(Message):
-        """The app's sender finished a pass that did something (or failed)."""
+        """The sender finished a pass that did something (or failed)."""
 
         def __init__(self, report: SendReport) -> None:
             super().__init__()
             self.report = report
 
     class BackgroundWritten(Message):
-        """The minute worker changed tickets (a time rule fired, a breach was recorded)."""
+        """The minute loop changed tickets (a time rule fired, a breach was recorded)."""
 
         def __init__(self, numbers: list[int], errors: list[str]) -> None:
             super().__init__()
             self.numbers = numbers
             self.errors = errors
+
+    class BackgroundFailed(Message):
+        """A background job failed (said once per failure)."""
+
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
 
     class IngestRead(Message):
         """Mail intake status, read after a change."""
@@ -106,35 +104,28 @@ class DesktermApp(App[None]):
         config: Config,
         *,
         clock: Clock | None = None,
-        poll_seconds: float = POLL_SECONDS,
-        minute_seconds: float = MINUTE_SECONDS,
-        sender_seconds: float = SENDER_SECONDS,
+        poll_seconds: float = DEFAULT_TIMINGS.poll,
+        minute_seconds: float = DEFAULT_TIMINGS.minute,
+        sender_seconds: float = DEFAULT_TIMINGS.sender,
     ) -> None:
         super().__init__()
-        self.store_path = store_path
+        self.runtime = Runtime(
+            config,
+            store_path,
+            clock=clock,
+            timings=Timings(poll=poll_seconds, minute=minute_seconds, sender=sender_seconds),
+        )
         self.config = config
-        self.clock: Clock = clock or utcnow
-        self.poll_seconds = poll_seconds
-        self.minute_seconds = minute_seconds
-        self.sender_seconds = sender_seconds
-        self.store: Store | None = None
         self.me: AgentRecord | None = None
-        self.sla: SlaSettings | None = None
-        """The configured SLA policies (None: no `[[sla.policy]]`, no due column)."""
         self.ingest_status: IngestStatus | None = None
-        self._marker_conn: sqlite3.Connection | None = None
-        self._marker: int | None = None
-        self._marker_lock = threading.Lock()
         self.drafts = Drafts(drafts_path(store_path))
-        self._ruleset: RuleSet | None = None
-        self._mail: MailSettings | None = None
-        self._parts_lock = threading.Lock()
-        self._sender: SenderThread | None = None
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, while tuned
-        self._sender_lock = threading.Lock()
-        self._sender_dead_told = False
-        self._closing = False
         self._last_send_error = ""
+
+    @property
+    def sla(self) -> SlaSettings | None:
+        """The configured SLA policies (None: no `[[sla.policy]]`, no due column)."""
+        return self.runtime.sla
 
     def get_default_screen(self) -> Screen[None]:
         from deskterm.screens.loading import LoadingScreen
@@ -171,32 +162,17 @@ class DesktermApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="open")
     def _open_store(self) -> None:
-        store = open_store(self.store_path)
-        me: AgentRecord | None = None
-        email = self.config.agent.email
-        if email:
-            try:
-                me = find_agent(store, email)
-            except NotFoundError:
-                me = None
-        if me is None:
-            agents = list_agents(store)
-            me = next((a for a in agents if a.role == "admin"), None)
-        drafts = Drafts.load(drafts_path(self.store_path))
-        sla = None
-        if self.config.sla.policy:
-            from deskterm.sla.settings import settings_from_config
-
-            sla = settings_from_config(self.config.sla)
-        self.post_message(self.Opened(store, me, drafts, sla))
+        self.runtime.open()
+        me = self.runtime.identify()
+        drafts = Drafts.load(self.drafts.path)
+        self.runtime.sla  # noqa: B018  # built here, off the UI thread
+        self.post_message(self.Opened(me, drafts))
 
     def on_deskterm_app_opened(self, event: Opened) -> None:
         from deskterm.screens.queue import QueueScreen
 
-        self.store = event.store
         self.me = event.me
         self.drafts = event.drafts
-        self.sla = event.sla
         if event.me is None:
             self.notify_error("no agent matches [agent] email and the store has no admin")
         self.push_screen(QueueScreen())
@@ -206,50 +182,18 @@ class DesktermApp(App[None]):
     def _start_background(self) -> None:
         self._settle_memory()
         self._warm_up()
-        self._watch_store()
-        self.set_interval(self.poll_seconds, self._poll_store, name="store-watch")
-        if self.sla is not None or any(r.trigger == "time" for r in self.config.rules):
-            self.set_interval(self.minute_seconds, self._every_minute, name="minute")
-        if self.mail_enabled:
-            self._start_sender()
+        self._start_runtime()
         # The write path imports SQLAlchemy (~1 s of CPU holding the GIL): warm it
         # after the queue has painted, so neither start nor the first send waits.
         self.set_timer(1.0, self._warm_writes)
 
+    @work(thread=True, exit_on_error=False, group="runtime")
+    def _start_runtime(self) -> None:
+        self.runtime.start(_Posting(self))
+
     @work(thread=True, exit_on_error=False, group="warm")
     def _warm_writes(self) -> None:
         import deskterm.store.service  # noqa: F401
-
-    def _poll_store(self) -> None:
-        self._watch_store()
-        sender = self._sender
-        if sender is not None and not sender.is_alive() and not self._sender_dead_told:
-            self._sender_dead_told = True
-            self.notify_error(f"the mail sender stopped: {sender.error}; restart deskterm")
-
-    @work(thread=True, exit_on_error=False, exclusive=True, group="watch")
-    def _watch_store(self) -> None:
-        """Compare `PRAGMA data_version` with the last poll (it moves when another
-        connection commits) and, when it moved, tell the screens and reread intake status.
-
-        The marker is only comparable on one connection, so the poll keeps its own
-        (sqlite3 allows it on any thread; the lock keeps uses one at a time).
-        """
-        from deskterm.store.queries.mail import get_ingest_status
-        from deskterm.store.schema.db import connect
-
-        store = self.open_store_or_fail()
-        with self._marker_lock:
-            if self._marker_conn is None:
-                self._marker_conn = connect(store.path)
-            version = int(self._marker_conn.execute("PRAGMA data_version").fetchone()[0])
-            changed = version != self._marker
-            first = self._marker is None
-            self._marker = version
-        if changed and not first:
-            self.post_message(self.StoreTouched())
-        if changed:
-            self.post_message(self.IngestRead(get_ingest_status(store, self.clock())))
 
     def on_deskterm_app_store_touched(self, event: StoreTouched) -> None:
         self.store_changed(())
@@ -261,64 +205,14 @@ class DesktermApp(App[None]):
             if callable(show):
                 show(event.status)
 
-    # -- solo mode: the minute worker and the sender ---------------------------------
-
-    def _every_minute(self) -> None:
-        if not any(w.is_running for w in self.workers if w.group == "minute"):
-            self._run_minute()
-
-    @work(thread=True, exit_on_error=False, group="minute")
-    def _run_minute(self) -> None:
-        """Run time rules, then record SLA breaches whose time has passed.
-
-        In team mode the server does this; each step failing alone is one notification.
-        """
-        service = self.service()
-        changed: set[int] = set()
-        errors: list[str] = []
-        try:
-            changed.update(fired.number for fired in service.run_time_rules())
-        except DesktermError as exc:
-            errors.append(f"time rules: {exc}")
-        try:
-            changed.update(service.check_breaches())
-        except DesktermError as exc:
-            errors.append(f"SLA breaches: {exc}")
-        if changed or errors:
-            self.post_message(self.BackgroundWritten(sorted(changed), errors))
-
     def on_deskterm_app_background_written(self, event: BackgroundWritten) -> None:
         for error in event.errors:
             self.notify_error(error)
         if event.numbers:
             self.store_changed(event.numbers)
 
-    @property
-    def mail_enabled(self) -> bool:
-        """A [[mailbox]] can send: replies to email tickets go out through the outbox."""
-        return any(box.smtp_host for box in self.config.mailbox)
-
-    @work(thread=True, exit_on_error=False, group="sender")
-    def _start_sender(self) -> None:
-        """Deliver the outbox from this process (solo mode); one sender per store.
-
-        While `deskterm send --watch` or another app holds the store's send lock,
-        this one waits for it to go away.
-        """
-        from deskterm.channels.sender import Sender, SenderThread
-
-        sender = Sender(self.open_store_or_fail(), self.mail_settings(), clock=self.clock)
-        thread = SenderThread(sender, interval=self.sender_seconds, on_report=self._send_reported)
-        with self._sender_lock:
-            if self._closing:
-                return
-            self._sender = thread
-            thread.start()
-
-    def _send_reported(self, report: SendReport) -> None:
-        """On the sender's thread: hand what happened to the UI by message."""
-        if report.sent or report.retrying or report.failed or report.errors:
-            self.post_message(self.SendReported(report))
+    def on_deskterm_app_background_failed(self, event: BackgroundFailed) -> None:
+        self._tell_failure(event.error)
 
     def on_deskterm_app_send_reported(self, event: SendReported) -> None:
         for error in event.report.errors:
@@ -327,75 +221,33 @@ class DesktermApp(App[None]):
             self._last_send_error = error
         if not event.report.errors:
             self._last_send_error = ""
-        self._watch_store()  # the sender committed: refresh now, not at the next poll
+
+    @property
+    def mail_enabled(self) -> bool:
+        """A [[mailbox]] can send: replies to email tickets go out through the outbox."""
+        return self.runtime.mail_enabled
 
     def nudge_sender(self) -> None:
         """A mail was queued: let the sender plan its next pass now (any thread)."""
-        sender = self._sender
-        if sender is not None:
-            sender.nudge()
-
-    def _stop_sender(self) -> None:
-        with self._sender_lock:
-            self._closing = True
-            sender, self._sender = self._sender, None
-        if sender is not None:
-            sender.stop(timeout=5.0)
+        self.runtime.nudge_sender()
 
     # -- shared services for screens ---------------------------------------------
 
     def now(self) -> datetime:
-        return self.clock()
+        return self.runtime.clock()
 
     def query_context(self) -> QueryContext:
-        return QueryContext(self.me.id if self.me else None, self.clock())
+        return QueryContext(self.me.id if self.me else None, self.now())
 
     def service(self) -> Service:
         """A Service acting as "me", built like the CLI's: SLAs, rules, outgoing mail.
 
         Build it inside the worker that uses it (the write path imports SQLAlchemy).
         """
-        from deskterm.store.service import Actor, Service
-
-        store = self.open_store_or_fail()
-        actor = Actor(self.me.id, self.me.name) if self.me else Actor.system()
-        return (
-            Service(store, actor, self.clock, sla=self.sla)
-            .with_rules(self.ruleset())
-            .with_mail(self.mail_settings())
-        )
-
-    def ruleset(self) -> RuleSet:
-        """The configured rules, read from the config once (any thread)."""
-        with self._parts_lock:
-            if self._ruleset is None:
-                from deskterm.rules.model import rules_from_config
-                from deskterm.sla.settings import calendars_from_config
-                from deskterm.store.service import RuleSet
-
-                self._ruleset = (
-                    RuleSet(
-                        rules_from_config(self.config.rules),
-                        calendars_from_config(self.config.sla),
-                    )
-                    if self.config.rules
-                    else RuleSet()
-                )
-            return self._ruleset
-
-    def mail_settings(self) -> MailSettings:
-        """[[mailbox]] and [mail] as the outbox uses them (any thread)."""
-        with self._parts_lock:
-            if self._mail is None:
-                from deskterm.store.service.delivery import MailSettings
-
-                self._mail = MailSettings.from_config(self.config)
-            return self._mail
+        return self.runtime.service()
 
     def open_store_or_fail(self) -> Store:
-        if self.store is None:
-            raise DesktermError("the store is not open yet")
-        return self.store
+        return self.runtime.store
 
     def notify_error(self, text: str) -> None:
         self.notify(safetext.line(text), severity="error", markup=False)
@@ -423,15 +275,12 @@ class DesktermApp(App[None]):
         self.drafts.save(version, data)
 
     def on_unmount(self) -> None:
-        self._stop_sender()
+        self.runtime.stop()
         try:
             self.drafts.flush()
         except OSError as exc:  # at exit there is no screen left to tell
             self.log.error(f"drafts not saved: {exc}")
-        if self._marker_conn is not None:
-            self._marker_conn.close()
-        if self.store is not None:
-            self.store.close()
+        self.runtime.close()
         if self._gc_threshold is not None:
             gc.unfreeze()
             gc.set_threshold(*self._gc_threshold)
@@ -441,9 +290,10 @@ class DesktermApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self._tell_failure(event.worker.error)
+
+    def _tell_failure(self, error: BaseException) -> None:
         if isinstance(error, DesktermError):
             self.notify_error(str(error))
         else:
@@ -465,3 +315,25 @@ class DesktermApp(App[None]):
 def run_app(store_path: Path, config: Config) -> None:
     """Open the app on `store_path` until the agent quits."""
     DesktermApp(store_path, config).run()
+
+
+class _Posting:
+    """The runtime's listener for the app: each call becomes a message (any thread)."""
+
+    def __init__(self, app: DesktermApp) -> None:
+        self.app = app
+
+    def store_touched(self) -> None:
+        self.app.post_message(DesktermApp.StoreTouched())
+
+    def ingest_read(self, status: IngestStatus) -> None:
+        self.app.post_message(DesktermApp.IngestRead(status))
+
+    def background_written(self, numbers: list[int], errors: list[str]) -> None:
+        self.app.post_message(DesktermApp.BackgroundWritten(numbers, errors))
+
+    def send_reported(self, report: SendReport) -> None:
+        self.app.post_message(DesktermApp.SendReported(report))
+
+    def background_failed(self, error: BaseException) -> None:
+        self.app.post_message(DesktermApp.BackgroundFailed(error))

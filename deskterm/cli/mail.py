@@ -33,17 +33,17 @@ _BatchOpt = Annotated[
 
 def _ingest(context: Context, settings: IntakeSettings) -> MailIngest:
     from deskterm.store.service.ingest import MailIngest
-    from deskterm.store.service.outbox import MailSettings
 
+    runtime = context.runtime()
     return (
         MailIngest(
-            context.store(create=True),
+            runtime.open(create=True),
             tag_prefix=settings.tag_prefix,
             own_addresses=settings.own_addresses(context.config),
-            sla=context.sla(),
+            sla=runtime.sla,
         )
-        .with_rules(context.ruleset())
-        .with_mail(MailSettings.from_config(context.config))
+        .with_rules(runtime.ruleset())
+        .with_mail(runtime.mail_settings())
     )
 
 

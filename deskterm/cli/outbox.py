@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
 
-if TYPE_CHECKING:
-    from deskterm.cli.context import Context
-    from deskterm.store.service.delivery import MailSettings
-
 app = typer.Typer(
     rich_markup_mode=None, help="Outgoing mail: what waits, what failed.", no_args_is_help=True
 )
-
-
-def mail_settings(context: Context) -> MailSettings:
-    from deskterm.store.service.delivery import MailSettings
-
-    return MailSettings.from_config(context.config)
 
 
 @app.command("ls")
@@ -84,11 +74,11 @@ def send(
     as_json: JsonOpt = False,
 ) -> None:
     """Deliver the outgoing mail that is due now, then report what still waits."""
-    from deskterm.channels.sender import Sender, SendReport
+    from deskterm.channels.sender import SendReport
 
     context = ctx_of(ctx)
-    settings = mail_settings(context)
-    sender = Sender(context.store(), settings)
+    context.store()  # open (and migrate) before the sender reads it
+    sender = context.runtime().sender()
 
     def show(report: SendReport) -> None:
         if as_json:

@@ -5,6 +5,7 @@ Real keys against a real aiosmtpd on loopback; the app's own sender delivers.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -141,3 +142,25 @@ async def test_server_down_is_one_notification_and_retrying(
         assert len(errors) == 1 and errors[0].startswith("sending mail: ")
         assert "\n" not in errors[0]
         assert outbox(store_path) == ["retrying"]
+
+
+async def test_quitting_stops_the_background_work(
+    store_path: Path, smtp_server: SmtpServer
+) -> None:
+    def ours() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name.startswith("deskterm-")} - before
+
+    before = {t for t in threading.enumerate() if t.name.startswith("deskterm-")}
+    rule = RuleConfig(name="stale", trigger="time", query="status:pending", add_tags=["stale"])
+    config = mail_config(smtp_server, 0).replace(rules=[rule])
+    app = DesktermApp(store_path, config, clock=lambda: NOW, minute_seconds=0.1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await wait_until(pilot, lambda: len(ours()) == 3)
+        started = ours()
+        assert {t.name for t in started} == {
+            "deskterm-store-watch",
+            "deskterm-minute",
+            "deskterm-sender",
+        }
+    assert not any(t.is_alive() for t in started)

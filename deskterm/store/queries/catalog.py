@@ -111,6 +111,16 @@ def find_agent_by_token(store: Store, token_hash: str) -> AgentRecord | None:
     return None if row is None else _agent(row)
 
 
+def agent_id_by_email(store: Store, email: str) -> int | None:
+    """The id of the agent with this address (any case), if there is one."""
+    row = (
+        store.read()
+        .execute("SELECT id FROM agent WHERE lower(email) = lower(?)", (email,))
+        .fetchone()
+    )
+    return None if row is None else int(row[0])
+
+
 def list_views(store: Store) -> list[ViewRecord]:
     return [
         ViewRecord(r[0], r[1], r[2])

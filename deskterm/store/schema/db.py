@@ -185,3 +185,11 @@ def open_store(path: Path, *, create: bool = False) -> Store:
         store.close()
         raise
     return store
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that moves when another connection commits (SQLite's `PRAGMA data_version`).
+
+    Comparable only with earlier values read on the same connection.
+    """
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])

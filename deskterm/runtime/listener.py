@@ -1,0 +1,28 @@
+"""What the runtime's background work tells its owner (the app, later the server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from deskterm.channels.sender import SendReport
+    from deskterm.store.queries.mail import IngestStatus
+
+
+class RuntimeListener(Protocol):
+    """Called on the runtime's threads, never the caller's: hand the news on, do not block."""
+
+    def store_touched(self) -> None:
+        """Another connection committed (new mail, the CLI, the sender): tickets unknown."""
+
+    def ingest_read(self, status: IngestStatus) -> None:
+        """Mail intake status, read after the store changed (and once at start)."""
+
+    def background_written(self, numbers: list[int], errors: list[str]) -> None:
+        """The minute loop changed these tickets, or one of its steps failed."""
+
+    def send_reported(self, report: SendReport) -> None:
+        """The sender finished a pass that sent, deferred or failed something."""
+
+    def background_failed(self, error: BaseException) -> None:
+        """A background step failed outside what the calls above report (e.g. the sender died)."""
