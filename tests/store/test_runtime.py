@@ -143,9 +143,7 @@ def test_minute_loop_runs_time_rules(desk: Desk) -> None:
     runtime.close()
 
 
-def test_sender_delivers_and_the_watch_sees_its_commit(
-    desk: Desk, smtp_server: SmtpServer
-) -> None:
+def test_sender_delivers_and_the_watch_sees_its_commit(desk: Desk, smtp_server: SmtpServer) -> None:
     number = desk.svc.create_ticket("Refund", "Where is it?", "ana@example.com").number
     settings = config(mailbox=[mailbox_for(smtp_server)], mail=MailConfig(undo_seconds=0))
     runtime = Runtime(settings, desk.path, clock=desk.clock, timings=Timings(poll=60, sender=60))
