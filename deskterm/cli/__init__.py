@@ -35,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "agent": ("deskterm.cli.setup", "agent_app", "Agents: add, list."),
     "sla": ("deskterm.cli.sla", "app", "SLA due times: explain, check, recompute."),
     "rules": ("deskterm.cli.rules", "app", "Automation rules: list, test on history, run."),
+    "assist": (
+        "deskterm.cli.assist",
+        "app",
+        "Urgency and mood of tickets: read them for an older store.",
+    ),
     "fetch": (
         "deskterm.cli.mail",
         "fetch",

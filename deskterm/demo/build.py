@@ -21,6 +21,7 @@ from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
 
+from deskterm.assist.tone import read_tone
 from deskterm.demo import people
 from deskterm.demo.thread import DAY, HOUR, SECOND, AgentInfo, Item, ThreadMaker, World
 from deskterm.errors import StoreError
@@ -157,7 +158,7 @@ def build_demo(
     world = _setup_team(path, from_micros(start_us - 60 * DAY))
     orgs = people.make_orgs(rng, max(12, min(3000, tickets // 300)))
     world.customers, org_of = people.make_customers(rng, max(60, tickets // 4), orgs)
-    maker = ThreadMaker(rng, world, now_us)
+    maker = ThreadMaker(rng, world, now_us, random.Random(seed + 1))
     starts = creation_times(rng, tickets, start_us, now_us)
     first_seen: dict[int, int] = {}
     messages = events = 0
@@ -259,6 +260,8 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
     # What an agent did last on a ticket is what they last saw of it (as the service
     # marks it): a later customer message makes it unread to them.
     reads: dict[tuple[int, int], str] = {}
+    # Each ticket's latest customer message (body, subject if it opened the ticket).
+    latest: dict[int, tuple[str, str]] = {}
     mid = last_id
     for t, tid, msg, evs in items:
         stamp = time_text(t)
@@ -267,6 +270,8 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
             kind, agent_id, cust_id, name, addr, to, subject, body, msg_id, ev_id, actor, ev = msg
             if agent_id is not None:
                 reads[(agent_id, tid)] = stamp
+            elif kind == "customer":
+                latest[tid] = (body, "" if subject.startswith("Re: ") else subject)
             add_message(
                 (
                     mid,
@@ -298,4 +303,5 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
     bulk.add_messages(message_rows, fts_rows)
     bulk.add_events(event_rows)
     bulk.add_read_marks((agent, tid, stamp) for (agent, tid), stamp in reads.items())
+    bulk.add_tones((tid, read_tone(body, subject)) for tid, (body, subject) in latest.items())
     return mid - last_id, len(event_rows)

@@ -600,3 +600,41 @@ CJK_TOPIC_TAGS = {
     "shipping": ("shipping",),
     "billing": ("billing",),
 }
+
+# Tone: lines that make a message read urgent or upset (odds in `thread`), and calm
+# lines that only mention urgency to deny it, as real mail does.
+URGENT_LINES = {
+    "en": (
+        "This is urgent: our whole team is blocked until it works again.",
+        "We have a client demo tomorrow morning, so we need this fixed today, please.",
+        "Sorry to push, but could you treat this as top priority?",
+        "Our customers can't pay right now and we are losing sales every hour.",
+        "I'd be grateful for an answer by end of day, the deadline is tomorrow.",
+        "Please help as soon as possible.",
+    ),
+    "ko": (
+        "급합니다. 오늘 중으로 처리 부탁드립니다.",
+        "업무가 마비된 상태라 긴급히 확인 부탁드립니다.",
+    ),
+    "zh": ("很急，今天之内请帮我处理。", "紧急！我们的业务已经受到影响。"),
+    "ja": ("至急ご対応をお願いいたします。", "本日中にご確認いただけますと助かります。"),
+}
+UPSET_LINES = {
+    "en": (
+        "Honestly, this is unacceptable.",
+        "I'm getting really frustrated with this.",
+        "Very disappointed with how long this is taking.",
+        "Oh great, another week of waiting.",
+        "This is the third time I'm asking.",
+        "Thanks for nothing so far.",
+    ),
+    "ko": ("정말 실망스럽습니다.", "몇 번째 같은 문의인지 모르겠네요."),
+    "zh": ("太过分了，一直没人处理。", "非常失望。"),
+    "ja": ("何度目の問い合わせでしょうか。", "正直がっかりしています。"),
+}
+CALM_LINES = {
+    "en": ("No rush on this, whenever you get a chance.", "Not urgent at all, just curious."),
+    "ko": ("급하지 않으니 천천히 봐주세요.",),
+    "zh": ("不急，有空的时候看一下就行。",),
+    "ja": ("急ぎではありませんので、お手すきの際にご確認ください。",),
+}

@@ -121,11 +121,22 @@ _FIRST_TOUCH = {
 }
 
 
-class ThreadMaker:
-    """Deterministic ticket lives from one random generator."""
+# Odds of an urgent line in the first message by priority, of an upset line by purpose,
+# and of a calm line denying urgency: wording follows the labels, loosely, with noise.
+_URGENT_ODDS = {"urgent": 0.6, "high": 0.2, "normal": 0.03, "low": 0.0}
+_UPSET_ODDS = {"first": 0.04, "chase": 0.25, "reopen": 0.35, "info": 0.02}
+_CALM_ODDS = {"low": 0.2, "normal": 0.04}
 
-    def __init__(self, rng: random.Random, world: World, now: int) -> None:
+
+class ThreadMaker:
+    """Deterministic ticket lives from one random generator (tone lines from a second)."""
+
+    def __init__(
+        self, rng: random.Random, world: World, now: int, tone_rng: random.Random | None = None
+    ) -> None:
         self.rng = rng
+        # Apart from `rng`, so adding tone lines left every other demo draw as it was.
+        self.tone_rng = tone_rng or random.Random(0)
         self.world = world
         self.now = now
         self._agents: dict[tuple[str, str], tuple[list[AgentInfo], list[float]]] = {}
@@ -203,6 +214,21 @@ class ThreadMaker:
         hello = f"Hi {agent}," if self.rng.random() < 0.5 else self._pick(text.GREETINGS)
         return f"{hello}\n\n{' '.join(parts)}\n\n{self._pick(text.SIGNOFFS)}\n{first}"
 
+    def _with_tone(self, body: str, lang: str, purpose: str, priority: str) -> str:
+        """`body` with an urgent, upset or calm line after its first line, at their odds."""
+        roll = self.tone_rng.random
+        lines = []
+        if purpose == "first" and roll() < _URGENT_ODDS[priority]:
+            lines.append(self.tone_rng.choice(text.URGENT_LINES[lang]))
+        elif purpose == "first" and roll() < _CALM_ODDS.get(priority, 0.0):
+            lines.append(self.tone_rng.choice(text.CALM_LINES[lang]))
+        if roll() < _UPSET_ODDS.get(purpose, 0.0):
+            lines.append(self.tone_rng.choice(text.UPSET_LINES[lang]))
+        if not lines:
+            return body
+        head, _, rest = body.partition("\n")
+        return f"{head}\n{' '.join(lines)}\n{rest}"
+
     # -- one ticket ---------------------------------------------------------------
 
     def make(self, tid: int, t0: int) -> tuple[TicketState, str, int, int, str, list[Item]]:
@@ -256,6 +282,9 @@ class ThreadMaker:
         common = text.CJK_COMMON.get(lang, {})
 
         def customer_body(purpose: str) -> str:
+            return self._with_tone(plain_body(purpose), lang, purpose, state.priority)
+
+        def plain_body(purpose: str) -> str:
             if lang == "en":
                 if purpose == "first":
                     return self._en_customer_first(topic, opening, cust_first).format(**slots)

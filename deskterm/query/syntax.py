@@ -2,6 +2,7 @@
 
     refund status:open,pending tag:billing from:ana@example.com
     created>2026-01-01 updated<7d assignee:me priority:high,urgent is:unread "exact phrase"
+    mood:upset urgent:yes
 
 Free words are searched in subjects and bodies; fields filter. Values separated
 by commas are alternatives (OR); different fields must all hold (AND); `tag:` given
@@ -31,12 +32,17 @@ LIST_FIELDS = (
     "sla",
     "sort",
     "is",
+    "mood",
+    "urgent",
 )
 DATE_FIELDS = ("created", "updated", "due")
 FIELDS = (*LIST_FIELDS, *DATE_FIELDS)
 SLA_VALUES = ("breached", "ok", "none", "any")
 SORTS = ("updated", "due", "created")
 IS_VALUES = ("unread", "read")
+# The tone of the latest customer message (see deskterm.assist.tone).
+MOOD_VALUES = ("upset", "calm")
+URGENT_VALUES = ("yes", "no")
 _OPS = (">=", "<=", ">", "<", ":")
 _TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
 _AGE = re.compile(r"^(\d{1,6})([mhdw])\Z")
@@ -66,6 +72,8 @@ class TicketQuery:
     sla: tuple[str, ...] = ()
     sort: str = ""  # "" is newest activity first
     is_: tuple[str, ...] = ()  # unread | read, for the agent running the query
+    mood: tuple[str, ...] = ()  # upset | calm
+    urgent: tuple[str, ...] = ()  # yes | no
     dates: tuple[DateFilter, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -88,6 +96,8 @@ class TicketQuery:
             sort=other.sort or self.sort,
             dates=self.dates + other.dates,
             is_=tuple(dict.fromkeys(self.is_ + other.is_)),
+            mood=_intersect(self.mood, other.mood),
+            urgent=_intersect(self.urgent, other.urgent),
         )
 
     @property
@@ -137,6 +147,8 @@ def _example(name: str) -> str:
         "sla": "breached",
         "sort": "due",
         "is": "unread",
+        "mood": "upset",
+        "urgent": "yes",
     }.get(name, "value")
 
 
@@ -220,6 +232,10 @@ def parse_query(text: str) -> TicketQuery:
             values = _check_choice(name, values, SLA_VALUES)
         elif name == "is":
             values = _check_choice(name, values, IS_VALUES)
+        elif name == "mood":
+            values = _check_choice(name, values, MOOD_VALUES)
+        elif name == "urgent":
+            values = _check_choice(name, values, URGENT_VALUES)
         elif name == "sort":
             values = _check_choice(name, values, SORTS)
             if len(values) > 1 or lists["sort"]:
@@ -244,6 +260,8 @@ def parse_query(text: str) -> TicketQuery:
         sort="" if lists["sort"] == ["updated"] else "".join(lists["sort"]),
         dates=tuple(dates),
         is_=tuple(lists["is"]),
+        mood=tuple(lists["mood"]),
+        urgent=tuple(lists["urgent"]),
     )
 
 
@@ -273,6 +291,8 @@ def format_query(query: TicketQuery) -> str:
         ("sla", query.sla),
         ("sort", (query.sort,) if query.sort else ()),
         ("is", query.is_),
+        ("mood", query.mood),
+        ("urgent", query.urgent),
     ):
         if values:
             parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))

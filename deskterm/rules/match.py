@@ -34,6 +34,8 @@ class TicketSnapshot:
     last_body: str = ""
     sender: str = ""  # address of the latest customer message
     mailbox: str | None = None
+    urgent_words: str | None = None  # the tone of the latest customer message
+    upset_words: str | None = None
 
 
 def _date_ok(field_value: datetime | None, op: str, value: str, now: datetime) -> bool:
@@ -59,6 +61,13 @@ def _date_ok(field_value: datetime | None, op: str, value: str, now: datetime) -
         ">=": lambda a, b: a >= b,
     }
     return all(checks[o](field_value, b) for o, b in bounds)
+
+
+def _tone_ok(words: str | None, wanted: tuple[str, ...], flagged: str, unflagged: str) -> bool:
+    """As the SQL filter: a tone not read yet (None) is neither flagged nor not."""
+    if words is None:
+        return False
+    return (flagged if words else unflagged) in wanted
 
 
 def matches(query: TicketQuery, t: TicketSnapshot, now: datetime) -> bool:
@@ -108,6 +117,10 @@ def matches(query: TicketQuery, t: TicketSnapshot, now: datetime) -> bool:
             t.created_at if date.field == "created" else t.updated_at, date.op, date.value, now
         ):
             return False
+    if query.mood and not _tone_ok(t.upset_words, query.mood, "upset", "calm"):
+        return False
+    if query.urgent and not _tone_ok(t.urgent_words, query.urgent, "yes", "no"):
+        return False
     if query.words:
         hay = f"{t.subject}\n{t.last_body}".lower()
         if not all(w.rstrip("*").lower() in hay for w in query.words):

@@ -20,6 +20,7 @@ from datetime import datetime
 from rich.cells import cell_len, chop_cells
 
 from deskterm import safetext
+from deskterm.assist.tone import read_tone
 from deskterm.mail.quotes import Segment
 from deskterm.store.queries.outbox import OutboxRecord
 from deskterm.store.queries.records import MessageRecord
@@ -104,6 +105,19 @@ def header(message: MessageRecord) -> Line:
     return tuple(runs)
 
 
+def tone_text(message: MessageRecord, segments: list[Segment]) -> str:
+    """What makes a customer's message read urgent or upset, in its own words; "" if nothing."""
+    said = "\n".join(seg.text for seg in segments if seg.kind == "text")
+    opening = not message.subject.lower().startswith(("re:", "aw:", "sv:", "回复", "答复"))
+    tone = read_tone(said, message.subject if opening else "")
+    parts = [
+        f"{label}: {', '.join(cues)}"
+        for label, cues in (("urgent", tone.urgent), ("upset", tone.upset))
+        if cues
+    ]
+    return "⚑ " + " · ".join(parts) if parts else ""
+
+
 def block(
     message: MessageRecord,
     segments: list[Segment],
@@ -118,6 +132,10 @@ def block(
     for a mailed reply.
     """
     lines: list[Line] = [(), header(message)]
+    if message.kind == "customer":
+        tone = tone_text(message, segments)
+        if tone:
+            lines.extend(_lines(tone, "tone", width))
     if delivery is not None:
         lines.extend(_lines(delivery[1], "delivery", width))
     for segment in segments:

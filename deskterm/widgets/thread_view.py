@@ -59,6 +59,7 @@ class ThreadView(ScrollView, can_focus=True):
         "thread-view--quote",
         "thread-view--fold",
         "thread-view--attachment",
+        "thread-view--tone",
         "thread-view--delivery",
         *(
             f"thread-view--delivery-{state}"

@@ -236,13 +236,16 @@ def test_bad_rules_are_config_errors() -> None:
         "created>2026-11-20 updated<2d",
         "group:billing",
         "refund",
+        "urgent:yes",
+        "mood:upset priority:high",
+        "mood:calm urgent:no",
     ],
 )
 def test_python_matcher_agrees_with_sql(base, store, clock, text) -> None:
     for i in range(8):
         t = base.create_ticket(
             "Refund" if i % 3 == 0 else "Hello",
-            "body",
+            ("body", "Fix it asap.", "This is ridiculous.", "No rush.")[i % 4],
             f"a{i}@b.test",
             priority=("low", "normal", "high", "urgent")[i % 4],
             tags=[("billing", "vip")[i % 2]] + (["vip"] if i % 3 else []),

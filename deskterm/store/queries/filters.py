@@ -76,6 +76,17 @@ class TicketFilters:
             self._sla(query.sla, ctx)
         if query.is_:
             self._read_state(query.is_, ctx)
+        if query.mood:
+            self._tone("t.upset_words", "upset" in query.mood, "calm" in query.mood)
+        if query.urgent:
+            self._tone("t.urgent_words", "yes" in query.urgent, "no" in query.urgent)
+
+    def _tone(self, column: str, flagged: bool, unflagged: bool) -> None:
+        """Cue words present (or not); a ticket whose tone is not read yet (NULL) is neither."""
+        if flagged and unflagged:
+            self.sql.append(f"{column} IS NOT NULL")
+        else:
+            self.sql.append(f"{column} {'<>' if flagged else '='} ''")
 
     def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
         """`is:unread`: changed since the agent's read mark (or never opened by them)."""

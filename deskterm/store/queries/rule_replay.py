@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from deskterm.assist.tone import read_tone
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Rule, Trigger
 from deskterm.store.schema.db import Store
@@ -96,6 +97,12 @@ def _redo(snap: TicketSnapshot, kind: str, old: str | None, new: str | None) -> 
     return snap
 
 
+def _with_tone(snap: TicketSnapshot, body: str, subject: str = "") -> TicketSnapshot:
+    """The snapshot after a customer message: its body and the tone it sets."""
+    tone = read_tone(body, subject)
+    return replace(snap, last_body=body, urgent_words=tone.urgent_text, upset_words=tone.upset_text)
+
+
 _TICKETS = """
     SELECT t.id, t.number, t.subject, t.status, t.priority, t.channel, a.email, a.name, g.name,
       c.email, c.name, o.name, t.created_at, t.updated_at, t.due_at, t.sla_policy,
@@ -156,6 +163,7 @@ def _replay_ticket(
         sender=row[9],
         last_body=next(iter(bodies.values()), ""),
     )
+    snap = _with_tone(snap, snap.last_body, snap.subject)
     for kind, old, new, _ in reversed(events):
         snap = _undo(snap, kind, old, new)
     for kind, old, new, at in events:
@@ -163,7 +171,7 @@ def _replay_ticket(
         assert when is not None
         snap = replace(_redo(snap, kind, old, new), updated_at=when)
         if kind == "customer_message" and new and new.isdigit():
-            snap = replace(snap, last_body=bodies.get(int(new), snap.last_body))
+            snap = _with_tone(snap, bodies.get(int(new), snap.last_body))
         found = trigger_of(kind, new)
         if found is None:
             continue

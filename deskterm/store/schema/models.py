@@ -91,6 +91,9 @@ class Ticket(SQLModel, table=True):
     resolution_due_at: datetime | None = None
     due_at: datetime | None = None  # earliest target not yet met
     sla_breached: str | None = None  # targets whose breach is recorded, comma separated
+    # Tone of the latest customer message: the cue words, "" for none, NULL when not read yet.
+    urgent_words: str | None = None
+    upset_words: str | None = None
 
 
 class Tag(SQLModel, table=True):

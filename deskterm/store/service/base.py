@@ -23,6 +23,7 @@ from deskterm.query import fts
 from deskterm.store.schema.db import Store, describe
 from deskterm.store.schema.models import Agent, Customer, Event, Message, Organization, Ticket
 from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.service.tone import note_tone
 from deskterm.vocab import EventKind, MessageKind
 
 if TYPE_CHECKING:
@@ -214,6 +215,8 @@ class ServiceBase:
             text("INSERT INTO message_fts (rowid, text, cjk) VALUES (:id, :t, :c)"),
             dict(zip(("id", "t", "c"), (message.id, *fts.index_columns(body)), strict=True)),
         )
+        if kind is MessageKind.CUSTOMER:
+            note_tone(ticket, body, ticket.subject if ticket.message_count == 0 else "")
         ticket.message_count += 1
         ticket.updated_at = max(ticket.updated_at, when)
         return message

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import cast
 
+from deskterm.assist.tone import Tone
 from deskterm.query import fts
 from deskterm.store.schema.db import describe
+from deskterm.store.service.tone import SET_TONE
 
 TICKET_COLUMNS = (
     "id",
@@ -155,6 +157,12 @@ class BulkLoader:
             "INSERT INTO ticket_read (agent_id, ticket_id, read_at) VALUES (?, ?, ?)"
             " ON CONFLICT (agent_id, ticket_id) DO UPDATE SET read_at = excluded.read_at",
             rows,
+        )
+
+    def add_tones(self, tones: Iterable[tuple[int, Tone]]) -> None:
+        """(ticket_id, tone of its latest customer message) for tickets already loaded."""
+        self._conn.executemany(
+            SET_TONE, [(tone.urgent_text, tone.upset_text, tid) for tid, tone in tones]
         )
 
     def set_counter(self, name: str, value: int) -> None:

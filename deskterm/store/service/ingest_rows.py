@@ -27,6 +27,7 @@ from deskterm.store.schema.models import Event, Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service.base import BUMP_TICKET_NUMBER, LAST_TICKET_NUMBER
 from deskterm.store.service.bulk import EVENT_COLUMNS, MESSAGE_COLUMNS, TICKET_COLUMNS, insert_sql
+from deskterm.store.service.tone import record_tone
 from deskterm.vocab import EventKind, MessageKind, Priority, Status
 
 if TYPE_CHECKING:
@@ -192,6 +193,7 @@ class BatchWriter:
             ).lastrowid  # type: ignore[arg-type]
         )  # fmt: skip
         self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
+        record_tone(self.db, ticket_id, mail.body_text, subject if decision.number is None else "")
         if decision.number is None:
             self._event(ticket_id, EventKind.CREATED, f"#{number}")
             outcome = Outcome.NEW

@@ -212,6 +212,8 @@ class RuleWrites(CannedWrites):
             last_body=last[0] if last else "",
             sender=(last[1] if last else customer.email).lower(),
             mailbox=last[2] if last else None,
+            urgent_words=ticket.urgent_words,
+            upset_words=ticket.upset_words,
         )
 
     def _apply(self, s: Session, rule: Rule, ticket: Ticket, when: datetime) -> list[str]:

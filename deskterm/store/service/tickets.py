@@ -20,6 +20,7 @@ from deskterm.store.schema.models import (
     TicketTag,
 )
 from deskterm.store.service.base import _UNSET, Created, ServiceBase, _same, normalize_tag
+from deskterm.store.service.tone import refresh_tone
 from deskterm.vocab import (
     RESOLVED_STATUSES,
     EventKind,
@@ -365,6 +366,7 @@ class TicketWrites(ServiceBase):
                 f"Ticket #{src.number} ({src.subject}) was merged into this one.",
                 when,
             )
+            refresh_tone(s, dst)
 
     def split(self, number: int, message_id: int) -> Created:
         """A new ticket from `message_id` and every later message of the thread."""
@@ -419,4 +421,6 @@ class TicketWrites(ServiceBase):
                 f"{len(moved)} message(s) moved to ticket #{new.number}.",
                 when,
             )
+            refresh_tone(s, ticket)
+            refresh_tone(s, new)
             return Created(new.number, new.id, message_id)  # type: ignore[arg-type]

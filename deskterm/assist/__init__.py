@@ -1,0 +1,1 @@
+"""Assist: urgency and mood, similar tickets, suggestions; local, offline, explainable."""

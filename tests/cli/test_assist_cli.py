@@ -1,0 +1,32 @@
+"""`deskterm assist rebuild` and the tone fields of the query syntax, as a real process."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from deskterm.store.service import Service
+
+
+def test_rebuild_catches_up_an_older_store_and_search_finds_the_flags(
+    service: Service, run_cli
+) -> None:
+    service.create_ticket("Site down", "Our shop is down, please help asap.", "a@x.test")
+    service.create_ticket("Thanks", "Thanks, that worked!", "b@x.test")
+    upset = service.create_ticket("Invoice", "정말 실망스럽습니다.", "c@x.test")
+    db = str(service.store.path)
+    service.store.close()
+    with sqlite3.connect(db) as conn:  # as a store from before the tone columns
+        conn.execute("UPDATE ticket SET urgent_words = NULL, upset_words = NULL")
+    found = run_cli("--db", db, "search", "mood:upset", "--json")
+    assert found.returncode == 0 and json.loads(found.stdout) == []
+    done = run_cli("--db", db, "assist", "rebuild", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"tickets": 3, "urgent": 1, "upset": 1}
+    found = run_cli("--db", db, "search", "mood:upset", "--json")
+    assert [t["number"] for t in json.loads(found.stdout)] == [upset.number]
+    again = run_cli("--db", db, "assist", "rebuild")
+    assert again.stdout.strip() == "every ticket's urgency and mood is read already"
+    bad = run_cli("--db", db, "search", "urgent:soon")
+    assert bad.returncode != 0 and bad.stderr.startswith("deskterm: bad query: urgent:")
+    assert len(bad.stderr.strip().splitlines()) == 1
