@@ -20,6 +20,7 @@ from deskterm.drafts import Draft
 from deskterm.errors import DesktermError
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
+from deskterm.screens.host import DeskHost
 from deskterm.screens.ticket_actions import TicketActions
 from deskterm.sla.policy import format_left
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
@@ -101,10 +102,15 @@ class TicketScreen(TicketActions):
             self.row = row
 
     def __init__(
-        self, number: int, navigator: Navigator | None = None, data: TicketData | None = None
+        self,
+        desk: DeskHost,
+        number: int,
+        navigator: Navigator | None = None,
+        data: TicketData | None = None,
     ) -> None:
         """`data`, when the opener already read the ticket, is shown in the first frame."""
         super().__init__()
+        self.desk = desk
         self.number = number
         self.navigator = navigator
         self._preloaded = data
