@@ -189,7 +189,12 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if code == 0:
+        from deskterm.cli.context import print_notes
+
+        print_notes()
+    sys.exit(code)
 
 
 def _fail(message: str, code: int) -> None:

@@ -27,6 +27,7 @@ from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import get_ticket_row
+from deskterm.vocab import NOT_MAILED_TEXT
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
@@ -294,10 +295,17 @@ class TicketScreen(TicketActions):
         records = [r for r in self.delivery.values() if r.kind == "reply" and r.state in UNDOABLE]
         return max(records, key=lambda r: r.id, default=None)
 
+    def _last_reply_not_mailed(self) -> bool:
+        replies = [m for m in self.detail.messages if m.kind == "reply"] if self.detail else []
+        return bool(replies) and replies[-1].not_mailed
+
     def action_undo_send(self) -> None:
         record = self._undoable()
         if record is None:
-            self.notify("nothing to undo: no reply is waiting to be sent", markup=False)
+            if self._last_reply_not_mailed():
+                self.notify(f"nothing to undo: the last reply was {NOT_MAILED_TEXT}", markup=False)
+            else:
+                self.notify("nothing to undo: no reply is waiting to be sent", markup=False)
             return
         self._cancel(self.number, record.id)
 
@@ -366,8 +374,8 @@ class TicketScreen(TicketActions):
         composing = self.composer.display if self.is_mounted else False
         if action in ("send", "close_composer", "discard"):
             return composing
-        if action == "undo_send":
-            return self._undoable() is not None
+        if action == "undo_send":  # also to say why a reply that was not mailed cannot be
+            return self._undoable() is not None or self._last_reply_not_mailed()
         if action == "back":
             return not (composing and self.composer.text_area.has_focus)
         return True
@@ -467,8 +475,12 @@ class TicketScreen(TicketActions):
         if outbox_id is not None:
             self.desk.nudge_sender()
             what = "reply queued to send (ctrl+z undoes)"
+        elif kind == "note":
+            what = "note added"
+        elif get_ticket_row(service.store, number).channel == "email":
+            what = NOT_MAILED_TEXT
         else:
-            what = "note added" if kind == "note" else "reply saved"
+            what = "reply saved"
         self.post_message(self.Written([number], f"#{number}: {what}", sent=True))
 
     def on_ticket_screen_written(self, event: TicketActions.Written) -> None:
