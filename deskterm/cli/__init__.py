@@ -40,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Urgency and mood of tickets: read them for an older store.",
     ),
+    "suggest": (
+        "deskterm.cli.assist",
+        "suggest",
+        "Solved tickets like ticket N, best first, each with why it was picked.",
+    ),
     "fetch": (
         "deskterm.cli.mail",
         "fetch",

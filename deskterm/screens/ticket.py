@@ -22,6 +22,7 @@ from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
 from deskterm.screens.host import DeskHost
 from deskterm.screens.ticket_actions import TicketActions
+from deskterm.screens.ticket_similar import SimilarSide
 from deskterm.sla.policy import format_left
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
@@ -31,6 +32,7 @@ from deskterm.vocab import NOT_MAILED_TEXT
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.similar_pane import SimilarPane
 from deskterm.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
@@ -55,7 +57,7 @@ def target_label(target: TargetState) -> str:
     return f"{label} {when}{left} {target.state}"
 
 
-class TicketScreen(TicketActions):
+class TicketScreen(SimilarSide):
     """Read and answer one ticket; `]`/`[` walk the queue's order."""
 
     CSS_PATH = "ticket.tcss"
@@ -139,11 +141,13 @@ class TicketScreen(TicketActions):
             yield ThreadView(id="thread")
             with VerticalScroll(id="side"):
                 yield CustomerPane(id="customer")
+                yield SimilarPane(id="similar")
         yield Composer(id="composer")
         yield Footer()
 
     def on_mount(self) -> None:
         self.composer.display = False
+        self.similar.display = False
         self.query_one("#ticket-sla").display = False
         self.thread.focus()
         self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
@@ -201,6 +205,7 @@ class TicketScreen(TicketActions):
         )
         if first:
             self._restore_draft()
+            self.read_similar()
         if self.desk.sla is not None:
             self._fetch_targets(self._token, detail.ticket.number)
         if self.desk.me is not None and detail.ticket.updated_at != self._read_at.get(self.number):
