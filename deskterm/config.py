@@ -194,6 +194,19 @@ class RuleConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """What reports need beyond the store: the business calendar and the cost of time."""
+
+    calendar: str = ""  # a calendar by name, "" for [sla.calendar]
+    cost_per_agent_hour: float = 0.0  # 0: not configured, cost per ticket shows "no data"
+
+    def check(self) -> str | None:
+        if self.cost_per_agent_hour < 0:
+            return "cost_per_agent_hour: must not be negative"
+        return None
+
+
+@dataclass(frozen=True)
 class Config:
     agent: AgentConfig = AgentConfig()
     store: StoreConfig = StoreConfig()
@@ -204,6 +217,7 @@ class Config:
     mail: MailConfig = MailConfig()
     sla: SlaConfig = SlaConfig()
     rules: list[RuleConfig] = field(default_factory=list)
+    report: ReportConfig = ReportConfig()
     source: Path | None = None
 
     def replace(self, **changes: Any) -> Config:

@@ -40,10 +40,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Urgency and mood of tickets: read them for an older store.",
     ),
-    "suggest": (
-        "deskterm.cli.assist",
-        "suggest",
-        "Solved tickets like ticket N, best first, each with why it was picked.",
+    "report": (
+        "deskterm.cli.report",
+        "report",
+        "The support KPIs of a period: volume, reply times, SLA, backlog, FCR, time.",
     ),
     "fetch": (
         "deskterm.cli.mail",
@@ -194,12 +194,7 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    code = code if isinstance(code, int) else 0
-    if code == 0:
-        from deskterm.cli.context import print_notes
-
-        print_notes()
-    sys.exit(code)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def _fail(message: str, code: int) -> None:

@@ -103,32 +103,17 @@ def demo(
 def _build_demo(target: Path, final: Path, tickets: int, seed: int) -> None:
     """Build the store at `target` (to be moved to `final`), write its config beside it
     and bring it to life."""
-    import sys
-
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from deskterm.cli.context import Context
+    from deskterm.cli.output import progress_bar
+    from deskterm.cli.report import report_calendar
     from deskterm.demo.build import build_demo
     from deskterm.demo.live import make_live, write_config
 
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task("building demo tickets", total=tickets)
-        build_demo(
-            target,
-            tickets,
-            seed=seed,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
     live = Context(write_config(target, final), target)
+    with progress_bar("building demo tickets", tickets) as update:
+        build_demo(
+            target, tickets, seed=seed, progress=update, report_calendar=report_calendar(live)
+        )
     try:
         make_live(live.service())
     finally:

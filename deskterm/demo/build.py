@@ -144,8 +144,12 @@ def build_demo(
     seed: int = 1,
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
+    report_calendar: str | None = None,
 ) -> DemoSummary:
-    """Build a demo store of `tickets` tickets at `path` (a new file)."""
+    """Build a demo store of `tickets` tickets at `path` (a new file).
+
+    `report_calendar` is the calendar spec the reports measure business time on.
+    """
     began = time.perf_counter()
     path = path.expanduser()
     if path.exists():
@@ -236,6 +240,7 @@ def build_demo(
         )
         bulk.set_counter("ticket", tickets)
         bulk.finish()
+        bulk.rebuild_reports(report_calendar)
     return DemoSummary(
         path=path,
         tickets=tickets,

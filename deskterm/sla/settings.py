@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 _PRIORITIES = ("low", "normal", "high", "urgent", "default")
 
 
-def _calendar(cfg: CalendarConfig) -> BusinessCalendar:
+def calendar_from_config(cfg: CalendarConfig) -> BusinessCalendar:
     extra = []
     for text in cfg.extra_holidays:
         try:
@@ -38,7 +38,7 @@ def calendars_from_config(cfg: SlaConfig) -> dict[str, BusinessCalendar]:
     """Every named calendar (also used by rules' business-hours conditions)."""
     calendars = {"24x7": BusinessCalendar.always()}
     for cal_cfg in (cfg.calendar, *cfg.calendars):
-        calendars[cal_cfg.name] = _calendar(cal_cfg)
+        calendars[cal_cfg.name] = calendar_from_config(cal_cfg)
     return calendars
 
 

@@ -305,3 +305,76 @@ class TimeEntry(SQLModel, table=True):
     seconds: int
     source: str = "manual"  # manual | tracked
     note: str = ""
+
+
+class ReportMeta(SQLModel, table=True):
+    """The rollups' own state: `state` (ready | stale) and the business `calendar` used."""
+
+    __tablename__ = "report_meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class ReportTicket(SQLModel, table=True):
+    """Each ticket's contribution to the rollups (JSON), taken out again when it changes."""
+
+    __tablename__ = "report_ticket"
+    ticket_id: int = Field(primary_key=True)
+    facts: str
+
+
+class ReportCount(SQLModel, table=True):
+    """Per-day sums of count facts, by dimension (agent, tag, group, ...; "" for all)."""
+
+    __tablename__ = "report_count"
+    day: int = Field(primary_key=True)  # days since 1970-01-01, UTC
+    metric: str = Field(primary_key=True)
+    dim: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    n: int = 0
+
+
+class ReportHist(SQLModel, table=True):
+    """Per-day histograms of durations: which bucket holds a percentile, in a few rows."""
+
+    __tablename__ = "report_hist"
+    metric: str = Field(primary_key=True)
+    measure: str = Field(primary_key=True)  # calendar | business
+    day: int = Field(primary_key=True)
+    agent_id: int = Field(primary_key=True)  # 0: nobody
+    bucket: int = Field(primary_key=True)
+    n: int = 0
+
+
+class ReportDuration(SQLModel, table=True):
+    """Every duration, indexed by bucket and day: a percentile reads one bucket's rows."""
+
+    __tablename__ = "report_duration"
+    __table_args__ = (
+        Index("ix_report_duration_ticket", "ticket_id"),
+        Index(
+            "ix_report_duration_calendar",
+            "metric",
+            "calendar_bucket",
+            "day",
+            "agent_id",
+            "calendar_s",
+        ),
+        Index(
+            "ix_report_duration_business",
+            "metric",
+            "business_bucket",
+            "day",
+            "agent_id",
+            "business_s",
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int
+    metric: str
+    day: int
+    agent_id: int
+    calendar_s: float
+    business_s: float
+    calendar_bucket: int
+    business_bucket: int

@@ -16,6 +16,7 @@ from deskterm.store.service.canned import validate_actions
 from deskterm.store.service.outbox import OutboxWrites
 from deskterm.store.service.people import PeopleWrites, hash_token
 from deskterm.store.service.read_marks import ReadMarks
+from deskterm.store.service.report_hook import ReportRollups
 from deskterm.store.service.rules import RuleSet, RuleWrites
 from deskterm.store.service.sla import SlaWrites
 from deskterm.store.service.time_entries import TimeWrites
@@ -31,7 +32,9 @@ __all__ = [
 ]
 
 
-class Service(ReadMarks, RuleWrites, OutboxWrites, PeopleWrites, SlaWrites, TimeWrites):
+class Service(
+    ReportRollups, ReadMarks, RuleWrites, OutboxWrites, PeopleWrites, SlaWrites, TimeWrites
+):
     """Writes on behalf of one actor; `clock` is injectable for tests and demo history."""
 
     def _first_reply_due(self, s: Session, ticket: Ticket, when: datetime) -> datetime | None:

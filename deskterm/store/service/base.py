@@ -83,6 +83,8 @@ class ServiceBase:
         self.sla = sla
         self._events_written = 0
         self._touched: dict[int, Ticket] = {}
+        # Tickets written by plain statements (the ingest batch): the report rollups redo them.
+        self._rollup_ids: set[int] = set()
         # (ticket, event kind, new value, event) of this transaction: the rules' triggers.
         self._changes: list[tuple[Ticket, str, str | None, Event]] = []
         self._tx_started = clock()

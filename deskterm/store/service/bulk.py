@@ -173,6 +173,15 @@ class BulkLoader:
         self._conn.execute("COMMIT")
         self._conn.execute("BEGIN")
 
+    def rebuild_reports(self, calendar_spec: str | None = None) -> None:
+        """Fill the report rollups from the rows loaded (after `finish`: it reads by index)."""
+        from deskterm.store.service.report_rollup import rebuild
+
+        try:
+            rebuild(self._conn, calendar_spec)
+        except sqlite3.Error as exc:
+            raise describe(self.path, exc) from exc
+
     def finish(self, *, analyze: bool = True) -> None:
         """Commit, rebuild dropped indexes, gather planner statistics, go back to WAL."""
         try:

@@ -328,6 +328,7 @@ class BatchWriter:
             (ticket_id, actor.agent_id, actor.label, kind.value, None, new, self.stamp),
         )
         self.event_ids.append(int(cursor.lastrowid))  # type: ignore[arg-type]
+        self.ingest._rollup_ids.add(ticket_id)
         self.ingest._events_written += 1
 
 

@@ -1,0 +1,1 @@
+"""Support KPIs: their definitions (pure), over rollups the service layer keeps."""

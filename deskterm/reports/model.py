@@ -1,0 +1,138 @@
+"""A report as plain values: periods, KPIs with stable field names, the rows of `--by`.
+
+Field names are the contract of `deskterm report --json/--csv` (README: Reports).
+Durations are seconds; percentages are 0-100; a figure without data is None
+("no data"), never zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+# Backlog age in whole days (end of day minus creation day): label, lowest, highest;
+# the last bucket holds every older ticket.
+AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
+    ("0_1d", 0, 0),
+    ("1_3d", 1, 2),
+    ("3_7d", 3, 6),
+    ("7_30d", 7, 29),
+    ("30d_plus", 30, 30),
+)
+# Figures that come with the survey and knowledge-base issue: always "no data" until then.
+NO_DATA_YET = ("csat_good_pct", "happiness_score", "effort_avg", "deflection_pct")
+BY_CHOICES = ("agent", "tag", "group", "day", "week", "mailbox", "channel")
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """Whole UTC days, both ends included."""
+
+    since: date
+    until: date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one."""
+        return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Nearest-rank median and 90th percentile of a set of durations (seconds)."""
+
+    count: int
+    median_s: float | None
+    p90_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Kpis:
+    """Every KPI of one period, as `fields()` names them."""
+
+    values: dict[str, float | int | None]
+
+    def fields(self) -> dict[str, float | int | None]:
+        return dict(self.values)
+
+    def __getitem__(self, name: str) -> float | int | None:
+        return self.values[name]
+
+
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    """Volume of one day (or week) and the backlog at its end."""
+
+    start: date
+    new: int
+    solved: int
+    reopened: int
+    backlog: int
+    ages: tuple[int, ...]  # per AGE_BUCKETS, at the end of the day (week: its last day)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "day": self.start.isoformat(),
+            "new": self.new,
+            "solved": self.solved,
+            "reopened": self.reopened,
+            "backlog": self.backlog,
+            **{
+                f"backlog_age_{label}": n
+                for (label, *_), n in zip(AGE_BUCKETS, self.ages, strict=True)
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """One row of `--by tag|group|mailbox|channel|agent`."""
+
+    key: str
+    values: dict[str, float | int | str | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    period: Period
+    previous: Period | None  # None for "all": nothing comes before
+    current: Kpis
+    before: Kpis | None
+    calendar: str  # how business time is measured (its name, zone and hours)
+    days: tuple[DayRow, ...]
+    # (lowest s, highest s, tickets): first-reply times in doubling bins, for the chart
+    first_reply_bins: tuple[tuple[float, float, int], ...]
+    by: str | None = None
+    rows: tuple[GroupRow, ...] = ()
+
+    def change(self, name: str) -> float | None:
+        """Current minus previous period, None when either has no data."""
+        if self.before is None:
+            return None
+        now, then = self.current[name], self.before[name]
+        if now is None or then is None:
+            return None
+        return now - then
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "since": self.period.since.isoformat(),
+            "until": self.period.until.isoformat(),
+            "days": self.period.days,
+            "calendar": self.calendar,
+            "kpis": self.current.fields(),
+            "previous": None if self.before is None else self.before.fields(),
+        }
+        if self.by is not None:
+            out["by"] = self.by
+            out["rows"] = [
+                r.to_json() for r in (self.days if self.by in ("day", "week") else self.rows)
+            ]
+        return out
