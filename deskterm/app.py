@@ -175,7 +175,7 @@ class DesktermApp(App[None]):
         self.drafts = event.drafts
         if event.me is None:
             self.notify_error("no agent matches [agent] email and the store has no admin")
-        self.push_screen(QueueScreen())
+        self.push_screen(QueueScreen(self))
         # Background work starts once the first frame is out, so it never delays it.
         self.call_after_refresh(self._start_background)
 

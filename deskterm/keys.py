@@ -80,6 +80,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("attachment", "o", "open_attachment", "Open an attachment", TICKET),
     KeySpec("save_attachment", "d", "save_attachment", "Save attachments to downloads", TICKET),
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
+    KeySpec("similar", "i", "toggle_similar", "Similar solved tickets, with why", TICKET),
     KeySpec(
         "undo",
         "ctrl+z",

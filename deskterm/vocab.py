@@ -67,6 +67,11 @@ class EventKind(StrEnum):
     SLA_MET = "sla_met"
     SLA_BREACHED = "sla_breached"
     TIME_LOGGED = "time_logged"
+    NOT_MAILED = "not_mailed"  # a reply to an email ticket that no [[mailbox]] could send
+
+
+# Said every time such a reply is saved (CLI, app) and shown on the message in the thread.
+NOT_MAILED_TEXT = "saved, not mailed: no [[mailbox]] can send for this ticket — see `deskterm init`"
 
 
 E = TypeVar("E", bound=StrEnum)

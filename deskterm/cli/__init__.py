@@ -40,6 +40,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Urgency and mood of tickets: read them for an older store.",
     ),
+    "suggest": (
+        "deskterm.cli.assist",
+        "suggest",
+        "Solved tickets like ticket N, best first, each with why it was picked.",
+    ),
     "report": (
         "deskterm.cli.report",
         "report",
@@ -194,7 +199,12 @@ def main() -> None:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if code == 0:
+        from deskterm.cli.context import print_notes
+
+        print_notes()
+    sys.exit(code)
 
 
 def _fail(message: str, code: int) -> None:

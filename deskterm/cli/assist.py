@@ -1,6 +1,7 @@
 """`deskterm assist ...`: the local, explainable help (urgency and mood for now)."""
 
 import sys
+from typing import Annotated
 
 import typer
 
@@ -53,4 +54,31 @@ def rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         f"read {result.tickets:,} tickets: {result.urgent:,} urgent, {result.upset:,} upset"
         if result.tickets
         else "every ticket's urgency and mood is read already"
+    )
+
+
+def suggest(
+    ctx: typer.Context,
+    number: Annotated[int, typer.Argument(help="The ticket to find solved tickets like.")],
+    limit: Annotated[int, typer.Option(min=1, max=50, help="How many.")] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Solved tickets like ticket N, best first, each with why it was picked."""
+    from deskterm.store.queries.similar import list_similar
+
+    found = list_similar(ctx_of(ctx).store(), number, limit)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"number": number, "similar": [s.to_json() for s in found]})
+        return
+    if not found:
+        print(f"no solved ticket is like #{number} yet")
+        return
+    from deskterm.cli.output import table
+
+    table(
+        ("#", "score", "subject", "why"),
+        ((s.number, f"{s.score:.2f}", s.subject, "; ".join(s.reasons)) for s in found),
+        (8, 5, 40, 70),
     )

@@ -87,7 +87,8 @@ class Context:
                     .ensure_agent(agent.name or agent.email.split("@")[0], agent.email)
                 )
             return Actor(agent_id, agent.name or agent.email)
-        return Actor(None, f"{getpass.getuser()} (cli)")
+        _tell_once_who_you_are()
+        return Actor(None, agent.name or f"{getpass.getuser()} (cli)")
 
     def ruleset(self) -> RuleSet:
         return self.runtime().ruleset()
@@ -104,3 +105,36 @@ class Context:
     def close(self) -> None:
         if self._runtime is not None:
             self._runtime.close()
+
+
+def _tell_once_who_you_are() -> None:
+    """Say (once per user) how to sign changes with your name: noted now, printed by
+    `deskterm.cli.main` after the command succeeded (an error stays one line)."""
+    from platformdirs import user_data_path
+
+    marker = user_data_path("deskterm") / ".told-agent"
+    if marker.exists():
+        return
+    NOTES[marker] = (
+        "note: no [agent] email in the config, so your changes are signed"
+        f" '{getpass.getuser()} (cli)' and canned replies have no agent name;"
+        " `deskterm init --name NAME --email EMAIL` sets it (said once)"
+    )
+
+
+def print_notes() -> None:
+    """Print the notes a successful command left, each once per user."""
+    import sys
+
+    for marker, text in NOTES.items():
+        print(f"deskterm: {text}", file=sys.stderr)
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # cannot remember: say it again next time
+    NOTES.clear()
+
+
+# Notes for the user, keyed by the file that records they were told.
+NOTES: dict[Path, str] = {}

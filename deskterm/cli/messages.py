@@ -1,5 +1,6 @@
 """`deskterm reply` and `deskterm note`."""
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +55,12 @@ def reply(
         message_id, outbox_id = service.send_reply(
             number, read_body(body_file, body), status=status, attachments=attach or ()
         )
+    if outbox_id is None:
+        from deskterm.store.queries.outbox import was_not_mailed
+        from deskterm.vocab import NOT_MAILED_TEXT
+
+        if was_not_mailed(service.store, number, message_id):
+            print(f"deskterm: #{number}: {NOT_MAILED_TEXT}", file=sys.stderr)
     _done(number, message_id, as_json, outbox_id)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -18,21 +18,27 @@ from textual.worker import get_current_worker
 from deskterm import keys
 from deskterm.errors import DesktermError, QuerySyntaxError
 from deskterm.query.syntax import TicketQuery, parse_query
-from deskterm.screens.modals import ChoiceModal, TextModal
+from deskterm.screens.field_dialogs import (
+    assign_dialog,
+    field_change,
+    priority_dialog,
+    status_dialog,
+    tags_dialog,
+)
+from deskterm.screens.host import DeskHost
+from deskterm.screens.modals import TextModal
 from deskterm.store.queries.catalog import list_agents
 from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import AgentRecord, Cursor, TicketPage, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.views import all_views
-from deskterm.vocab import Priority, Status
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine
 from deskterm.widgets.ticket_list import TicketList
 from deskterm.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
-    from deskterm.app import DesktermApp
     from deskterm.screens.ticket import TicketScreen
     from deskterm.store.queries.mail import IngestStatus
 
@@ -87,8 +93,9 @@ class QueueScreen(Screen[None]):
             self.changed = changed
             self.what = what
 
-    def __init__(self) -> None:
+    def __init__(self, desk: DeskHost) -> None:
         super().__init__()
+        self.desk = desk
         self.views: list[tuple[str, TicketQuery]] = []
         self.view_index = 0
         self.search_text = ""
@@ -99,10 +106,6 @@ class QueueScreen(Screen[None]):
         self._g_pending = False
         self._g_timer: Timer | None = None
         self._ticket_screen: TicketScreen | None = None
-
-    @property
-    def desk(self) -> DesktermApp:
-        return cast("DesktermApp", self.app)
 
     @property
     def ticket_list(self) -> TicketList:
@@ -372,7 +375,7 @@ class QueueScreen(Screen[None]):
             return  # the agent went elsewhere meanwhile
         number = event.data.detail.ticket.number
         if self._ticket_screen is None:
-            self._ticket_screen = TicketScreen(number, self._step, event.data)
+            self._ticket_screen = TicketScreen(self.desk, number, self._step, event.data)
             self.app.install_screen(self._ticket_screen, name=TICKET_SCREEN)
         else:
             self._ticket_screen.open(number, event.data)
@@ -398,18 +401,16 @@ class QueueScreen(Screen[None]):
     def action_status(self) -> None:
         numbers = self._targets()
         if numbers:
-            choices = [(s.value, s.value.replace("_", " ")) for s in Status]
             self.app.push_screen(
-                ChoiceModal(self._title("Status", numbers), choices),
+                status_dialog(self._title("Status", numbers)),
                 lambda v: self._bulk(numbers, "status", v),
             )
 
     def action_priority(self) -> None:
         numbers = self._targets()
         if numbers:
-            choices = [(p.value, p.value) for p in Priority]
             self.app.push_screen(
-                ChoiceModal(self._title("Priority", numbers), choices),
+                priority_dialog(self._title("Priority", numbers)),
                 lambda v: self._bulk(numbers, "priority", v),
             )
 
@@ -417,7 +418,7 @@ class QueueScreen(Screen[None]):
         numbers = self._targets()
         if numbers:
             self.app.push_screen(
-                ChoiceModal(self._title("Assign", numbers), assignee_choices(self.agents)),
+                assign_dialog(self._title("Assign", numbers), self.agents),
                 lambda v: self._bulk(numbers, "assignee", v),
             )
 
@@ -430,11 +431,7 @@ class QueueScreen(Screen[None]):
             | {f"-{tag}" for row in self._loaded_rows() for tag in row.tags}
         )
         self.app.push_screen(
-            TextModal(
-                self._title("Tags", numbers),
-                placeholder="billing -vip   (a leading - removes)",
-                suggestions=known,
-            ),
+            tags_dialog(self._title("Tags", numbers), known),
             lambda v: self._bulk(numbers, "tags", v),
         )
 
@@ -461,37 +458,3 @@ class QueueScreen(Screen[None]):
         count = len(event.changed)
         self.notify(f"{event.what}: {count} ticket{'s' if count != 1 else ''} changed")
         self.desk.store_changed(event.numbers)
-
-
-NOBODY = "\x00nobody"
-
-
-def assignee_choices(agents: Sequence[AgentRecord]) -> list[tuple[str, str]]:
-    choices = [(NOBODY, "Unassigned")]
-    for agent in agents:
-        label = f"{agent.name} <{agent.email}>" + (" (away)" if agent.away else "")
-        choices.append((agent.email, label))
-    return choices
-
-
-def field_change(what: str, value: str | None) -> dict[str, Any] | None:
-    """`update_tickets` arguments for a dialog's answer; None when there is nothing to do."""
-    if value is None:
-        return None
-    if what == "assignee":
-        return {"assignee": None if value == NOBODY else value}
-    if what == "tags":
-        adds, removes = split_tags(value)
-        return {"add_tags": adds, "remove_tags": removes} if adds or removes else None
-    return {what: value}
-
-
-def split_tags(text: str) -> tuple[list[str], list[str]]:
-    """`billing -vip +urgent` -> (['billing', 'urgent'], ['vip'])."""
-    adds, removes = [], []
-    for word in text.replace(",", " ").split():
-        if word.startswith("-") and len(word) > 1:
-            removes.append(word[1:])
-        elif word.lstrip("+"):
-            adds.append(word.lstrip("+"))
-    return adds, removes

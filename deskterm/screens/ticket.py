@@ -20,15 +20,19 @@ from deskterm.drafts import Draft
 from deskterm.errors import DesktermError
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
+from deskterm.screens.host import DeskHost
 from deskterm.screens.ticket_actions import TicketActions
+from deskterm.screens.ticket_similar import SimilarSide
 from deskterm.sla.policy import format_left
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import get_ticket_row
+from deskterm.vocab import NOT_MAILED_TEXT
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.similar_pane import SimilarPane
 from deskterm.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
@@ -53,7 +57,7 @@ def target_label(target: TargetState) -> str:
     return f"{label} {when}{left} {target.state}"
 
 
-class TicketScreen(TicketActions):
+class TicketScreen(SimilarSide):
     """Read and answer one ticket; `]`/`[` walk the queue's order."""
 
     CSS_PATH = "ticket.tcss"
@@ -101,10 +105,15 @@ class TicketScreen(TicketActions):
             self.row = row
 
     def __init__(
-        self, number: int, navigator: Navigator | None = None, data: TicketData | None = None
+        self,
+        desk: DeskHost,
+        number: int,
+        navigator: Navigator | None = None,
+        data: TicketData | None = None,
     ) -> None:
         """`data`, when the opener already read the ticket, is shown in the first frame."""
         super().__init__()
+        self.desk = desk
         self.number = number
         self.navigator = navigator
         self._preloaded = data
@@ -132,11 +141,13 @@ class TicketScreen(TicketActions):
             yield ThreadView(id="thread")
             with VerticalScroll(id="side"):
                 yield CustomerPane(id="customer")
+                yield SimilarPane(id="similar")
         yield Composer(id="composer")
         yield Footer()
 
     def on_mount(self) -> None:
         self.composer.display = False
+        self.similar.display = False
         self.query_one("#ticket-sla").display = False
         self.thread.focus()
         self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
@@ -194,6 +205,7 @@ class TicketScreen(TicketActions):
         )
         if first:
             self._restore_draft()
+            self.read_similar()
         if self.desk.sla is not None:
             self._fetch_targets(self._token, detail.ticket.number)
         if self.desk.me is not None and detail.ticket.updated_at != self._read_at.get(self.number):
@@ -288,10 +300,17 @@ class TicketScreen(TicketActions):
         records = [r for r in self.delivery.values() if r.kind == "reply" and r.state in UNDOABLE]
         return max(records, key=lambda r: r.id, default=None)
 
+    def _last_reply_not_mailed(self) -> bool:
+        replies = [m for m in self.detail.messages if m.kind == "reply"] if self.detail else []
+        return bool(replies) and replies[-1].not_mailed
+
     def action_undo_send(self) -> None:
         record = self._undoable()
         if record is None:
-            self.notify("nothing to undo: no reply is waiting to be sent", markup=False)
+            if self._last_reply_not_mailed():
+                self.notify(f"nothing to undo: the last reply was {NOT_MAILED_TEXT}", markup=False)
+            else:
+                self.notify("nothing to undo: no reply is waiting to be sent", markup=False)
             return
         self._cancel(self.number, record.id)
 
@@ -360,8 +379,8 @@ class TicketScreen(TicketActions):
         composing = self.composer.display if self.is_mounted else False
         if action in ("send", "close_composer", "discard"):
             return composing
-        if action == "undo_send":
-            return self._undoable() is not None
+        if action == "undo_send":  # also to say why a reply that was not mailed cannot be
+            return self._undoable() is not None or self._last_reply_not_mailed()
         if action == "back":
             return not (composing and self.composer.text_area.has_focus)
         return True
@@ -461,8 +480,12 @@ class TicketScreen(TicketActions):
         if outbox_id is not None:
             self.desk.nudge_sender()
             what = "reply queued to send (ctrl+z undoes)"
+        elif kind == "note":
+            what = "note added"
+        elif get_ticket_row(service.store, number).channel == "email":
+            what = NOT_MAILED_TEXT
         else:
-            what = "note added" if kind == "note" else "reply saved"
+            what = "reply saved"
         self.post_message(self.Written([number], f"#{number}: {what}", sent=True))
 
     def on_ticket_screen_written(self, event: TicketActions.Written) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -18,21 +18,25 @@ from textual.screen import Screen
 from deskterm import safetext
 from deskterm.attachment_files import downloads_folder, save_attachment
 from deskterm.errors import DesktermError
+from deskterm.screens.field_dialogs import (
+    assign_dialog,
+    field_change,
+    priority_dialog,
+    status_dialog,
+    tags_dialog,
+)
+from deskterm.screens.host import DeskHost
 from deskterm.screens.modals import ChoiceModal, TextModal, TextViewModal
-from deskterm.screens.queue import assignee_choices, field_change
 from deskterm.store.queries.catalog import list_agents
 from deskterm.store.queries.records import AgentRecord, AttachmentRecord, EventRecord, TicketDetail
 from deskterm.store.queries.tickets import list_events
-from deskterm.vocab import Priority, Status
 from deskterm.widgets.fmt import plain, stamp
-
-if TYPE_CHECKING:
-    from deskterm.app import DesktermApp
 
 
 class TicketActions(Screen[None]):
     """The ticket screen's actions on fields, history and files (messages keep its names)."""
 
+    desk: DeskHost
     number: int
     detail: TicketDetail | None
 
@@ -57,10 +61,6 @@ class TicketActions(Screen[None]):
             self.agents = agents
             self.then = then
 
-    @property
-    def desk(self) -> DesktermApp:
-        return cast("DesktermApp", self.app)
-
     # -- fields ------------------------------------------------------------------------
 
     def _update(self, what: str, value: str | None) -> None:
@@ -76,17 +76,15 @@ class TicketActions(Screen[None]):
 
     def action_status(self) -> None:
         current = self.detail.ticket.status if self.detail else None
-        choices = [(s.value, s.value.replace("_", " ")) for s in Status]
         self.app.push_screen(
-            ChoiceModal(f"Status of #{self.number}", choices, current),
+            status_dialog(f"Status of #{self.number}", current),
             lambda v: self._update("status", v),
         )
 
     def action_priority(self) -> None:
         current = self.detail.ticket.priority if self.detail else None
-        choices = [(p.value, p.value) for p in Priority]
         self.app.push_screen(
-            ChoiceModal(f"Priority of #{self.number}", choices, current),
+            priority_dialog(f"Priority of #{self.number}", current),
             lambda v: self._update("priority", v),
         )
 
@@ -99,17 +97,15 @@ class TicketActions(Screen[None]):
 
     def on_ticket_screen_agents_loaded(self, event: AgentsLoaded) -> None:
         self.app.push_screen(
-            ChoiceModal(f"Assign #{self.number}", assignee_choices(event.agents)),
+            assign_dialog(f"Assign #{self.number}", event.agents),
             lambda v: self._update("assignee", v),
         )
 
     def action_tags(self) -> None:
         tags = self.detail.ticket.tags if self.detail else ()
         self.app.push_screen(
-            TextModal(
-                f"Tags of #{self.number}: {' '.join(tags) or 'none'}",
-                placeholder="billing -vip   (a leading - removes)",
-                suggestions=[f"-{t}" for t in tags],
+            tags_dialog(
+                f"Tags of #{self.number}: {' '.join(tags) or 'none'}", [f"-{t}" for t in tags]
             ),
             lambda v: self._update("tags", v),
         )

@@ -28,6 +28,7 @@ from deskterm.mail.quotes import Segment as BodySegment
 from deskterm.mail.quotes import split_quoted
 from deskterm.store.queries.outbox import OutboxRecord
 from deskterm.store.queries.records import MessageRecord
+from deskterm.vocab import NOT_MAILED_TEXT
 from deskterm.widgets.thread_layout import Block, Line, block, delivery_text
 
 BAR = "▌ "
@@ -63,7 +64,7 @@ class ThreadView(ScrollView, can_focus=True):
         "thread-view--delivery",
         *(
             f"thread-view--delivery-{state}"
-            for state in ("waiting", "sending", "sent", "retrying", "failed")
+            for state in ("waiting", "sending", "sent", "retrying", "failed", "not_mailed")
         ),
     }
     DEFAULT_CSS = """
@@ -139,6 +140,8 @@ class ThreadView(ScrollView, can_focus=True):
         delivery = None
         if record is not None:
             delivery = (record.state, delivery_text(record, self.now or record.created_at))
+        elif message.not_mailed:
+            delivery = ("not_mailed", f"✉ {NOT_MAILED_TEXT}")
         key = (self._width, self._unfolded, delivery)
         cached = self._laid.get(message.id)
         if cached is not None and cached.message == message:

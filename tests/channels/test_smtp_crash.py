@@ -90,12 +90,13 @@ def test_kill_9_send_watch_repeatedly_loses_nothing(
     )
     wanted = {r.rfc_message_id for r in rows}
     assert set(got) == wanted  # none lost, nothing foreign
-    repeats = {mid: n for mid, n in got.items() if n > 1}
-    assert all(n == 2 for n in repeats.values()), repeats
-    assert len(repeats) <= KILLS  # at most the one mail in flight per kill
+    # Each kill can repeat at most the one mail in flight; a mail re-sent first after a kill
+    # may be in flight at the next kill too, so count extra copies, not mails with copies.
+    extra = sum(n - 1 for n in got.values())
+    assert extra <= KILLS, {mid: n for mid, n in got.items() if n > 1}
     by_id: dict[str, set[bytes]] = {}
     for m in smtp_server.messages:
         mid = str(message_from_bytes(m.content)["Message-ID"]).strip("<>")
         by_id.setdefault(mid, set()).add(m.content)
     assert all(len(contents) == 1 for contents in by_id.values())  # a repeat is the same mail
-    print(f"{queued} mails, {KILLS} kills, {len(repeats)} repeated (accepted, then killed)")
+    print(f"{queued} mails, {KILLS} kills, {extra} extra copies (accepted, then killed)")

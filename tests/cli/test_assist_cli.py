@@ -30,3 +30,23 @@ def test_rebuild_catches_up_an_older_store_and_search_finds_the_flags(
     bad = run_cli("--db", db, "search", "urgent:soon")
     assert bad.returncode != 0 and bad.stderr.startswith("deskterm: bad query: urgent:")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_suggest_lists_similar_solved_tickets_with_reasons(service: Service, run_cli) -> None:
+    old = service.create_ticket(
+        "Refund for the headphones", "The headphones arrived broken.", "a@x.test"
+    )
+    service.set_status(old.number, "solved")
+    new = service.create_ticket("Broken headphones", "Broken headphones, refund?", "b@x.test")
+    db = str(service.store.path)
+    service.store.close()
+    out = run_cli("--db", db, "suggest", str(new.number), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["number"] == new.number
+    assert [s["number"] for s in data["similar"]] == [old.number]
+    assert data["similar"][0]["reasons"][0].startswith("shares ")
+    text = run_cli("--db", db, "suggest", str(new.number))
+    assert f"{old.number}" in text.stdout and "headphones" in text.stdout
+    missing = run_cli("--db", db, "suggest", "999")
+    assert missing.returncode == 1 and missing.stderr == "deskterm: no ticket #999\n"

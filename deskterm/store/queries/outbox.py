@@ -148,6 +148,20 @@ def list_delivery_states(store: Store, number: int) -> dict[int, OutboxRecord]:
     return {record.message_id: record for record in map(_record, rows)}
 
 
+def was_not_mailed(store: Store, number: int, message_id: int) -> bool:
+    """True when reply `message_id` of ticket `number` was saved but no mailbox could send it."""
+    row = (
+        store.read()
+        .execute(
+            "SELECT 1 FROM event e JOIN ticket t ON t.id = e.ticket_id"
+            " WHERE t.number = ? AND e.kind = 'not_mailed' AND e.new = ?",
+            (number, str(message_id)),
+        )
+        .fetchone()
+    )
+    return row is not None
+
+
 def count_outbox(store: Store) -> dict[str, int]:
     """How many entries are in each state (states with none are 0)."""
     counts = dict.fromkeys(STATES, 0)

@@ -119,6 +119,7 @@ class MessageRecord:
     message_id: str | None
     created_at: datetime
     attachments: tuple[AttachmentRecord, ...] = ()
+    not_mailed: bool = False  # a reply on an email ticket that no [[mailbox]] could send
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +134,7 @@ class MessageRecord:
             "message_id": self.message_id,
             "created_at": iso(self.created_at),
             "attachments": [a.to_json() for a in self.attachments],
+            "not_mailed": self.not_mailed,
         }
 
 

@@ -278,6 +278,12 @@ def get_ticket(store: Store, number: int) -> TicketDetail:
         attachments.setdefault(r[0], []).append(
             AttachmentRecord(r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]))
         )
+    not_mailed = {
+        int(r[0])
+        for r in conn.execute(
+            "SELECT new FROM event WHERE ticket_id = ? AND kind = 'not_mailed'", (ticket.id,)
+        )
+    }
     messages = tuple(
         MessageRecord(
             id=r[0],
@@ -293,6 +299,7 @@ def get_ticket(store: Store, number: int) -> TicketDetail:
             message_id=r[11],
             created_at=from_db(r[12]),  # type: ignore[arg-type]
             attachments=tuple(attachments.get(r[0], ())),
+            not_mailed=r[0] in not_mailed,
         )
         for r in conn.execute(
             "SELECT m.id, m.kind, a.name, NULL, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs,"

@@ -153,6 +153,8 @@ class OutboxWrites(TicketWrites):
         assert message is not None
         self._attach(s, message, files)
         if box is None or self.mail is None:
+            if ticket.channel == "email":  # saved, but the customer will not get it
+                self._event(s, ticket, EventKind.NOT_MAILED, None, str(message_id))
             return message_id, None
         agent = s.get(Agent, self.actor.agent_id) if self.actor.agent_id else None
         name = agent.name if agent else ""
