@@ -155,7 +155,8 @@ def _print_detail(d: "TicketDetail") -> None:
         print(f"merged into #{d.merged_into}")
     for m in d.messages:
         who = line(m.author or m.from_addr)
-        print(f"\n--- [{m.id}] {m.kind} · {who} · {m.created_at:%Y-%m-%d %H:%M} UTC")
+        late = f" (received {m.received_late:%Y-%m-%d %H:%M})" if m.received_late else ""
+        print(f"\n--- [{m.id}] {m.kind} · {who} · {m.written_at:%Y-%m-%d %H:%M} UTC{late}")
         for a in m.attachments:
             print(f"    📎 {line(a.filename)} ({a.mime_type}, {a.size} bytes)")
         print(clean(m.body_text).rstrip())

@@ -18,7 +18,11 @@ Rules, first match wins:
    Anyone else's tag is ignored and the mail opens a new ticket: a forged or
    mistyped tag must not drop a stranger's mail (and their reply address) into
    somebody else's conversation.
-5. new: a new ticket.
+5. earlier-reply: a stored mail answers this one (its In-Reply-To names this
+   Message-ID): the reply arrived first (IMAP and imports do not keep order) and
+   opened a ticket, so the parent joins it. When the parent links elsewhere by
+   rules 1-4 it goes there, and a note says which ticket its early reply is on.
+6. new: a new ticket.
 A person's mail to a *closed* ticket opens a follow-up ticket instead (closed is
 final); automatic mail still joins it and never changes its status. A person's
 mail to a solved, pending or on-hold ticket reopens it.
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from deskterm.mail.auto import DELIVERY_REPORTS, AutoKind
@@ -71,6 +75,7 @@ class Rule(StrEnum):
     REFERENCES = "references"
     SAME_MESSAGE_ID = "same-message-id"
     SUBJECT_TAG = "subject-tag"
+    EARLIER_REPLY = "earlier-reply"
     CLOSED_FOLLOWUP = "closed-followup"
     NEW = "new"
 
@@ -159,13 +164,21 @@ def decide(
     by_number: Mapping[int, KnownTicket],
     *,
     tag_prefix: str = "#",
+    replied_by: KnownTicket | None = None,
 ) -> ThreadDecision:
-    """Apply the rules above; the maps hold what the store found for this mail."""
+    """Apply the rules above; the maps hold what the store found for this mail.
+
+    `replied_by` is the ticket of a stored mail whose In-Reply-To is this mail.
+    """
     decision = _match(mail, by_message_id, by_number, tag_prefix)
+    if replied_by is not None:
+        decision = _earlier_reply(decision, replied_by)
     if decision.number is None:
         return decision
     ticket = next(
-        t for t in (*by_message_id.values(), *by_number.values()) if t.number == decision.number
+        t
+        for t in (*by_message_id.values(), *by_number.values(), replied_by)
+        if t is not None and t.number == decision.number
     )
     automatic = mail.auto is not AutoKind.NONE
     merged = (
@@ -253,6 +266,24 @@ def _by_tag(
     if notes:
         reason = "; ".join(notes)
     return ThreadDecision(Rule.NEW, None, f"new ticket: {reason}", notes=tuple(notes))
+
+
+def _earlier_reply(decision: ThreadDecision, ticket: KnownTicket) -> ThreadDecision:
+    """Join the ticket an early reply opened, or say where that reply is."""
+    if decision.rule is Rule.NEW:
+        return ThreadDecision(
+            Rule.EARLIER_REPLY,
+            ticket.number,
+            f"a reply to this mail arrived before it and is on #{ticket.number}",
+            notes=decision.notes,
+        )
+    if decision.number == ticket.number:
+        return decision
+    note = (
+        f"a reply to this mail arrived before it and is on #{ticket.number}; "
+        f"merge #{ticket.number} into #{decision.number} to read them together"
+    )
+    return replace(decision, notes=(*decision.notes, note))
 
 
 def participants(rows: Sequence[tuple[str, str, str]]) -> frozenset[str]:

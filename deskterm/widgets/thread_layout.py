@@ -100,7 +100,9 @@ def header(message: MessageRecord) -> Line:
     if message.kind == "customer" and message.from_addr and message.from_name:
         runs.append((safetext.line(f" <{message.from_addr}>"), "meta"))
     label = KIND_LABEL.get(message.kind, message.kind)
-    when = stamp(message.created_at)
+    when = stamp(message.written_at)
+    if message.received_late is not None:
+        when += f" (received {stamp(message.received_late)})"
     runs.append((f"  {label} · {when}" if label else f"  {when}", "meta"))
     return tuple(runs)
 

@@ -190,3 +190,13 @@ def test_explain_file_says_duplicate_and_rule(store, ingest, tmp_path) -> None:
     assert result.duplicate_of == first.message_id
     parsed = parse_mail(raw)
     assert result.subject == parsed.subject
+
+
+def test_explain_says_a_resent_crlf_copy_is_the_same_message(store, ingest) -> None:
+    raw = mail(msgid="<e2@x>")
+    first = take(ingest, raw)
+    resent = b"Resent-From: boss@acme.test\nReceived: by relay\n" + raw.replace(b"\n", b"\r\n")
+    result = explain_file(store, resent, own=["support@desk.test"])
+    assert result.duplicate_of == first.message_id
+    note = next(text for text in result.lines() if "a copy of stored message" in text)
+    assert "line endings" in note and "Resent-" in note

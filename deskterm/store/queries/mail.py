@@ -260,8 +260,12 @@ def thread_lookup(
     tag_prefix: str = "#",
     own_addresses: Iterable[str] = (),
     before_message: int | None = None,
-) -> tuple[dict[str, KnownTicket], dict[int, KnownTicket]]:
-    """What the store knows about the ids and tags in `mail` (as of `before_message`)."""
+) -> tuple[dict[str, KnownTicket], dict[int, KnownTicket], KnownTicket | None]:
+    """What the store knows about the ids and tags in `mail` (as of `before_message`).
+
+    The third value is the ticket of the first stored reply to `mail` (its
+    In-Reply-To names the mail's Message-ID), found by ix_message_in_reply_to.
+    """
     own = frozenset(a.lower() for a in own_addresses)
     before = before_message if before_message is not None else 2**62
     by_id: dict[str, KnownTicket] = {}
@@ -294,7 +298,16 @@ def thread_lookup(
             known = _known(run, row[0][0], own, before, with_people=True)
             if known is not None:
                 by_number[number] = known
-    return by_id, by_number
+    replied_by: KnownTicket | None = None
+    if mail.message_id:
+        rows = run(
+            "SELECT ticket_id FROM message WHERE in_reply_to IN (:id, :bracketed)"
+            " AND id < :before ORDER BY id LIMIT 1",
+            {"id": mail.message_id, "bracketed": f"<{mail.message_id}>", "before": before},
+        )
+        if rows:
+            replied_by = _known(run, rows[0][0], own, before, with_people=False)
+    return by_id, by_number, replied_by
 
 
 def received_uids(store: Store, state_id: int, uidvalidity: int, uids: Sequence[int]) -> set[int]:
@@ -352,6 +365,8 @@ class Explanation:
         if self.duplicate_of is not None:
             out.append(
                 f"note:    a copy of stored message {self.duplicate_of}: it would be skipped"
+                " (copies that differ only in line endings, trailing blanks, mbox quoting or"
+                " relay headers such as Received and Resent- are one message)"
             )
         return out
 
@@ -361,11 +376,11 @@ def _explain(
 ) -> Explanation:
     from deskterm.mail.threading import decide
 
-    by_id, by_number = thread_lookup(
+    by_id, by_number, replied_by = thread_lookup(
         sqlite_runner(store.read()), mail, tag_prefix=prefix, own_addresses=own,
         before_message=before,
     )  # fmt: skip
-    decision = decide(mail, by_id, by_number, tag_prefix=prefix)
+    decision = decide(mail, by_id, by_number, tag_prefix=prefix, replied_by=replied_by)
     return Explanation(
         mail.subject, mail.from_addr, decision.rule.value, decision.number, decision.reason,
         decision.notes,

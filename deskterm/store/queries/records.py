@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from deskterm.store.schema.timefmt import iso
@@ -120,6 +120,19 @@ class MessageRecord:
     created_at: datetime
     attachments: tuple[AttachmentRecord, ...] = ()
     not_mailed: bool = False  # a reply on an email ticket that no [[mailbox]] could send
+    sent_at: datetime | None = None  # a mail's own Date, when plausible; else None
+
+    @property
+    def written_at(self) -> datetime:
+        """When the message was written: a mail's own Date, else when it was stored."""
+        return self.sent_at or self.created_at
+
+    @property
+    def received_late(self) -> datetime | None:
+        """When a mail reached us, if over an hour after it was written (shown beside it)."""
+        if self.sent_at is None or self.created_at - self.sent_at <= timedelta(hours=1):
+            return None
+        return self.created_at
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -133,6 +146,7 @@ class MessageRecord:
             "body": self.body_text,
             "message_id": self.message_id,
             "created_at": iso(self.created_at),
+            "sent_at": iso(self.sent_at),
             "attachments": [a.to_json() for a in self.attachments],
             "not_mailed": self.not_mailed,
         }

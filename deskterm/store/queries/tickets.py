@@ -300,12 +300,15 @@ def get_ticket(store: Store, number: int) -> TicketDetail:
             created_at=from_db(r[12]),  # type: ignore[arg-type]
             attachments=tuple(attachments.get(r[0], ())),
             not_mailed=r[0] in not_mailed,
+            sent_at=from_db(r[13]),
         )
+        # A mail's own Date orders the thread: replies fetched before their parent,
+        # and archives imported years later, still read in the order they were written.
         for r in conn.execute(
             "SELECT m.id, m.kind, a.name, NULL, m.from_name, m.from_addr, m.to_addrs, m.cc_addrs,"
-            " m.subject, m.body_text, m.body_html, m.message_id, m.created_at"
+            " m.subject, m.body_text, m.body_html, m.message_id, m.created_at, m.sent_at"
             " FROM message m LEFT JOIN agent a ON a.id = m.author_agent_id"
-            " WHERE m.ticket_id = ? ORDER BY m.created_at, m.id",
+            " WHERE m.ticket_id = ? ORDER BY coalesce(m.sent_at, m.created_at), m.id",
             (ticket.id,),
         )
     )

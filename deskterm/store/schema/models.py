@@ -113,6 +113,7 @@ class Message(SQLModel, table=True):
         Index("ix_message_ticket", "ticket_id", "id"),
         Index("ux_message_dedupe_key", "dedupe_key", unique=True),
         Index("ix_message_raw_mail", "raw_mail_id"),
+        Index("ix_message_in_reply_to", "in_reply_to"),
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")
@@ -135,6 +136,7 @@ class Message(SQLModel, table=True):
     dedupe_key: str | None = None
     mailbox: str | None = None  # the support address it arrived at or left from
     auto_kind: str | None = None  # auto_reply | list | bulk | bounce | delay, for automatic mail
+    sent_at: datetime | None = None  # the mail's own Date header, when plausible
 
 
 class Attachment(SQLModel, table=True):

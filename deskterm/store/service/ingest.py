@@ -189,13 +189,13 @@ class MailIngest(Service):
             raise
 
     def decide(self, s: Session, mail: ParsedMail) -> ThreadDecision:
-        by_id, by_number = thread_lookup(
+        by_id, by_number, replied_by = thread_lookup(
             sqlite_runner(driver_connection(s)),
             mail,
             tag_prefix=self.tag_prefix,
             own_addresses=self.own_addresses,
         )
-        return decide(mail, by_id, by_number, tag_prefix=self.tag_prefix)
+        return decide(mail, by_id, by_number, tag_prefix=self.tag_prefix, replied_by=replied_by)
 
     # quarantine and re-parsing ------------------------------------------------------
 

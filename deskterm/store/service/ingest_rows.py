@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from deskterm.errors import DesktermError, NotFoundError
 from deskterm.mail.auto import AutoKind
+from deskterm.mail.dates import sent_at
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail
 from deskterm.query import fts
 from deskterm.store.prepared import Prepared, prepare
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 UNKNOWN_SENDER = "unknown-sender@invalid.invalid"
 # What makes the store refuse one mail (a constraint, a bad address): quarantine it.
 REFUSED = (IntegrityError, sqlite3.IntegrityError, DesktermError)
-_MAIL_COLUMNS = ("raw_mail_id", "dedupe_key", "mailbox", "auto_kind")
+_MAIL_COLUMNS = ("raw_mail_id", "dedupe_key", "mailbox", "auto_kind", "sent_at")
 _INSERT_TICKET = insert_sql("ticket", TICKET_COLUMNS[1:])  # ids come from SQLite
 _INSERT_MESSAGE = insert_sql("message", MESSAGE_COLUMNS[1:] + _MAIL_COLUMNS)
 _INSERT_EVENT = insert_sql("event", EVENT_COLUMNS)
@@ -188,7 +189,7 @@ class BatchWriter:
                     sender, ", ".join(mail.to), ", ".join(mail.cc), mail.subject or subject,
                     mail.body_text, mail.body_html, mail.message_id, mail.in_reply_to,
                     " ".join(mail.references) or None, self.stamp, raw_id, key, mailbox,
-                    None if mail.auto is AutoKind.NONE else mail.auto.value,
+                    None if mail.auto is AutoKind.NONE else mail.auto.value, self._sent_at(mail),
                 ),
             ).lastrowid  # type: ignore[arg-type]
         )  # fmt: skip
@@ -238,6 +239,10 @@ class BatchWriter:
             ingest._touched.setdefault(ticket.id, ticket)  # type: ignore[arg-type]
 
     # rows -----------------------------------------------------------------------------
+
+    def _sent_at(self, mail: ParsedMail) -> str | None:
+        sent = sent_at(mail.date, self.when)
+        return None if sent is None else to_db(sent)
 
     def _first(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> Any:
         return self.db.execute(sql, params).fetchone()

@@ -379,8 +379,8 @@ class TicketWrites(ServiceBase):
             thread = s.exec(
                 select(Message)
                 .where(Message.ticket_id == ticket.id)
-                .order_by(col(Message.created_at), col(Message.id))
-            ).all()
+                .order_by(func.coalesce(Message.sent_at, Message.created_at), col(Message.id))
+            ).all()  # the order the thread is shown in (a mail's own Date first)
             index = next(i for i, m in enumerate(thread) if m.id == message_id)
             if index == 0:
                 raise UsageError("cannot split from the first message: nothing would remain")
