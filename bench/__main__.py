@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench import (
     app_bench,
+    assist_bench,
     cli_bench,
     mail_bench,
     outbox_bench,
@@ -30,6 +31,7 @@ AREAS = {
     "outbox": outbox_bench,
     "mail": mail_bench,
     "server": server_bench,
+    "assist": assist_bench,
 }
 
 

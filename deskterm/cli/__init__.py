@@ -43,7 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "suggest": (
         "deskterm.cli.assist",
         "suggest",
-        "Solved tickets like ticket N, best first, each with why it was picked.",
+        "Solved tickets like ticket N with why, and the canned reply (or draft) they suggest.",
     ),
     "report": (
         "deskterm.cli.report",

@@ -59,26 +59,33 @@ def rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 def suggest(
     ctx: typer.Context,
-    number: Annotated[int, typer.Argument(help="The ticket to find solved tickets like.")],
-    limit: Annotated[int, typer.Option(min=1, max=50, help="How many.")] = 5,
+    number: Annotated[int, typer.Argument(help="The ticket to suggest for.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Solved tickets like ticket N, best first, each with why it was picked."""
-    from deskterm.store.queries.similar import list_similar
+    """Solved tickets like ticket N with why, and the canned reply (or draft) they suggest."""
+    from deskterm.store.queries.suggest import suggest as suggest_for
 
-    found = list_similar(ctx_of(ctx).store(), number, limit)
+    found = suggest_for(ctx_of(ctx).store(), number)
     if as_json:
         from deskterm.cli.output import emit_json
 
-        emit_json({"number": number, "similar": [s.to_json() for s in found]})
+        emit_json({"number": number, **found.to_json()})
         return
-    if not found:
-        print(f"no solved ticket is like #{number} yet")
+    if not found.similar:
+        print(f"no solved ticket is like #{number} yet: nothing to suggest")
         return
     from deskterm.cli.output import table
 
     table(
         ("#", "score", "subject", "why"),
-        ((s.number, f"{s.score:.2f}", s.subject, "; ".join(s.reasons)) for s in found),
+        ((s.number, f"{s.score:.2f}", s.subject, "; ".join(s.reasons)) for s in found.similar),
         (8, 5, 40, 70),
     )
+    for c in found.canned:
+        used = ", ".join(f"#{n}" for n in c.tickets)
+        print(f"suggested canned reply: {c.name} ({c.confidence:.0%}, used on {used})")
+    if found.draft is not None:
+        from deskterm.safetext import clean
+
+        print(f"\nno canned reply fits; the reply that solved #{found.draft.number}:\n")
+        print(clean(found.draft.body))

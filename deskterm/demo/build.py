@@ -134,7 +134,8 @@ def _setup_team(path: Path, start: datetime) -> World:
             service.save_view(name, query, position)
     finally:
         store.close()
-    return World(agents=agents, customers={}, group_ids=group_ids)
+    canned = {name: body for name, body, _ in people.CANNED}
+    return World(agents=agents, customers={}, group_ids=group_ids, canned=canned)
 
 
 def build_demo(

@@ -73,6 +73,7 @@ class World:
     customers: dict[str, list[CustomerInfo]]
     group_ids: dict[str, int]
     tag_ids: dict[str, int] = field(default_factory=dict)
+    canned: dict[str, str] = field(default_factory=dict)  # canned reply templates by name
 
     def tag_id(self, name: str) -> int:
         tid = self.tag_ids.get(name)
@@ -126,17 +127,38 @@ _FIRST_TOUCH = {
 _URGENT_ODDS = {"urgent": 0.6, "high": 0.2, "normal": 0.03, "low": 0.0}
 _UPSET_ODDS = {"first": 0.04, "chase": 0.25, "reopen": 0.35, "info": 0.02}
 _CALM_ODDS = {"low": 0.2, "normal": 0.04}
+# Which canned reply an agent reaches for, by topic and purpose; how often they do, and
+# how often they pick one that does not quite fit (history is never clean).
+_CANNED_FOR = {
+    ("refund", "resolve"): "Refund issued",
+    ("login", "resolve"): "Password reset steps",
+    ("shipping", "progress"): "Shipping delay",
+    ("shipping", "resolve"): "Shipping delay",
+    ("bug", "ask"): "Ask for a screenshot",
+    ("bug", "progress"): "Bug acknowledged",
+    ("feature-request", "resolve"): "Feature request noted",
+}
+_CANNED_ODDS, _CANNED_MISFIT = 0.6, 0.12
+
+
+def canned_text(template: str, first_name: str, number: int, agent_first: str) -> str:
+    """A demo canned reply as its template renders for one ticket (without Jinja: fast)."""
+    return (
+        template.replace('{{ customer.first_name | default("there") }}', first_name or "there")
+        .replace("{{ ticket.number }}", str(number))
+        .replace("{{ agent.first_name }}", agent_first)
+    )
 
 
 class ThreadMaker:
     """Deterministic ticket lives from one random generator (tone lines from a second)."""
 
     def __init__(
-        self, rng: random.Random, world: World, now: int, tone_rng: random.Random | None = None
+        self, rng: random.Random, world: World, now: int, extra_rng: random.Random | None = None
     ) -> None:
         self.rng = rng
-        # Apart from `rng`, so adding tone lines left every other demo draw as it was.
-        self.tone_rng = tone_rng or random.Random(0)
+        # Apart from `rng`, so tone lines and canned replies left every other draw as it was.
+        self.extra_rng = extra_rng or random.Random(0)
         self.world = world
         self.now = now
         self._agents: dict[tuple[str, str], tuple[list[AgentInfo], list[float]]] = {}
@@ -216,18 +238,28 @@ class ThreadMaker:
 
     def _with_tone(self, body: str, lang: str, purpose: str, priority: str) -> str:
         """`body` with an urgent, upset or calm line after its first line, at their odds."""
-        roll = self.tone_rng.random
+        roll = self.extra_rng.random
         lines = []
         if purpose == "first" and roll() < _URGENT_ODDS[priority]:
-            lines.append(self.tone_rng.choice(text.URGENT_LINES[lang]))
+            lines.append(self.extra_rng.choice(text.URGENT_LINES[lang]))
         elif purpose == "first" and roll() < _CALM_ODDS.get(priority, 0.0):
-            lines.append(self.tone_rng.choice(text.CALM_LINES[lang]))
+            lines.append(self.extra_rng.choice(text.CALM_LINES[lang]))
         if roll() < _UPSET_ODDS.get(purpose, 0.0):
-            lines.append(self.tone_rng.choice(text.UPSET_LINES[lang]))
+            lines.append(self.extra_rng.choice(text.UPSET_LINES[lang]))
         if not lines:
             return body
         head, _, rest = body.partition("\n")
         return f"{head}\n{' '.join(lines)}\n{rest}"
+
+    def _canned(self, topic: str, purpose: str) -> str | None:
+        """The canned reply an agent uses for this reply, if any (English tickets)."""
+        fits = _CANNED_FOR.get((topic, purpose))
+        roll = self.extra_rng.random
+        if fits is None or roll() >= _CANNED_ODDS:
+            return None
+        if roll() < _CANNED_MISFIT:
+            return self.extra_rng.choice(sorted(set(_CANNED_FOR.values()) - {fits}))
+        return fits
 
     # -- one ticket ---------------------------------------------------------------
 
@@ -379,7 +411,13 @@ class ThreadMaker:
             nonlocal last_purpose
             purpose = {"solved": "resolve", "pending": "ask"}.get(target or "", "progress")
             evs: list[Ev] = []
-            msg = agent_msg("reply", reply_body(purpose), agent)
+            canned = self._canned(topic_name, purpose) if lang == "en" else None
+            if canned is None:
+                msg = agent_msg("reply", reply_body(purpose), agent)
+            else:
+                body = canned_text(self.world.canned[canned], cust_first, tid, agent.first)
+                msg = agent_msg("reply", body, agent)
+                evs.append((agent.id, agent.name, "canned", None, canned))
             if state.first_response_at is None:
                 state.first_response_at = t
             if target is None and state.status == "new":

@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from deskterm.store.queries.catalog import list_canned
 from deskterm.store.queries.records import CannedRecord
+from deskterm.store.queries.suggest import Suggestions, suggest
 from deskterm.store.schema.db import Store
 from deskterm.widgets.fmt import body, plain
 
@@ -26,22 +27,34 @@ if TYPE_CHECKING:
     from deskterm.store.service import Service
 
 SCORE_CUTOFF = 60
+DRAFT_NOTE = (
+    "No canned reply fits: the reply that solved the most similar ticket,"
+    " its customer's name and numbers left out (…). Edit before sending."
+)
 
 
 @dataclass(frozen=True, slots=True)
 class CannedChoice:
-    """What the picker hands back: the rendered text and the actions run on send."""
+    """What the picker hands back: the rendered text and the actions run on send.
+
+    A suggested draft has no `name` (it is no canned reply) and no actions.
+    """
 
     name: str
     body: str
     actions: dict[str, Any]
+    label: str = ""
 
 
-def rank(records: list[CannedRecord], text: str) -> list[CannedRecord]:
-    """Records matching `text` best first: names weigh more than bodies."""
+def rank(
+    records: list[CannedRecord], text: str, suggested: dict[str, float] | None = None
+) -> list[CannedRecord]:
+    """Records matching `text` best first: names weigh more than bodies. With nothing
+    typed, the `suggested` ones (name -> confidence) come first, surest first."""
     query = text.strip().lower()
     if not query:
-        return list(records)
+        fit = suggested or {}
+        return sorted(records, key=lambda r: -fit.get(r.name, -1.0))
     scored = []
     for record in records:
         name_score = fuzz.partial_ratio(query, record.name.lower()) + 5
@@ -76,9 +89,10 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
     ]
 
     class Loaded(Message):
-        def __init__(self, records: list[CannedRecord]) -> None:
+        def __init__(self, records: list[CannedRecord], suggestions: Suggestions) -> None:
             super().__init__()
             self.records = records
+            self.suggestions = suggestions
 
     class Previewed(Message):
         def __init__(self, name: str, body: str, actions: dict[str, Any]) -> None:
@@ -94,6 +108,12 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
         self.make_service = service
         self.records: list[CannedRecord] = []
         self.shown: list[CannedRecord] = []
+        self.suggested: dict[str, float] = {}
+        """Canned replies that fit this ticket, by name: their confidence."""
+        self.draft: CannedChoice | None = None
+        """The reply that solved the most similar ticket, when no canned reply fits."""
+        self.draft_shown = False
+        """The draft is the list's first option (nothing typed)."""
         self.previews: dict[str, CannedChoice] = {}
         self.choosing: str | None = None
 
@@ -114,10 +134,15 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
 
     @work(thread=True, exit_on_error=False, group="canned-list")
     def _load(self) -> None:
-        self.post_message(self.Loaded(list_canned(self.store)))
+        records = list_canned(self.store)
+        self.post_message(self.Loaded(records, suggest(self.store, self.number)))
 
     def on_canned_picker_modal_loaded(self, event: Loaded) -> None:
         self.records = event.records
+        self.suggested = {c.name: c.confidence for c in event.suggestions.canned}
+        draft = event.suggestions.draft
+        if draft is not None:
+            self.draft = CannedChoice("", draft.body, {}, f"draft from #{draft.number}")
         self._filter(self.query_one("#canned-filter", Input).value)
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -125,20 +150,39 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
         self._filter(event.value)
 
     def _filter(self, text: str) -> None:
-        self.shown = rank(self.records, text)
+        self.shown = rank(self.records, text, self.suggested)
+        self.draft_shown = self.draft is not None and not text.strip()
         options = self.query_one("#canned-list", OptionList)
         options.clear_options()
-        options.add_options(Option(plain(r.name)) for r in self.shown)
-        if self.shown:
+        if self.draft is not None and self.draft_shown:
+            options.add_option(Option(self._label(self.draft.label, "suggested draft")))
+        options.add_options(Option(self._label(r.name, self._fit(r.name))) for r in self.shown)
+        if self.shown or self.draft_shown:
             options.highlighted = 0
         else:
             self.query_one("#canned-text", Static).update(Text("no canned reply matches"))
             self.query_one("#canned-actions", Static).update("")
 
+    def _fit(self, name: str) -> str:
+        confidence = self.suggested.get(name)
+        return "" if confidence is None else f"suggested {confidence:.0%}"
+
+    def _label(self, name: str, mark: str) -> Text:
+        label = plain(name)
+        if mark:
+            label.append(f"  ★ {mark}", "italic")
+        return label
+
+    @property
+    def on_draft(self) -> bool:
+        return self.draft_shown and self.query_one("#canned-list", OptionList).highlighted == 0
+
     @property
     def highlighted(self) -> CannedRecord | None:
         index = self.query_one("#canned-list", OptionList).highlighted
-        if index is None or index >= len(self.shown):
+        if index is not None and self.draft_shown:
+            index -= 1
+        if index is None or not 0 <= index < len(self.shown):
             return None
         return self.shown[index]
 
@@ -148,6 +192,9 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
+        if self.on_draft and self.draft is not None:
+            self._show(self.draft)
+            return
         record = self.highlighted
         if record is None:
             return
@@ -173,11 +220,15 @@ class CannedPickerModal(ModalScreen[CannedChoice | None]):
             self._show(choice)
 
     def _show(self, choice: CannedChoice) -> None:
-        self.query_one("#canned-actions", Static).update(Text(describe_actions(choice.actions)))
+        what = describe_actions(choice.actions) if choice.name else DRAFT_NOTE
+        self.query_one("#canned-actions", Static).update(Text(what))
         self.query_one("#canned-text", Static).update(body(choice.body))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if self.on_draft:
+            self.dismiss(self.draft)
+            return
         record = self.highlighted
         if record is None:
             return

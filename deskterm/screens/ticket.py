@@ -454,7 +454,10 @@ class TicketScreen(SimilarSide):
         if not self.composer.display:
             draft = self.desk.drafts.get(self.number)
             self._open_composer(draft.kind if draft else "reply", draft.body if draft else "", None)
-        self.composer.insert_canned(choice.name, choice.body)
+        if choice.name:
+            self.composer.insert_canned(choice.name, choice.body)
+        else:  # a suggested draft: plain text, no canned reply's actions
+            self.composer.text_area.insert(choice.body)
         self._keep_draft()
 
     def action_send(self) -> None:

@@ -46,6 +46,7 @@ def test_suggest_lists_similar_solved_tickets_with_reasons(service: Service, run
     assert data["number"] == new.number
     assert [s["number"] for s in data["similar"]] == [old.number]
     assert data["similar"][0]["reasons"][0].startswith("shares ")
+    assert data["canned"] == [] and data["draft"] is None  # the old ticket got no reply
     text = run_cli("--db", db, "suggest", str(new.number))
     assert f"{old.number}" in text.stdout and "headphones" in text.stdout
     missing = run_cli("--db", db, "suggest", "999")

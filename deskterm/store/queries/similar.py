@@ -29,8 +29,10 @@ QUERY_TERMS = 8  # the least common of them fetch candidates
 DF_CAP = 1000  # counting a term's tickets stops here: past it, a term is just common
 PER_TERM = 150  # newest hits taken per term
 CANDIDATES = 60  # ranked on their text
+SUBJECT_WEIGHT = 2.0
 SAME_CUSTOMER, SAME_ORG, PER_TAG = 0.15, 0.05, 0.04
 RESOLVED = ("solved", "closed")
+_MAX_ID = 2**62
 
 _FIRST_CUSTOMER_BODY = (
     "SELECT substr(m.body_text, 1, 3000) FROM message m WHERE m.ticket_id = t.id"
@@ -107,27 +109,44 @@ class _Ticket:
         return f"{self.subject}\n{self.body}"
 
 
-def list_similar(store: Store, number: int, limit: int = 5) -> list[SimilarTicket]:
-    """The solved tickets most like ticket `number`, best first (fewer when little is alike)."""
+def list_similar(
+    store: Store, number: int, limit: int = 5, *, before: int | None = None
+) -> list[SimilarTicket]:
+    """The solved tickets most like ticket `number`, best first (fewer when little is alike).
+
+    `before` keeps to tickets opened before ticket `before`: what was known then (the
+    bench's held-out split asks this way).
+    """
     conn = store.read()
     row = conn.execute(_TICKET + " WHERE t.number = ?", (number,)).fetchone()
     if row is None:
         raise NotFoundError(f"no ticket #{number}")
     me = _Ticket.of(row)
+    upto = _ticket_id(conn, before) if before is not None else _MAX_ID
     terms = ticket_terms(me.text)[:MAX_TERMS]
-    total = _ticket_count(conn)
+    in_subject = {t.key for t in ticket_terms(me.subject)}
+    total = _message_count(conn)
     df = {t.key: _frequency(conn, t) for t in terms}
-    idf = {key: math.log((total + 1) / (n + 1)) for key, n in df.items() if n}
+    # The subject names the problem; the body adds details that many problems share.
+    idf = {
+        key: math.log((total + 1) / (n + 1)) * (SUBJECT_WEIGHT if key in in_subject else 1.0)
+        for key, n in df.items()
+        if n
+    }
     weight = sum(idf.values()) or 1.0
-    rare = sorted((t for t in terms if df[t.key] > 1), key=lambda t: df[t.key])[:QUERY_TERMS]
+    useful = [t for t in terms if df[t.key] > 1]
+    asked = [t for t in useful if t.key in in_subject][: QUERY_TERMS // 2]
+    asked += sorted((t for t in useful if t not in asked), key=lambda t: df[t.key])[
+        : QUERY_TERMS - len(asked)
+    ]
     votes: dict[int, float] = {}
-    for term in rare:
-        for ticket_id in _hits(conn, term):
+    for term in asked:
+        for ticket_id in _hits(conn, term, upto):
             votes[ticket_id] = votes.get(ticket_id, 0.0) + idf[term.key]
     for (ticket_id,) in conn.execute(
         "SELECT id FROM ticket WHERE customer_id = ? AND status IN ('solved', 'closed')"
-        " ORDER BY updated_at DESC LIMIT 20",
-        (me.customer_id,),
+        " AND id < ? ORDER BY updated_at DESC LIMIT 20",
+        (me.customer_id, upto),
     ):
         votes.setdefault(ticket_id, 0.0)
     votes.pop(me.id, None)
@@ -143,8 +162,9 @@ def list_similar(store: Store, number: int, limit: int = 5) -> list[SimilarTicke
     return ranked[:limit]
 
 
-def _ticket_count(conn: sqlite3.Connection) -> int:
-    row = conn.execute("SELECT max(id) FROM ticket").fetchone()
+def _message_count(conn: sqlite3.Connection) -> int:
+    """About how many messages there are: document frequencies count messages."""
+    row = conn.execute("SELECT max(id) FROM message").fetchone()
     return int(row[0] or 0)
 
 
@@ -161,17 +181,26 @@ def _frequency(conn: sqlite3.Connection, term: Term) -> int:
     return int(row[0])
 
 
-def _hits(conn: sqlite3.Connection, term: Term) -> set[int]:
-    """Tickets whose subject or a message holds `term`: the newest PER_TERM of each."""
+def _ticket_id(conn: sqlite3.Connection, number: int) -> int:
+    row = conn.execute("SELECT id FROM ticket WHERE number = ?", (number,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no ticket #{number}")
+    return int(row[0])
+
+
+def _hits(conn: sqlite3.Connection, term: Term, upto: int) -> set[int]:
+    """Tickets (ids below `upto`) whose subject or a message holds `term`: the newest
+    PER_TERM of each."""
     query = _match(term)
     subjects = conn.execute(
-        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-        (query, PER_TERM),
+        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? AND rowid < ?"
+        " ORDER BY rowid DESC LIMIT ?",
+        (query, upto, PER_TERM),
     ).fetchall()
     messages = conn.execute(
-        "SELECT m.ticket_id FROM (SELECT rowid AS mid FROM message_fts WHERE message_fts MATCH ?"
-        " ORDER BY rowid DESC LIMIT ?) h JOIN message m ON m.id = h.mid",
-        (query, PER_TERM),
+        "SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
+        " WHERE message_fts MATCH ? AND m.ticket_id < ? ORDER BY f.rowid DESC LIMIT ?",
+        (query, upto, PER_TERM),
     ).fetchall()
     return {r[0] for r in subjects} | {r[0] for r in messages}
 

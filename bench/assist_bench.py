@@ -1,0 +1,211 @@
+"""Assist: tone quality on the labelled set, similar-ticket precision@k, suggest latency.
+
+Quality is measured on a demo store built here (`QUALITY_TICKETS`): the newest
+20 % of its solved tickets ask, the older 80 % answer, and an answer is relevant
+when it shares the asking ticket's topic tag. Each figure has a baseline beside
+it: the newest older solved tickets (what an agent sees without help) and a
+keyword search on the subject. Latency is measured on the bench's big store
+(`--tickets`, a million by default) and on a 100k store cached in /work/cache.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+from bench.common import Context, Figure, measure
+
+NAMES = ("tone", "similar", "suggest")
+NEEDS_STORE = True
+LABELLED = Path(__file__).with_name("data") / "tone_labelled.tsv"
+QUALITY_TICKETS = 20_000
+QUERIES = 300
+TOPICS = frozenset(
+    ("refund", "billing", "login", "shipping", "bug", "feature-request", "account", "cancellation")
+)
+# Single words a keyword rule would use: the tone baseline.
+KEYWORD_URGENT = ("urgent", "asap", "긴급", "紧急", "至急")
+KEYWORD_UPSET = ("angry", "unacceptable", "화가", "生气", "怒")
+CACHE = Path("/work/cache")
+
+
+def run(ctx: Context, only: str | None) -> list[Figure]:
+    figures: list[Figure] = []
+    if only in (None, "tone"):
+        figures += _tone()
+    if only in (None, "similar"):
+        figures += _similar_quality(ctx)
+    if only in (None, "suggest"):
+        figures += _latency(ctx)
+    return figures
+
+
+# -- tone -----------------------------------------------------------------------------
+
+
+def _tone() -> list[Figure]:
+    from deskterm.assist.tone import read_tone
+
+    with LABELLED.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    size = f"{len(rows)} labelled msgs, 4 languages"
+    figures = []
+    for flag, words in (("urgent", KEYWORD_URGENT), ("upset", KEYWORD_UPSET)):
+        want = [r[flag] == "1" for r in rows]
+        got = [bool(getattr(read_tone(r["text"]), flag)) for r in rows]
+        keyword = [any(w in r["text"].lower() for w in words) for r in rows]
+        p, r = _pr(got, want)
+        kp, kr = _pr(keyword, want)
+        base = f"baselines: keyword P {kp:.0%} R {kr:.0%}; majority (never) R 0%"
+        figures.append(
+            Figure("assist", f"{flag} precision", p * 100, "%", size, goal=">= 80 %", ok=p >= 0.8,
+                   extra=base)
+        )  # fmt: skip
+        figures.append(
+            Figure("assist", f"{flag} recall", r * 100, "%", size, goal=">= 80 %", ok=r >= 0.8)
+        )
+    texts = [r["text"] for r in rows] * 20
+    took = measure(lambda: [read_tone(t) for t in texts], 5, 1).median / len(texts)
+    raw = measure(lambda: [t.lower().split() for t in texts], 5, 1).median / len(texts)
+    figures.append(Figure("assist", "tone of one message", took, "s", size, raw=raw))
+    return figures
+
+
+def _pr(got: list[bool], want: list[bool]) -> tuple[float, float]:
+    tp = sum(g and w for g, w in zip(got, want, strict=True))
+    return tp / max(1, sum(got)), tp / max(1, sum(want))
+
+
+# -- similar tickets: precision@k on a held-out split ------------------------------------
+
+
+def _quality_store(ctx: Context) -> Path:
+    from deskterm.demo import build_demo
+
+    path = ctx.db.with_name(f"assist-quality-{QUALITY_TICKETS}.db")
+    if not path.exists():
+        build_demo(path, QUALITY_TICKETS, seed=7)
+    return path
+
+
+def _topics(conn: sqlite3.Connection, ids: list[int]) -> dict[int, frozenset[str]]:
+    rows = conn.execute(
+        "SELECT tt.ticket_id, tg.name FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id"
+        " WHERE tt.ticket_id IN (SELECT value FROM json_each(?))",
+        (json.dumps(ids),),
+    ).fetchall()
+    out: dict[int, set[str]] = {}
+    for tid, name in rows:
+        if name in TOPICS:
+            out.setdefault(tid, set()).add(name)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _similar_quality(ctx: Context) -> list[Figure]:
+    from deskterm.store.queries.similar import list_similar
+    from deskterm.store.schema.db import open_store
+
+    path = _quality_store(ctx)
+    store = open_store(path)
+    conn = store.read()
+    solved = [
+        (r[0], r[1], r[2])
+        for r in conn.execute(
+            "SELECT id, number, subject FROM ticket WHERE status IN ('solved', 'closed')"
+            " ORDER BY created_at, id"
+        )
+    ]
+    cut = int(len(solved) * 0.8)
+    older, newer = solved[:cut], solved[cut:]
+    cutoff = newer[0][1]
+    asking = random.Random(3).sample(newer, min(QUERIES, len(newer)))
+    topics = _topics(conn, [r[0] for r in solved])
+    number_to_id = {n: i for i, n, _ in solved}
+    newest_older = [r[0] for r in reversed(older)]
+    hits = {k: [0, 0, 0] for k in (1, 3)}  # ours, newest, keyword
+    for tid, number, subject in asking:
+        mine = topics.get(tid, frozenset())
+        ours = [number_to_id[s.number] for s in list_similar(store, number, 3, before=cutoff)]
+        keyword = _keyword(conn, subject, cutoff)
+        for k in (1, 3):
+            for i, picks in enumerate((ours, newest_older, keyword)):
+                hits[k][i] += sum(bool(topics.get(p, frozenset()) & mine) for p in picks[:k])
+    store.close()
+    size = f"{len(asking)} held-out of {len(solved):,} solved ({QUALITY_TICKETS:,} tickets)"
+    figures = []
+    for k in (1, 3):
+        ours, newest, keyword = (h / (k * len(asking)) for h in hits[k])
+        figures.append(
+            Figure("assist", f"similar precision@{k}", ours * 100, "%", size,
+                   extra=f"baselines: newest solved {newest:.0%}, subject keyword {keyword:.0%}")
+        )  # fmt: skip
+    return figures
+
+
+def _keyword(conn: sqlite3.Connection, subject: str, cutoff: int) -> list[int]:
+    """The keyword baseline: newest older solved tickets sharing the subject's longest word."""
+    words = sorted((w for w in subject.split() if w.isalpha()), key=len, reverse=True)
+    if not words:
+        return []
+    from deskterm.query.fts import match_expression
+
+    query = match_expression((words[0],))
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT t.id FROM ticket_fts f JOIN ticket t ON t.id = f.rowid"
+            " WHERE ticket_fts MATCH ? AND t.number < ? AND t.status IN ('solved', 'closed')"
+            " ORDER BY f.rowid DESC LIMIT 3",
+            (query, cutoff),
+        )
+    ]
+
+
+# -- latency --------------------------------------------------------------------------
+
+
+def _store_100k() -> Path:
+    """A 100k demo store shared between runs (built once, under a lock)."""
+    from deskterm.demo import build_demo
+
+    path = CACHE / "assist-demo-100000.db"
+    with (CACHE / ".lock-assist-demo-100000").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            build_demo(path, 100_000, seed=1)
+    return path
+
+
+def _latency(ctx: Context) -> list[Figure]:
+    return [_latency_at(path) for path in (_store_100k(), ctx.db)]
+
+
+def _latency_at(path: Path) -> Figure:
+    from deskterm.store.queries.similar import list_similar
+    from deskterm.store.schema.db import Store
+
+    store = Store(path)  # read only: the queries touch no new column, nothing migrates
+    conn = store.read()
+    total = conn.execute("SELECT max(number) FROM ticket").fetchone()[0]
+    numbers = random.Random(5).sample(range(1, total + 1), 40)
+    samples = iter(numbers * 1000)
+    took = measure(lambda: list_similar(store, next(samples)), len(numbers), 3)
+    # Raw baseline: one FTS lookup of a common word, newest first, as the search does.
+    raw = measure(
+        lambda: conn.execute(
+            "SELECT rowid FROM message_fts WHERE message_fts MATCH 'refund'"
+            " ORDER BY rowid DESC LIMIT 150"
+        ).fetchall(),
+        20,
+        3,
+    )
+    store.close()
+    return (
+            Figure("assist", "suggest (similar) one ticket", took.median, "s",
+               f"{total:,} tickets", raw=raw.median, goal="<= 50 ms",
+               ok=took.median <= 0.05, extra=f"p95 {took.p95 * 1e3:.0f} ms")
+    )  # fmt: skip

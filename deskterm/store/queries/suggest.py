@@ -1,0 +1,121 @@
+"""Suggested answers: canned replies ranked by what worked on similar tickets.
+
+A canned reply's confidence is the share of the similar tickets' weight (their
+similarity scores) whose agents used it: "used on 3 of the 5 most similar solved
+tickets" is both the ranking and the explanation. When none was used, the reply
+that solved the most similar ticket is offered as a starting draft, with that
+other customer's name, address and long numbers (orders, cards) taken out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from deskterm.store.queries.similar import SimilarTicket, list_similar
+from deskterm.store.schema.db import Store
+
+NEIGHBOURS = 10  # similar tickets that vote
+MIN_CONFIDENCE = 0.15  # a canned reply below this is not suggested
+LEFT_OUT = "…"
+_LONG_NUMBER = re.compile(r"\d[\d -]{3,}\d")
+
+
+@dataclass(frozen=True, slots=True)
+class CannedSuggestion:
+    name: str
+    confidence: float  # 0..1: the share of similar tickets' weight that used it
+    tickets: tuple[int, ...]  # the similar tickets that used it, best first
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "confidence": round(self.confidence, 3),
+            "used_on": list(self.tickets),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DraftSuggestion:
+    """The reply that solved ticket `number`, its customer's details left out."""
+
+    number: int
+    body: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"from_ticket": self.number, "body": self.body}
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestions:
+    similar: tuple[SimilarTicket, ...]
+    canned: tuple[CannedSuggestion, ...]
+    draft: DraftSuggestion | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "similar": [s.to_json() for s in self.similar],
+            "canned": [c.to_json() for c in self.canned],
+            "draft": self.draft.to_json() if self.draft else None,
+        }
+
+
+def suggest(store: Store, number: int, *, before: int | None = None) -> Suggestions:
+    """Similar tickets, the canned replies they suggest, else a draft from the best one."""
+    similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
+    canned = tuple(_canned(store, similar))
+    draft = None if canned or not similar else _draft(store, similar[0].number)
+    return Suggestions(similar, canned, draft)
+
+
+def _canned(store: Store, similar: tuple[SimilarTicket, ...]) -> list[CannedSuggestion]:
+    if not similar:
+        return []
+    used: dict[int, set[str]] = {}
+    for ticket, name in store.read().execute(
+        "SELECT t.number, e.new FROM event e JOIN ticket t ON t.id = e.ticket_id"
+        " JOIN canned_reply c ON c.name = e.new"
+        " WHERE e.kind = 'canned' AND t.number IN (SELECT value FROM json_each(?))",
+        (json.dumps([s.number for s in similar]),),
+    ):
+        used.setdefault(ticket, set()).add(name)
+    total = sum(s.score for s in similar) or 1.0
+    votes: dict[str, float] = {}
+    by: dict[str, list[int]] = {}
+    for s in similar:
+        for name in sorted(used.get(s.number, ())):
+            votes[name] = votes.get(name, 0.0) + s.score
+            by.setdefault(name, []).append(s.number)
+    ranked = sorted(votes, key=lambda n: (-votes[n], n))
+    return [
+        CannedSuggestion(name, votes[name] / total, tuple(by[name]))
+        for name in ranked
+        if votes[name] / total >= MIN_CONFIDENCE
+    ]
+
+
+def _draft(store: Store, number: int) -> DraftSuggestion | None:
+    sql = (
+        "SELECT m.body_text, c.name, c.email FROM ticket t"
+        " JOIN customer c ON c.id = t.customer_id"
+        " JOIN message m ON m.ticket_id = t.id AND m.kind = 'reply'"
+        " WHERE t.number = ? ORDER BY m.id DESC LIMIT 1"
+    )
+    row = store.read().execute(sql, (number,)).fetchone()
+    if row is None:
+        return None
+    return DraftSuggestion(number, leave_out(row[0], row[1], row[2]))
+
+
+def leave_out(body: str, name: str, email: str) -> str:
+    """`body` without the customer's name (whole and in parts), address and long numbers."""
+    parts = sorted({name, *name.split(), email, email.partition("@")[0]} - {""}, key=len)
+    for part in reversed(parts):  # the whole name before its pieces
+        if len(part) < 2:
+            continue
+        # Korean and Japanese write honorifics onto a name (오승현님, 佐藤様): no word edge.
+        edge = (r"(?<!\w)", r"(?!\w)") if part.isascii() else ("", "")
+        body = re.sub(f"{edge[0]}{re.escape(part)}{edge[1]}", LEFT_OUT, body)
+    return _LONG_NUMBER.sub(LEFT_OUT, body)

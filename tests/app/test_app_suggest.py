@@ -1,0 +1,76 @@
+"""`c` puts the canned replies that fit first, marked suggested; else a draft to start from."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from helpers.app import ME, NOW, make_app, screen_text, settle
+
+from deskterm.screens.ticket import TicketScreen
+from deskterm.store.schema.db import open_store
+from deskterm.store.service import Actor, Service
+
+
+def store_with(path: Path, *, canned_history: bool) -> Path:
+    store = open_store(path, create=True)
+    boot = Service(store, Actor.system(), clock=lambda: NOW)
+    me = boot.ensure_agent("Me Agent", ME, role="admin")
+    agent = Service(store, Actor(me, "Me Agent"), clock=lambda: NOW)
+    agent.save_canned("Apology", "Sorry about that.", {})
+    agent.save_canned("Refund issued", "Hi {{ customer.first_name }}, refund issued.", {})
+    for i in range(2):
+        old = agent.create_ticket(
+            "Refund for headphones", "Broken headphones, refund please.", f"o{i}@x.example",
+            "Olivia Jensen", when=NOW - timedelta(days=5 + i),
+        )  # fmt: skip
+        if canned_history:
+            agent.apply_canned(old.number, "Refund issued")
+        else:
+            agent.add_reply(old.number, "Hi Olivia, your refund for order 48213 is on its way.")
+        agent.set_status(old.number, "solved")
+    agent.create_ticket(
+        "Headphones refund", "My headphones broke, refund?", "ana@acme.example", "Ana Silva",
+        when=NOW - timedelta(hours=1),
+    )  # fmt: skip
+    store.close()
+    return path
+
+
+async def open_picker(app, pilot) -> None:
+    await settle(app, pilot)
+    await pilot.press("3")  # All open: the new ticket only
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    assert isinstance(app.screen, TicketScreen)
+    await pilot.press("c")
+    await settle(app, pilot)
+
+
+async def test_the_canned_reply_used_on_similar_tickets_comes_first(tmp_path: Path) -> None:
+    app = make_app(store_with(tmp_path / "s.db", canned_history=True))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_picker(app, pilot)
+        text = screen_text(app)
+        assert "Refund issued  ★ suggested 100%" in text
+        assert text.index("Refund issued") < text.index("Apology")  # not alphabetical: fit
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert screen.composer.text == "Hi Ana, refund issued."
+        assert screen.composer.canned == "Refund issued"
+
+
+async def test_without_a_fitting_canned_reply_a_scrubbed_draft_is_offered(tmp_path: Path) -> None:
+    app = make_app(store_with(tmp_path / "d.db", canned_history=False))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_picker(app, pilot)
+        assert "★ suggested draft" in screen_text(app)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert screen.composer.text == "Hi …, your refund for order … is on its way."
+        assert screen.composer.canned is None  # a draft runs no canned actions

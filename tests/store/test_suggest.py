@@ -1,0 +1,79 @@
+"""Suggested answers: canned replies by what similar tickets used, else a scrubbed draft."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.store import Desk, make_desk
+
+from deskterm.store.queries.suggest import LEFT_OUT, leave_out, suggest
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    d = make_desk(tmp_path)
+    d.svc.save_canned("Refund issued", "Hi {{ customer.first_name }}, refunded.", {})
+    d.svc.save_canned("Shipping delay", "Hi, the carrier is late.", {})
+    yield d
+    d.store.close()
+
+
+def solved_with(desk: Desk, subject: str, body: str, email: str, canned: str | None) -> int:
+    number = desk.svc.create_ticket(subject, body, email, "Olivia Jensen").number
+    if canned:
+        desk.svc.apply_canned(number, canned)
+    else:
+        desk.svc.add_reply(number, f"Hi Olivia, order 48213 for {email} is refunded.")
+    desk.svc.set_status(number, "solved")
+    return number
+
+
+def test_canned_replies_used_on_similar_tickets_are_suggested_with_confidence(
+    desk: Desk,
+) -> None:
+    used = [
+        solved_with(desk, "Refund for headphones", "Broken headphones, refund please.",
+                    f"c{i}@x.test", "Refund issued")
+        for i in range(3)
+    ]  # fmt: skip
+    odd = solved_with(
+        desk, "Refund for headphones", "Headphones refund?", "d@x.test", "Shipping delay"
+    )
+    asked = desk.svc.create_ticket(
+        "Headphones refund", "The headphones broke, I want a refund.", "new@x.test"
+    ).number
+    found = suggest(desk.store, asked)
+    assert [c.name for c in found.canned] == ["Refund issued", "Shipping delay"]
+    best = found.canned[0]
+    assert set(best.tickets) == set(used) and found.canned[1].tickets == (odd,)
+    assert 0.6 < best.confidence < 0.9 and found.canned[1].confidence < best.confidence
+    assert found.draft is None  # a canned reply fits: no draft
+
+
+def test_without_canned_history_the_solving_reply_is_a_draft_without_the_customer(
+    desk: Desk,
+) -> None:
+    source = solved_with(desk, "Refund for headphones", "Broken headphones.", "ol@x.test", None)
+    asked = desk.svc.create_ticket("Headphones refund", "Headphones broken", "n@x.test").number
+    found = suggest(desk.store, asked)
+    assert found.canned == ()
+    assert found.draft is not None and found.draft.number == source
+    assert found.draft.body == f"Hi {LEFT_OUT}, order {LEFT_OUT} for {LEFT_OUT} is refunded."
+    lonely = desk.svc.create_ticket("Xylophone", "Quokka zebra", "z@x.test").number
+    nothing = suggest(desk.store, lonely)
+    assert (nothing.similar, nothing.canned, nothing.draft) == ((), (), None)
+
+
+@pytest.mark.parametrize(
+    ("body", "name", "email", "expected"),
+    [
+        ("Hi Ana Lima, card 4242 4242 ok", "Ana Lima", "ana@x.test", "Hi …, card … ok"),
+        ("Dear Ana, see ana@x.test", "Ana Lima", "ana@x.test", "Dear …, see …"),
+        ("Banana stays; Ana goes", "Ana", "a@x.test", "Banana stays; … goes"),
+        ("안녕하세요 오승현님, 주문번호 48213", "오승현", "o@x.kr", "안녕하세요 …님, 주문번호 …"),
+    ],
+)
+def test_leave_out_removes_the_other_customers_details(body, name, email, expected) -> None:
+    assert leave_out(body, name, email) == expected
