@@ -209,7 +209,7 @@ class MailboxFetcher:
         state = self.ingest.open_folder(box.address, box.folder)
         if state.uidvalidity is not None and state.uidvalidity != uidvalidity:
             state = self.ingest.reset_folder(state.id, uidvalidity)
-        if box.after_fetch == "move" and state.last_uid:
+        if state.last_uid:
             self._finish_leftovers(client, state.id, uidvalidity, state.last_uid)
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
         uids: list[int] = []
@@ -322,8 +322,12 @@ class MailboxFetcher:
                 client.expunge()
 
     def _finish_leftovers(self, client: IMAPClient, state_id: int, uv: int, last: int) -> None:
-        """Move mail stored by a run that died before moving it."""
-        left = [int(u) for u in client.search(["UID", f"1:{last}"]) if int(u) <= last]
+        """Mark seen or move the mail a run stored but died before marking or moving.
+
+        In seen mode only unseen mail is looked at: one SEARCH, answered by the server.
+        """
+        criteria = ["UID", f"1:{last}"] + (["UNSEEN"] if self.box.after_fetch == "seen" else [])
+        left = [int(u) for u in client.search(criteria) if int(u) <= last]
         stored = received_uids(self.ingest.store, state_id, uv, left)
         self._after_fetch(client, sorted(stored))
 

@@ -16,7 +16,7 @@ import pytest
 from deskterm.channels.imap import PREFETCH, MailboxFetcher, fetch_all
 from deskterm.channels.intake import IntakeSettings, Parser
 from deskterm.config import MailboxConfig
-from deskterm.errors import AuthError, MailError
+from deskterm.errors import AuthError, MailError, StoreError
 from deskterm.store.queries.mail import get_ingest_status
 from deskterm.store.schema.db import open_store
 from deskterm.store.service.ingest import MailIngest
@@ -140,6 +140,33 @@ def test_connection_dropped_mid_fetch_then_rerun_exactly_once(
     assert status.last_error is None
 
 
+def test_seen_mode_marks_what_a_dead_run_stored_but_left_unseen(
+    store, imap_account, password
+) -> None:
+    total = 4 * (PREFETCH + 8)
+    for n in range(total):
+        imap_account.append(mail(n))
+    box = box_config(imap_account)  # after_fetch = "seen"
+    batches: list[int] = []
+
+    def drop_after_first_commit(address, results) -> None:
+        batches.append(len(results))
+        if len(batches) == 1:  # stored, not yet marked: as a kill -9 here would leave it
+            imap_account.kill_connections()
+
+    with pytest.raises(MailError, match="connection lost"):
+        fetcher(store, box, batch=4, on_batch=drop_after_first_commit).fetch_once()
+    stored = messages(store)
+    with imap_account.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert len(client.search(["UNSEEN"])) > total - stored  # stored mail left unseen
+    fetcher(store, box, batch=4).fetch_once()
+    assert messages(store) == total
+    with imap_account.connect() as client:
+        client.select_folder("INBOX", readonly=True)
+        assert client.search(["UNSEEN"]) == []
+
+
 def test_wrong_password_is_one_line(store, imap_account, monkeypatch) -> None:
     monkeypatch.setenv(PASSWORD_ENV, "not-the-password")
     with pytest.raises(AuthError, match="login refused") as info:
@@ -218,9 +245,10 @@ def test_watch_delivers_new_mail_within_seconds(imap_account, tmp_path: Path) ->
 
         def count() -> int:
             nonlocal store
-            if not db.exists():
-                return 0
-            store = store or open_store(db)
+            try:
+                store = store or open_store(db)
+            except StoreError:
+                return 0  # not there yet, or created but not yet a store
             return messages(store)
 
         assert wait_for(lambda: count() == 1, 20), proc.stderr
