@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import Context, Figure, measure
 
-NAMES = ("tone", "similar", "suggest")
+NAMES = ("tone", "similar", "canned", "suggest")
 NEEDS_STORE = True
 LABELLED = Path(__file__).with_name("data") / "tone_labelled.tsv"
 QUALITY_TICKETS = 20_000
@@ -39,6 +39,8 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
         figures += _tone()
     if only in (None, "similar"):
         figures += _similar_quality(ctx)
+    if only in (None, "canned"):
+        figures += _canned_quality(ctx)
     if only in (None, "suggest"):
         figures += _latency(ctx)
     return figures
@@ -144,6 +146,57 @@ def _similar_quality(ctx: Context) -> list[Figure]:
                    extra=f"baselines: newest solved {newest:.0%}, subject keyword {keyword:.0%}")
         )  # fmt: skip
     return figures
+
+
+def _canned_quality(ctx: Context) -> list[Figure]:
+    """Top-1 and top-3 hit rate of the suggested canned reply against the one agents used."""
+    from deskterm.store.queries.suggest import suggest
+    from deskterm.store.schema.db import open_store
+
+    store = open_store(_quality_store(ctx))
+    conn = store.read()
+    used: dict[int, set[str]] = {}
+    text: dict[int, str] = {}
+    for number, name, subject, body in conn.execute(
+        "SELECT t.number, e.new, t.subject, (SELECT body_text FROM message m"
+        " WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1)"
+        " FROM event e JOIN ticket t ON t.id = e.ticket_id"
+        " WHERE e.kind = 'canned' AND t.status IN ('solved', 'closed') ORDER BY t.number"
+    ):
+        used.setdefault(number, set()).add(name)
+        text[number] = f"{subject} {body}".lower()
+    numbers = sorted(used)
+    cut = numbers[int(len(numbers) * 0.8)]
+    asking = [n for n in numbers if n >= cut]
+    asking = random.Random(4).sample(asking, min(QUERIES, len(asking)))
+    counts: dict[str, int] = {}
+    for n in numbers:
+        if n < cut:
+            for name in used[n]:
+                counts[name] = counts.get(name, 0) + 1
+    majority = sorted(counts, key=lambda k: -counts[k])
+    hits = {"ours": [0, 0], "majority": [0, 0], "keyword": [0, 0]}
+    for n in asking:
+        ours = [c.name for c in suggest(store, n, before=cut).canned]
+        keyword = sorted(
+            majority, key=lambda k: -sum(w in text[n] for w in k.lower().split() if len(w) > 3)
+        )
+        for label, picks in (("ours", ours), ("majority", majority), ("keyword", keyword)):
+            hits[label][0] += bool(picks[:1] and picks[0] in used[n])
+            hits[label][1] += bool(set(picks[:3]) & used[n])
+    store.close()
+    size = f"{len(asking)} held-out of {len(numbers):,} tickets with a canned reply"
+    rate = {k: (v[0] / len(asking), v[1] / len(asking)) for k, v in hits.items()}
+    base = {
+        i: f"baselines: most used {rate['majority'][i]:.0%}, name keyword {rate['keyword'][i]:.0%}"
+        for i in (0, 1)
+    }
+    return [
+        Figure("assist", "canned top-1 hit rate", rate["ours"][0] * 100, "%", size,
+               extra=base[0]),
+        Figure("assist", "canned top-3 hit rate", rate["ours"][1] * 100, "%", size,
+               goal=">= 75 %", ok=rate["ours"][1] >= 0.75, extra=base[1]),
+    ]  # fmt: skip
 
 
 def _keyword(conn: sqlite3.Connection, subject: str, cutoff: int) -> list[int]:
