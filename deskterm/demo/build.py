@@ -28,6 +28,7 @@ from deskterm.errors import StoreError
 from deskterm.query.fts import index_columns
 from deskterm.store.schema.db import open_store
 from deskterm.store.service.bulk import BulkLoader
+from deskterm.store.service.records import event_row
 
 CHUNK = 10_000
 MAX_HISTORY_DAYS = 182
@@ -301,9 +302,9 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
             # English threads hold no CJK letters: skip index_columns' scan for them.
             add_fts((mid, body, "") if body.isascii() else (mid, *index_columns(body)))
             if ev is not None:
-                add_event((tid, ev_id, actor, ev, None, str(mid), stamp))
+                add_event(event_row(tid, ev_id, actor, ev, None, mid, stamp))
         for ev_agent, ev_actor, ev_kind, old, new in evs:
-            add_event((tid, ev_agent, ev_actor, ev_kind, old, new, stamp))
+            add_event(event_row(tid, ev_agent, ev_actor, ev_kind, old, new, stamp))
             if ev_agent is not None:
                 reads[(ev_agent, tid)] = stamp
     bulk.add_messages(message_rows, fts_rows)

@@ -2,9 +2,9 @@
 
 A ticket is played forward from its first message: triage (assignee, tags,
 priority), replies, customer answers, notes, holds, solves, reopens, the
-automatic close, until its story ends or reaches `now`. The status machine
-repeats `Service._set_status` (reopened before status, solved_at, reopen_count),
-so the fields agree with the events. Times are integer microseconds since the
+automatic close, until its story ends or reaches `now`. Status changes go
+through `records.status_change`, the service layer's own definition, so the
+fields agree with the events. Times are integer microseconds since the
 Unix epoch, UTC; the team's business hours are 08:00-18:00 UTC on weekdays.
 """
 
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from deskterm.demo import text
+from deskterm.store.service.records import status_change
 
 SECOND = 1_000_000
 MINUTE = 60 * SECOND
@@ -24,7 +25,6 @@ HOUR = 60 * MINUTE
 DAY = 24 * HOUR
 _OPEN_AT = 8 * HOUR
 _CLOSE_AT = 18 * HOUR
-_RESOLVED = ("solved", "closed")
 SUPPORT_ADDR = "support@deskterm.demo"
 
 # A message waiting to be written: everything but its id, plus the event it causes.
@@ -95,6 +95,15 @@ class TicketState:
     message_count: int = 0
     updated_at: int = 0
     tags: list[str] = field(default_factory=list)
+
+    def change_status(self, new: str, t: int, aid: int | None, actor: str) -> list[Ev]:
+        """Move to status `new` at `t`; the events it writes (none if it is the status)."""
+        change = status_change(self.status, new, self.solved_at, self.reopen_count, t)
+        if change is None:
+            return []
+        self.status, self.solved_at = change.status, change.solved_at
+        self.reopen_count = change.reopen_count
+        return [(aid, actor, kind, old, to) for kind, old, to in change.events]
 
 
 def _cum(weights: dict[str, int] | dict[str, float]) -> tuple[list[str], list[float]]:
@@ -392,19 +401,6 @@ class ThreadMaker:
                 "reply" if kind == "reply" else "note",
             )
 
-        def set_status(evs: list[Ev], new: str, t: int, aid: int | None, actor: str) -> None:
-            old = state.status
-            if old == new:
-                return
-            if old in _RESOLVED and new not in _RESOLVED:
-                state.reopen_count += 1
-                state.solved_at = None
-                evs.append((aid, actor, "reopened", old, new))
-            if new in _RESOLVED and state.solved_at is None:
-                state.solved_at = t
-            state.status = new
-            evs.append((aid, actor, "status", old, new))
-
         last_purpose = ""
 
         def reply(t: int, target: str | None) -> tuple[Msg, list[Ev]]:
@@ -423,7 +419,7 @@ class ThreadMaker:
             if target is None and state.status == "new":
                 target = "open"
             if target is not None:
-                set_status(evs, target, t, agent.id, agent.name)
+                evs += state.change_status(target, t, agent.id, agent.name)
             last_purpose = purpose
             return msg, evs
 
@@ -478,7 +474,7 @@ class ThreadMaker:
                 evs = []
                 msg = customer_msg(t, customer_body(purpose), "customer_message")
                 if state.status != "new":
-                    set_status(evs, "open", t, None, "customer")
+                    evs += state.change_status("open", t, None, "customer")
                 last = "customer"
             elif last != "note" and remaining >= 2 and rnd() < 0.12:
                 # An internal note, sometimes by a colleague.
@@ -544,17 +540,9 @@ class ThreadMaker:
         def change(t: int, new: str, aid: int | None, actor: str) -> bool:
             if t > now:
                 return False
-            evs: list[Ev] = []
-            old = state.status
-            if old in _RESOLVED and new not in _RESOLVED:
-                state.reopen_count += 1
-                state.solved_at = None
-                evs.append((aid, actor, "reopened", old, new))
-            if new in _RESOLVED and state.solved_at is None:
-                state.solved_at = t
-            state.status = new
-            evs.append((aid, actor, "status", old, new))
-            items.append((t, tid, None, evs))
+            evs = state.change_status(new, t, aid, actor)
+            if evs:
+                items.append((t, tid, None, evs))
             return True
 
         if last == "customer":

@@ -36,7 +36,7 @@ from deskterm.widgets.similar_pane import SimilarPane
 from deskterm.widgets.thread_view import ThreadView
 
 if TYPE_CHECKING:
-    from deskterm.store.service.sla import TargetState
+    from deskterm.store.queries.sla import TargetState
 
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0

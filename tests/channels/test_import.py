@@ -112,7 +112,8 @@ def test_reingest_updates_body_and_search_index(store) -> None:
     conn = store.read()
     # Simulate an old parser's output: a wrong body in the row and the index.
     service = Service(store, Actor.system())
-    with service._tx() as s:
+    with service.unit() as uow:
+        s = uow.session
         from sqlalchemy import text
 
         from deskterm.query import fts

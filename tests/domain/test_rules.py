@@ -259,7 +259,8 @@ def test_python_matcher_agrees_with_sql(base, store, clock, text) -> None:
     ctx = QueryContext(now=clock.now)
     by_sql = {r.number for r in list_tickets(store, query, ctx, limit=100).rows}
     s = desk(store, clock)
-    with s._tx() as session:  # a read, through the rules' own snapshot
+    with s.unit() as uow:  # a read, through the rules' own snapshot
+        session = uow.session
         from sqlmodel import select
 
         from deskterm.store.schema.models import Ticket

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.unit_of_work import UnitOfWork
 from helpers.clock import TickingClock
 
 # The acting agent of the `service` fixture: (name, email).
@@ -143,3 +144,19 @@ def create_tickets_in_process(path: str, worker: int, count_: int) -> list[int]:
         ]
     finally:
         store.close()
+
+
+@dataclass
+class HookProbe:
+    """A before-commit hook (put after the real ones): what the last unit showed its hooks."""
+
+    units: int = 0
+    tickets: list[tuple[int, str, int]] = field(default_factory=list)
+    events: list[tuple[str, int, int]] = field(default_factory=list)  # (kind, id, number)
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        self.units += 1
+        touched = uow.tickets()
+        numbers = {t.id: t.number for t in touched}
+        self.tickets = [(t.number, t.status, t.message_count) for t in touched]
+        self.events = [(e.kind, e.id, numbers[e.ticket_id]) for e in uow.events]

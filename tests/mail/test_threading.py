@@ -72,7 +72,8 @@ def test_reply_to_our_outbound_message_id(store, ingest: MailIngest) -> None:
     service = Service(store, Actor.system())
     created = service.create_ticket("Hello", "body", "bo@acme.test")
     reply_id = service.add_reply(created.number, "We are on it")
-    with service._tx() as s:
+    with service.unit() as uow:
+        s = uow.session
         from deskterm.store.schema.models import Message
 
         reply = s.get(Message, reply_id)

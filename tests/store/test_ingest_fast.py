@@ -6,8 +6,9 @@ import sqlite3
 from email.utils import make_msgid
 
 import pytest
+from helpers.store import HookProbe
 
-from deskterm.store.service import Actor, Service
+from deskterm.store.service import Actor, Service, hooks
 from deskterm.store.service.ingest import Incoming, MailIngest, Outcome, Receipt, parse_incoming
 
 SUPPORT = "support@desk.test"
@@ -22,23 +23,17 @@ def mail(n: int, subject: str = "Question", msgid: str | None = None, reply_to: 
     ).encode()
 
 
-class RecordingIngest(MailIngest):
-    """Keeps what the transaction hook saw: the service layer's SLA and rules run there."""
-
-    def hooks_read_changes(self) -> bool:
-        return True
-
-    def _before_commit(self, s, tickets) -> None:
-        super()._before_commit(s, tickets)
-        self.hook_tickets = [(t.number, t.status, t.message_count) for t in tickets]
-        self.hook_events = [
-            (kind, event.id, ticket.number) for ticket, kind, _, event in self._changes
-        ]
+@pytest.fixture
+def probe(monkeypatch) -> HookProbe:
+    """What the hooks saw: the service layer's SLA and rules run there."""
+    seen = HookProbe()
+    monkeypatch.setattr(hooks, "BEFORE_COMMIT", (*hooks.BEFORE_COMMIT, seen))
+    return seen
 
 
 @pytest.fixture
-def ingest(store) -> RecordingIngest:
-    return RecordingIngest(store, own_addresses=[SUPPORT])
+def ingest(store) -> MailIngest:
+    return MailIngest(store, own_addresses=[SUPPORT])
 
 
 def batch(ingest: MailIngest, raws: list[bytes], first_uid: int = 1) -> list[Incoming]:
@@ -66,7 +61,7 @@ def poison(store) -> None:
         )
 
 
-def test_a_poisoned_mail_leaves_every_other_mail_stored_exactly_once(store, ingest) -> None:
+def test_a_poisoned_mail_leaves_every_other_mail_stored_exactly_once(store, ingest, probe) -> None:
     poison(store)
     raws = [mail(n, "poison" if n == 5 else "Question") for n in range(10)]
     state = ingest.open_folder(SUPPORT, "INBOX")
@@ -82,10 +77,10 @@ def test_a_poisoned_mail_leaves_every_other_mail_stored_exactly_once(store, inge
     assert rows(store, "SELECT last_uid FROM mailbox_state") == [(10,)]
     # The hook saw the nine tickets and their events, none of the rolled-back attempt.
     numbers = sorted(r.ticket_number for r in results if r.ticket_number is not None)
-    assert sorted(n for n, _, _ in ingest.hook_tickets) == numbers
+    assert sorted(n for n, _, _ in probe.tickets) == numbers
     stored = rows(store, "SELECT e.kind, e.id, t.number FROM event e JOIN ticket t"
                          " ON t.id = e.ticket_id ORDER BY e.id")  # fmt: skip
-    assert ingest.hook_events == stored
+    assert probe.events == stored
     # Again (a re-sync): every mail is a duplicate, nothing grows.
     again = ingest.ingest(batch(ingest, raws))
     assert {r.outcome for r in again} == {Outcome.DUPLICATE}
@@ -114,7 +109,7 @@ def test_copies_and_replies_inside_one_batch(store, ingest) -> None:
     assert fts == 3
 
 
-def test_a_reply_reopens_with_the_service_layers_events(store, ingest) -> None:
+def test_a_reply_reopens_with_the_service_layers_events(store, ingest, probe) -> None:
     first_id = make_msgid(domain="fast.test")
     (created,) = ingest.ingest(batch(ingest, [mail(1, msgid=first_id)]))
     number = created.ticket_number
@@ -122,12 +117,12 @@ def test_a_reply_reopens_with_the_service_layers_events(store, ingest) -> None:
     reply = mail(1, "Re: Question", reply_to=first_id)
     results = ingest.ingest(batch(ingest, [reply, mail(3)], first_uid=2))
     assert [r.outcome for r in results] == [Outcome.THREADED, Outcome.NEW]
-    kinds = [(kind, n) for kind, _, n in ingest.hook_events]
+    kinds = [(kind, n) for kind, _, n in probe.events]
     assert kinds == [
         ("customer_message", number), ("reopened", number), ("status", number),
         ("created", results[1].ticket_number),
     ]  # fmt: skip
-    assert (number, "open", 2) in ingest.hook_tickets
+    assert (number, "open", 2) in probe.tickets
     assert rows(
         store, f"SELECT status, reopen_count, solved_at FROM ticket WHERE number = {number}"
     ) == [("open", 1, None)]

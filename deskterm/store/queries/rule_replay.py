@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from deskterm.assist.tone import read_tone
+from deskterm.rules.engine import RuleSet, conditions_hold, trigger_of, triggered
 from deskterm.rules.match import TicketSnapshot
-from deskterm.rules.model import Rule, Trigger
+from deskterm.rules.model import Rule
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db, iso, to_db
-from deskterm.store.service.rules import RuleSet, conditions_hold, trigger_of
 
 
 @dataclass(frozen=True)
@@ -177,11 +177,7 @@ def _replay_ticket(
             continue
         trigger, field_name, value = found
         for rule in rules:
-            if rule.trigger is not trigger:
-                continue
-            if trigger is Trigger.FIELD_CHANGED and (
-                rule.field != field_name or (rule.to and (value or "").lower() != rule.to.lower())
-            ):
+            if not triggered(rule, trigger, field_name, value):
                 continue
             if conditions_hold(rule, snap, when, ruleset.calendars):
                 changes = _would(rule, snap)

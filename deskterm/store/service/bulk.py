@@ -2,8 +2,9 @@
 
 The service layer writes one change per transaction; a demo (or an import) of a
 million tickets is ~10^7 rows, which only raw `executemany` loads in minutes.
-Callers must hand over rows exactly as the service layer would have written
-them (times via `timefmt.to_db`, events for every change). The search index is
+Rows have the shapes of `records` (TICKET_COLUMNS, MESSAGE_COLUMNS, `event_row`),
+and a caller playing changes forward uses `records.status_change` for status
+fields and events, so bulk rows say what a change through the service says. The search index is
 filled in the same chunks as its rows: one huge transaction once grew the WAL
 to 8.6 GB, so `commit()` every ~10k tickets. Meant for a store no one else has
 open: journaling is off until `finish()`, so a crash leaves a broken file.
@@ -19,45 +20,14 @@ from typing import cast
 from deskterm.assist.tone import Tone
 from deskterm.query import fts
 from deskterm.store.schema.db import describe
+from deskterm.store.service.records import (
+    INSERT_EVENT,
+    MESSAGE_COLUMNS,
+    TICKET_COLUMNS,
+    insert_sql,
+)
 from deskterm.store.service.tone import SET_TONE
 
-TICKET_COLUMNS = (
-    "id",
-    "number",
-    "subject",
-    "status",
-    "priority",
-    "channel",
-    "customer_id",
-    "assignee_id",
-    "group_id",
-    "created_at",
-    "updated_at",
-    "first_response_at",
-    "solved_at",
-    "reopen_count",
-    "message_count",
-    "merged_into_id",
-)
-MESSAGE_COLUMNS = (
-    "id",
-    "ticket_id",
-    "kind",
-    "author_agent_id",
-    "author_customer_id",
-    "from_name",
-    "from_addr",
-    "to_addrs",
-    "cc_addrs",
-    "subject",
-    "body_text",
-    "body_html",
-    "message_id",
-    "in_reply_to",
-    '"references"',
-    "created_at",
-)
-EVENT_COLUMNS = ("ticket_id", "actor_agent_id", "actor", "kind", "old", "new", "created_at")
 _BODY = MESSAGE_COLUMNS.index("body_text")
 _SUBJECT = TICKET_COLUMNS.index("subject")
 # Tables whose secondary indexes are dropped during a load and rebuilt (sorted) after:
@@ -73,13 +43,8 @@ _LOAD_PRAGMAS = (
 )
 
 
-def insert_sql(table: str, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-
-
 _INSERT_TICKET = insert_sql("ticket", TICKET_COLUMNS)
 _INSERT_MESSAGE = insert_sql("message", MESSAGE_COLUMNS)
-_INSERT_EVENT = insert_sql("event", EVENT_COLUMNS)
 
 
 class BulkLoader:
@@ -148,8 +113,8 @@ class BulkLoader:
         self._conn.executemany(fts.INSERT_MESSAGE, fts_rows)
 
     def add_events(self, rows: Iterable[Sequence[object]]) -> None:
-        """Rows in EVENT_COLUMNS order; ids are assigned in insertion order."""
-        self._conn.executemany(_INSERT_EVENT, rows)
+        """`records.event_row` rows; ids are assigned in insertion order."""
+        self._conn.executemany(INSERT_EVENT, rows)
 
     def add_read_marks(self, rows: Iterable[tuple[int, int, str]]) -> None:
         """(agent_id, ticket_id, read_at) rows; a later mark replaces an earlier one."""

@@ -1,4 +1,4 @@
-"""Canned reply writes: rendering for a ticket, applying with actions, editing."""
+"""Canned replies: rendering for a ticket, applying one with its actions, editing them."""
 
 from __future__ import annotations
 
@@ -19,115 +19,99 @@ from deskterm.store.schema.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.store.service.base import normalize_tag
-from deskterm.store.service.tickets import TicketWrites
+from deskterm.store.service import lookups, records, replies, tickets
+from deskterm.store.service.lookups import normalize_tag
+from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
 
 
-class CannedWrites(TicketWrites):
-    def render_canned(self, number: int, name: str) -> tuple[str, dict[str, Any]]:
-        """The rendered body and the actions of canned reply `name` for ticket `number`."""
-        with self._read_tx() as s:
-            reply = self._canned(s, name)
-            return (
-                canned.render(name, reply.body, self._context(s, self._ticket(s, number))),
-                json.loads(reply.actions or "{}"),
-            )
+def render(s: Session, agent_id: int | None, number: int, name: str) -> tuple[str, dict[str, Any]]:
+    """The rendered body and the actions of canned reply `name` for ticket `number`."""
+    reply = lookups.canned_reply(s, name)
+    return (
+        canned.render(name, reply.body, context(s, agent_id, lookups.ticket(s, number))),
+        json.loads(reply.actions or "{}"),
+    )
 
-    def _context(self, s: Session, ticket: Ticket) -> dict[str, dict[str, Any]]:
-        customer = s.get(Customer, ticket.customer_id)
-        assert customer is not None
-        org = s.get(Organization, customer.organization_id) if customer.organization_id else None
-        agent = s.get(Agent, self.actor.agent_id) if self.actor.agent_id else None
-        tags = s.exec(select(Tag.name).join(TicketTag).where(TicketTag.ticket_id == ticket.id))
-        group = s.get(AgentGroup, ticket.group_id) if ticket.group_id else None
-        return canned.build_context(
-            {
-                "number": ticket.number,
-                "subject": ticket.subject,
-                "status": ticket.status,
-                "priority": ticket.priority,
-                "channel": ticket.channel,
-                "created_at": ticket.created_at.strftime("%Y-%m-%d"),
-                "tags": sorted(tags),
-                "group": group.name if group else None,
-            },
-            {"name": customer.name, "email": customer.email},
-            {"name": agent.name, "email": agent.email, "signature": agent.signature}
-            if agent
-            else {},
-            {"name": org.name, "domain": org.domain} if org else None,
-        )
 
-    @staticmethod
-    def _canned(s: Session, name: str) -> CannedReply:
-        reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
-        if reply is None:
-            raise NotFoundError(f"no canned reply named {name!r} (see `deskterm canned list`)")
-        return reply
+def context(s: Session, agent_id: int | None, ticket: Ticket) -> dict[str, dict[str, Any]]:
+    """What a template sees: the ticket, its customer and organization, the agent."""
+    customer = s.get(Customer, ticket.customer_id)
+    assert customer is not None
+    org = s.get(Organization, customer.organization_id) if customer.organization_id else None
+    agent = s.get(Agent, agent_id) if agent_id else None
+    tags = s.exec(select(Tag.name).join(TicketTag).where(TicketTag.ticket_id == ticket.id))
+    group = s.get(AgentGroup, ticket.group_id) if ticket.group_id else None
+    return canned.build_context(
+        {
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "channel": ticket.channel,
+            "created_at": ticket.created_at.strftime("%Y-%m-%d"),
+            "tags": sorted(tags),
+            "group": group.name if group else None,
+        },
+        {"name": customer.name, "email": customer.email},
+        {"name": agent.name, "email": agent.email, "signature": agent.signature} if agent else {},
+        {"name": org.name, "domain": org.domain} if org else None,
+    )
 
-    def apply_canned(
-        self, number: int, name: str, *, body: str | None = None, as_note: bool = False
-    ) -> int:
-        """Reply (or note) with canned reply `name` and run its actions, in one transaction.
 
-        `body` replaces the rendered text (the agent edited it in the composer).
-        """
-        with self._tx() as s:
-            return self._apply_canned(s, self._ticket(s, number), name, body, as_note)
+def apply(uow: UnitOfWork, ticket: Ticket, name: str, body: str | None, as_note: bool) -> int:
+    """Reply (or note) with canned reply `name` and run its actions.
 
-    def _apply_canned(
-        self, s: Session, ticket: Ticket, name: str, body: str | None, as_note: bool
-    ) -> int:
-        when = self.clock()
-        reply = self._canned(s, name)
-        actions = json.loads(reply.actions or "{}")
-        text_ = (
-            body if body is not None else canned.render(name, reply.body, self._context(s, ticket))
-        )
-        kind = MessageKind.NOTE if as_note else MessageKind.REPLY
-        message_id = self._agent_message(
-            ticket.number, text_, kind, actions.get("status"), when, session=s
-        )
-        self._event(s, ticket, EventKind.CANNED, None, name, when)
-        for tag in actions.get("add_tags", []):
-            self._tag(s, ticket, normalize_tag(tag), add=True, when=when)
-        if actions.get("priority"):
-            self._set_priority(
-                s, ticket, parse_choice(Priority, actions["priority"], "priority"), when
-            )
-        if actions.get("assign"):
-            self._set_assignee(s, ticket, self._agent_id(s, actions["assign"]), when)
-        return message_id
+    `body` replaces the rendered text (the agent edited it in the composer).
+    """
+    when = uow.clock()
+    s = uow.session
+    reply = lookups.canned_reply(s, name)
+    actions = json.loads(reply.actions or "{}")
+    if body is None:
+        body = canned.render(name, reply.body, context(s, uow.actor.agent_id, ticket))
+    kind = MessageKind.NOTE if as_note else MessageKind.REPLY
+    message_id = replies.agent_message(uow, ticket.number, body, kind, actions.get("status"), when)
+    uow.touch(ticket.id, ticket)
+    records.write_event(uow, ticket.id, EventKind.CANNED, None, name, when)
+    for tag in actions.get("add_tags", []):
+        tickets.set_tag(uow, ticket, normalize_tag(tag), add=True, when=when)
+    if actions.get("priority"):
+        prio = parse_choice(Priority, actions["priority"], "priority")
+        tickets.set_priority(uow, ticket, prio, when)
+    if actions.get("assign"):
+        tickets.set_assignee(uow, ticket, lookups.agent_id(uow, actions["assign"]), when)
+    return message_id
 
-    def save_canned(
-        self, name: str, body: str, actions: dict[str, Any] | None = None, *, create: bool = True
-    ) -> None:
-        """Add (or with create=False, replace) a canned reply; refuse a broken template."""
-        name = name.strip()
-        if not name:
-            raise UsageError("a canned reply needs a name")
-        canned.check(name, body)
-        actions = validate_actions(actions or {})
-        when = self.clock()
-        with self._tx() as s:
-            reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
-            if create and reply is not None:
-                raise UsageError(f"canned reply {name!r} exists; use `deskterm canned edit`")
-            if actions.get("assign") and actions["assign"] != "me":
-                self._agent(s, actions["assign"])  # refuse an unknown agent now, not at use
-            if reply is None:
-                if not create:
-                    raise NotFoundError(f"no canned reply named {name!r}")
-                reply = CannedReply(name=name, body=body, created_at=when, updated_at=when)
-            reply.body = body
-            reply.actions = json.dumps(actions, sort_keys=True)
-            reply.updated_at = when
-            s.add(reply)
 
-    def remove_canned(self, name: str) -> None:
-        with self._tx() as s:
-            s.delete(self._canned(s, name))
+def save(
+    uow: UnitOfWork, name: str, body: str, actions: dict[str, Any] | None, *, create: bool
+) -> None:
+    """Add (or with create=False, replace) a canned reply; refuse a broken template."""
+    name = name.strip()
+    if not name:
+        raise UsageError("a canned reply needs a name")
+    canned.check(name, body)
+    actions = validate_actions(actions or {})
+    when = uow.clock()
+    s = uow.session
+    reply = s.exec(select(CannedReply).where(CannedReply.name == name)).first()
+    if create and reply is not None:
+        raise UsageError(f"canned reply {name!r} exists; use `deskterm canned edit`")
+    if actions.get("assign") and actions["assign"] != "me":
+        lookups.agent(s, actions["assign"])  # refuse an unknown agent now, not at use
+    if reply is None:
+        if not create:
+            raise NotFoundError(f"no canned reply named {name!r}")
+        reply = CannedReply(name=name, body=body, created_at=when, updated_at=when)
+    reply.body = body
+    reply.actions = json.dumps(actions, sort_keys=True)
+    reply.updated_at = when
+    s.add(reply)
+
+
+def remove(uow: UnitOfWork, name: str) -> None:
+    uow.session.delete(lookups.canned_reply(uow.session, name))
 
 
 _ACTION_KEYS = {"status", "priority", "add_tags", "assign"}

@@ -4,7 +4,7 @@ The sender's state changes go through their own sqlite3 connection, without
 SQLAlchemy: `deskterm send` starts in a fraction of a second and records each
 accepted mail in well under a millisecond, right after the server's 250, which
 keeps the window for a repeat after a crash as small as it can be. Every other
-outbox write (queueing, cancel, retry) is in `outbox.OutboxWrites`.
+outbox write (queueing, cancel, retry) is in `outbox`.
 """
 
 from __future__ import annotations

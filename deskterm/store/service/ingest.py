@@ -16,8 +16,7 @@ in its own savepoint, and a refused mail is quarantined instead of stopping the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,11 +28,11 @@ from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail, parse_mail
 from deskterm.mail.threading import ThreadDecision, decide
 from deskterm.query import fts
 from deskterm.store.queries.mail import sqlite_runner, thread_lookup
-from deskterm.store.schema.db import Store, describe
+from deskterm.store.schema.db import Store
 from deskterm.store.schema.models import MailboxState, Message, Quarantine, RawMail
 from deskterm.store.schema.timefmt import utcnow
-from deskterm.store.service import Service
-from deskterm.store.service.base import Actor
+from deskterm.store.service import auto_mail
+from deskterm.store.service.facade import Service
 from deskterm.store.service.ingest_rows import (
     REFUSED,
     BatchWriter,
@@ -43,9 +42,9 @@ from deskterm.store.service.ingest_rows import (
     Outcome,
     Receipt,
     attach_files,
-    driver_connection,
     parse_incoming,
 )
+from deskterm.store.service.unit_of_work import Actor, UnitOfWork
 
 if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings
@@ -87,14 +86,16 @@ class MailIngest(Service):
 
     def open_folder(self, address: str, folder: str) -> FolderState:
         """The folder's state row, created on first use."""
-        with self._tx() as s:
+        with self.unit() as uow:
+            s = uow.session
             state = _state_row(s, address, folder)
             s.flush()
             return _folder(state)
 
     def reset_folder(self, state_id: int, uidvalidity: int) -> FolderState:
         """UIDVALIDITY changed: old UIDs mean nothing; read the folder again from UID 1."""
-        with self._tx() as s:
+        with self.unit() as uow:
+            s = uow.session
             state = s.get(MailboxState, state_id)
             assert state is not None
             state.uidvalidity = uidvalidity
@@ -104,7 +105,8 @@ class MailIngest(Service):
 
     def finish_pass(self, state_id: int, highestmodseq: int | None) -> None:
         """A fetch pass ended well: remember when, and the modseq it saw."""
-        with self._tx() as s:
+        with self.unit() as uow:
+            s = uow.session
             state = s.get(MailboxState, state_id)
             assert state is not None
             state.last_fetch_at = self.clock()
@@ -112,7 +114,8 @@ class MailIngest(Service):
                 state.highestmodseq = highestmodseq
 
     def record_error(self, address: str, folder: str, message: str) -> None:
-        with self._tx() as s:
+        with self.unit() as uow:
+            s = uow.session
             state = _state_row(s, address, folder)
             state.last_error = message[:500]
             state.last_error_at = self.clock()
@@ -130,67 +133,51 @@ class MailIngest(Service):
         `advance` = (state_id, uidvalidity, last_uid) moves the folder's state in the
         same transaction, so state and stored mail can never disagree.
         """
-        with self._write() as s:
+        with self.unit() as uow:
             try:
-                results = self._in_savepoint(s, items)
+                results = self._in_savepoint(uow, items)
             except REFUSED:  # one bad mail: find it, store every other one
-                results = [self._one_safely(s, item) for item in items]
+                results = [self._one_safely(uow, item) for item in items]
             for result in results if self._may_acknowledge() else ():
                 if result.outcome is Outcome.NEW and result.ticket_number is not None:
                     # Skips automatic mail, our own and machine addresses, the daily cap.
-                    self.queue_acknowledgement(result.ticket_number, session=s)
+                    auto_mail.acknowledge(uow, result.ticket_number)
             if advance is not None:
-                state = s.get(MailboxState, advance[0])
+                state = uow.session.get(MailboxState, advance[0])
                 assert state is not None
                 state.uidvalidity = advance[1]
                 state.last_uid = max(state.last_uid, advance[2])
         return results
 
-    def hooks_read_changes(self) -> bool:
-        """Whether a commit hook reads the batch's tickets and events (rules, SLA due times).
-
-        If not, the batch writer skips loading them as ORM objects (a fifth of its time).
-        """
-        return bool(self.ruleset.rules) or self.sla is not None
-
     def _may_acknowledge(self) -> bool:
         """Whether any acknowledgement can go out; if not, skip its per-ticket ORM reads."""
         return self.mail is not None and self.mail.auto_ack and self.mail.outgoing() is not None
 
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """`_tx`, naming failures of the plain statements (locked, disk full) as it does."""
-        try:
-            with self._tx() as s:
-                yield s
-        except sqlite3.Error as exc:
-            raise describe(self.store.path, exc) from exc
-
-    def _one_safely(self, s: Session, item: Incoming) -> IngestResult:
+    def _one_safely(self, uow: UnitOfWork, item: Incoming) -> IngestResult:
         """One mail in a savepoint: a store refusal quarantines it instead of stopping."""
         try:
-            return self._in_savepoint(s, [item])[0]
+            return self._in_savepoint(uow, [item])[0]
         except REFUSED as exc:
             reason = f"could not be stored: {str(exc).splitlines()[0][:300]}"
             failed = Incoming(item.raw, item.source, None, reason, item.receipt, item.mailbox)
-            return self._in_savepoint(s, [failed])[0]
+            return self._in_savepoint(uow, [failed])[0]
 
-    def _in_savepoint(self, s: Session, items: Sequence[Incoming]) -> list[IngestResult]:
-        """All of `items` or none: a refusal rolls back the rows and what the hooks saw."""
-        saved = dict(self._touched), list(self._changes), self._events_written
+    def _in_savepoint(self, uow: UnitOfWork, items: Sequence[Incoming]) -> list[IngestResult]:
+        """All of `items` or none: a refusal rolls back the rows and what the unit recorded."""
+        mark = uow.mark()
         try:
-            with s.begin_nested():
-                writer = BatchWriter(self, s)
+            with uow.session.begin_nested():
+                writer = BatchWriter(self, uow)
                 results = [writer.take(item) for item in items]
                 writer.finish()
                 return results
         except REFUSED:
-            self._touched, self._changes, self._events_written = saved
+            uow.back_to(mark)
             raise
 
-    def decide(self, s: Session, mail: ParsedMail) -> ThreadDecision:
+    def decide(self, db: sqlite3.Connection, mail: ParsedMail) -> ThreadDecision:
         by_id, by_number, replied_by = thread_lookup(
-            sqlite_runner(driver_connection(s)),
+            sqlite_runner(db),
             mail,
             tag_prefix=self.tag_prefix,
             own_addresses=self.own_addresses,
@@ -203,7 +190,8 @@ class MailIngest(Service):
         self, quarantine_id: int, max_bytes: int = DEFAULT_MAX_BYTES
     ) -> IngestResult:
         """Parse a quarantined mail again; on success it becomes a message and is resolved."""
-        with self._write() as s:
+        with self.unit() as uow:
+            s = uow.session
             row = s.get(Quarantine, quarantine_id)
             if row is None:
                 raise NotFoundError(f"no quarantined mail {quarantine_id}")
@@ -218,7 +206,7 @@ class MailIngest(Service):
             if item.parsed is None:
                 row.reason = item.error or row.reason
                 return IngestResult(Outcome.QUARANTINED, reason=row.reason, quarantine_id=row.id)
-            writer = BatchWriter(self, s)
+            writer = BatchWriter(self, uow)
             result = writer.take_parsed(item.parsed, raw.id, None)  # type: ignore[arg-type]
             writer.finish()
             row.resolved_at = self.clock()
@@ -231,7 +219,8 @@ class MailIngest(Service):
         Returns whether anything changed. The search index is contentless, so the old
         row is deleted with the old text before the new text goes in.
         """
-        with self._write() as s:
+        with self.unit() as uow:
+            s = uow.session
             message = s.get(Message, message_id)
             if message is None:
                 raise NotFoundError(f"no message {message_id}")
@@ -240,7 +229,7 @@ class MailIngest(Service):
             raw = s.get(RawMail, message.raw_mail_id)
             assert raw is not None
             mail = parse_mail(bytes(raw.data), max_bytes=max_bytes)
-            db = driver_connection(s)
+            db = uow.db
             old_files = db.execute(
                 "SELECT sha256, filename, mime_type, content_id, inline"
                 " FROM message_attachment WHERE message_id = ? ORDER BY id",

@@ -19,81 +19,84 @@ from deskterm.store.schema.models import (
     Organization,
     View,
 )
-from deskterm.store.service.base import ServiceBase
+from deskterm.store.service import lookups
+from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import Role, parse_choice
 
 
-class PeopleWrites(ServiceBase):
-    def add_agent(self, name: str, email: str, role: str = Role.AGENT) -> tuple[int, str]:
-        """A new agent and their API token (shown once; only its hash is kept)."""
-        role_ = parse_choice(Role, role, "role")
-        token = secrets.token_urlsafe(32)
-        with self._tx() as s:
-            if s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first():
-                raise UsageError(f"an agent with address {email} exists")
-            agent = Agent(
-                name=name.strip(),
-                email=email.strip().lower(),
-                role=role_.value,
-                token_hash=hash_token(token),
-                created_at=self.clock(),
-            )
-            s.add(agent)
-            s.flush()
-            return agent.id, token  # type: ignore[return-value]
+def add_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) -> tuple[int, str]:
+    """A new agent and their API token (shown once; only its hash is kept)."""
+    role_ = parse_choice(Role, role, "role")
+    token = secrets.token_urlsafe(32)
+    s = uow.session
+    if s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first():
+        raise UsageError(f"an agent with address {email} exists")
+    agent = Agent(
+        name=name.strip(),
+        email=email.strip().lower(),
+        role=role_.value,
+        token_hash=hash_token(token),
+        created_at=uow.clock(),
+    )
+    s.add(agent)
+    s.flush()
+    return agent.id, token  # type: ignore[return-value]
 
-    def ensure_agent(self, name: str, email: str, role: str = Role.AGENT) -> int:
-        """The id of the agent with `email`, creating it (with no token) if new."""
-        with self._tx() as s:
-            agent = s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
-            if agent is None:
-                agent = Agent(name=name, email=email.lower(), role=role, created_at=self.clock())
-                s.add(agent)
-                s.flush()
-            return agent.id  # type: ignore[return-value]
 
-    def set_away(self, email: str, away: bool) -> None:
-        with self._tx() as s:
-            self._agent(s, email).away = away
+def ensure_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) -> int:
+    """The id of the agent with `email`, creating it (with no token) if new."""
+    s = uow.session
+    agent = s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
+    if agent is None:
+        agent = Agent(name=name, email=email.lower(), role=role, created_at=uow.clock())
+        s.add(agent)
+        s.flush()
+    return agent.id  # type: ignore[return-value]
 
-    def add_group(self, name: str, members: Iterable[str] = ()) -> int:
-        with self._tx() as s:
-            group = s.exec(select(AgentGroup).where(AgentGroup.name == name)).first()
-            if group is None:
-                group = AgentGroup(name=name)
-                s.add(group)
-                s.flush()
-            for key in members:
-                agent = self._agent(s, key)
-                if s.get(GroupMember, (group.id, agent.id)) is None:
-                    s.add(GroupMember(group_id=group.id, agent_id=agent.id))  # type: ignore[arg-type]
-            return group.id  # type: ignore[return-value]
 
-    def add_organization(self, name: str, domain: str | None = None) -> int:
-        """An organization; existing customers at `domain` join it."""
-        with self._tx() as s:
-            org = Organization(
-                name=name, domain=domain.lower() if domain else None, created_at=self.clock()
-            )
-            s.add(org)
-            s.flush()
-            if domain:
-                for customer in s.exec(
-                    select(Customer).where(col(Customer.email).endswith("@" + domain.lower()))
-                ):
-                    customer.organization_id = org.id
-            return org.id  # type: ignore[return-value]
+def set_away(uow: UnitOfWork, email: str, away: bool) -> None:
+    s = uow.session
+    lookups.agent(s, email).away = away
 
-    def save_view(self, name: str, query: str, position: int | None = None) -> None:
-        parse_query(query)  # refuse a view whose query would fail every time
-        with self._tx() as s:
-            view = s.exec(select(View).where(View.name == name)).first()
-            if position is None:
-                position = int(s.exec(select(func.coalesce(func.max(View.position), 0))).one()) + 1
-            if view is None:
-                view = View(name=name, query=query, position=position)
-            view.query, view.position = query, position
-            s.add(view)
+
+def add_group(uow: UnitOfWork, name: str, members: Iterable[str] = ()) -> int:
+    s = uow.session
+    group = s.exec(select(AgentGroup).where(AgentGroup.name == name)).first()
+    if group is None:
+        group = AgentGroup(name=name)
+        s.add(group)
+        s.flush()
+    for key in members:
+        agent = lookups.agent(s, key)
+        if s.get(GroupMember, (group.id, agent.id)) is None:
+            s.add(GroupMember(group_id=group.id, agent_id=agent.id))  # type: ignore[arg-type]
+    return group.id  # type: ignore[return-value]
+
+
+def add_organization(uow: UnitOfWork, name: str, domain: str | None = None) -> int:
+    """An organization; existing customers at `domain` join it."""
+    s = uow.session
+    org = Organization(name=name, domain=domain.lower() if domain else None, created_at=uow.clock())
+    s.add(org)
+    s.flush()
+    if domain:
+        for customer in s.exec(
+            select(Customer).where(col(Customer.email).endswith("@" + domain.lower()))
+        ):
+            customer.organization_id = org.id
+    return org.id  # type: ignore[return-value]
+
+
+def save_view(uow: UnitOfWork, name: str, query: str, position: int | None = None) -> None:
+    parse_query(query)  # refuse a view whose query would fail every time
+    s = uow.session
+    view = s.exec(select(View).where(View.name == name)).first()
+    if position is None:
+        position = int(s.exec(select(func.coalesce(func.max(View.position), 0))).one()) + 1
+    if view is None:
+        view = View(name=name, query=query, position=position)
+    view.query, view.position = query, position
+    s.add(view)
 
 
 def hash_token(token: str) -> str:

@@ -8,37 +8,28 @@ nobody's own reply makes a ticket unread to them.
 
 from __future__ import annotations
 
-from sqlmodel import Session
-
-from deskterm.errors import UsageError
 from deskterm.store.schema.models import Ticket, TicketRead
 from deskterm.store.schema.timefmt import from_db
-from deskterm.store.service.base import ServiceBase
+from deskterm.store.service.unit_of_work import UnitOfWork
 
 
-class ReadMarks(ServiceBase):
-    def mark_read(self, number: int) -> bool:
-        """The actor has seen ticket `number` as it is now; False when it was already marked."""
-        if self.actor.agent_id is None:
-            raise UsageError("only an agent can mark a ticket read: set [agent] email")
-        with self._tx() as s:
-            return self._mark(s, self._ticket(s, number))
+def mark_read(uow: UnitOfWork) -> None:
+    """Before-commit hook: an agent has seen every ticket their change touched."""
+    if uow.actor.agent_id is not None:
+        for ticket in uow.tickets():
+            mark(uow, ticket)
 
-    def _before_commit(self, s: Session, tickets: list[Ticket]) -> None:
-        super()._before_commit(s, tickets)
-        if self.actor.agent_id is not None:
-            for ticket in self._touched.values():
-                self._mark(s, ticket)
 
-    def _mark(self, s: Session, ticket: Ticket) -> bool:
-        agent_id, ticket_id = self.actor.agent_id, ticket.id
-        assert agent_id is not None and ticket_id is not None  # an agent, a stored ticket
-        mark = s.get(TicketRead, (agent_id, ticket_id))
-        seen = ticket.updated_at
-        if mark is not None and from_db(mark.read_at) >= from_db(seen):  # type: ignore[operator]
-            return False
-        if mark is None:
-            s.add(TicketRead(agent_id=agent_id, ticket_id=ticket_id, read_at=seen))
-        else:
-            mark.read_at = seen
-        return True
+def mark(uow: UnitOfWork, ticket: Ticket) -> bool:
+    """The unit's agent has seen `ticket` as it is now; False when it was already marked."""
+    agent_id, ticket_id = uow.actor.agent_id, ticket.id
+    assert agent_id is not None and ticket_id is not None  # an agent, a stored ticket
+    held = uow.session.get(TicketRead, (agent_id, ticket_id))
+    seen = ticket.updated_at
+    if held is not None and from_db(held.read_at) >= from_db(seen):  # type: ignore[operator]
+        return False
+    if held is None:
+        uow.session.add(TicketRead(agent_id=agent_id, ticket_id=ticket_id, read_at=seen))
+    else:
+        held.read_at = seen
+    return True

@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlmodel import Session
-
-from deskterm.store.schema.db import connect
-from deskterm.store.schema.models import Ticket
-from deskterm.store.service.base import ServiceBase
-from deskterm.store.service.ingest_rows import driver_connection
-from deskterm.store.service.report_rollup import rebuild, record_tickets
+from deskterm.store.service.report_rollup import record_tickets
+from deskterm.store.service.unit_of_work import UnitOfWork
 
 
-class ReportRollups(ServiceBase):
-    def _before_commit(self, s: Session, tickets: list[Ticket]) -> None:
-        super()._before_commit(s, tickets)
-        # Last, after the SLA and rule hooks: it counts the events they write.
-        s.flush()
-        record_tickets(driver_connection(s), {*self._touched, *self._rollup_ids})
-        self._rollup_ids.clear()
+def report_rollups(uow: UnitOfWork) -> None:
+    """Before-commit hook, last: it counts the events the rule and SLA hooks write too.
 
-    def rebuild_reports(
-        self, calendar_spec: str | None = None, progress: Callable[[int, int], None] | None = None
-    ) -> int:
-        """Recompute the rollups of every ticket (on `calendar_spec` if given); returns how many."""
-        conn = connect(self.store.path)
-        try:
-            return rebuild(conn, calendar_spec, progress)
-        finally:
-            conn.close()
+    Every ticket the unit touched, by the ORM or by plain statements (the ingest batch).
+    """
+    if uow.touched:
+        uow.session.flush()
+        record_tickets(uow.db, uow.touched_ids)

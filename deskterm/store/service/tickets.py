@@ -1,4 +1,8 @@
-"""Ticket writes: creating, messages, fields, tags, merge and split."""
+"""Ticket writes over a unit of work: creating, messages, fields, tags, merge and split.
+
+Each function changes the ticket, writes its events through `records` and leaves
+the rest (rules, SLA, read marks) to the unit's before-commit hooks.
+"""
 
 from __future__ import annotations
 
@@ -7,420 +11,354 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.store.schema.models import (
-    Agent,
-    AgentGroup,
-    Customer,
-    Message,
-    Tag,
-    Ticket,
-    TicketTag,
-)
-from deskterm.store.service.base import _UNSET, Created, ServiceBase, _same, normalize_tag
+from deskterm.query import fts
+from deskterm.store.schema.models import Agent, Customer, Message, Tag, Ticket, TicketTag
+from deskterm.store.schema.timefmt import to_db
+from deskterm.store.service import auto_mail, lookups, records
+from deskterm.store.service.lookups import Created
 from deskterm.store.service.tone import refresh_tone
-from deskterm.vocab import (
-    RESOLVED_STATUSES,
-    EventKind,
-    MessageKind,
-    Priority,
-    Status,
-    parse_choice,
-)
+from deskterm.store.service.unit_of_work import UnitOfWork
+from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
+
+UNSET: Any = object()
+"""A field left out of `update_tickets` (None clears it)."""
 
 
-class TicketWrites(ServiceBase):
-    def create_ticket(
-        self,
-        subject: str,
-        body: str,
-        customer_email: str,
-        customer_name: str = "",
-        *,
-        priority: str = Priority.NORMAL,
-        status: str = Status.NEW,
-        channel: str = "email",
-        tags: Iterable[str] = (),
-        assignee: str | None = None,
-        group: str | None = None,
-        when: datetime | None = None,
-        message_fields: dict[str, Any] | None = None,
-        session: Session | None = None,
-    ) -> Created:
-        """A new ticket opened by the customer's first message (in `session` if given)."""
-        subject = subject.strip() or "(no subject)"
-        prio = parse_choice(Priority, priority, "priority")
-        state = parse_choice(Status, status, "status")
-        when = when or self.clock()
-        with self._tx() if session is None else _same(session) as s:
-            customer = self._customer(s, customer_email, customer_name)
-            ticket = Ticket(
-                number=self._next_number(s),
-                subject=subject,
-                status=state.value,
-                priority=prio.value,
-                channel=channel,
-                customer_id=customer.id,  # type: ignore[arg-type]
-                created_at=when,
-                updated_at=when,
-                solved_at=when if state in RESOLVED_STATUSES else None,
-            )
-            if assignee:
-                ticket.assignee_id = self._agent_id(s, assignee)
-            if group:
-                ticket.group_id = self._group(s, group).id
-            s.add(ticket)
-            s.flush()
-            self._index_subject(s, ticket)
-            fields = {"from_addr": customer.email, "from_name": customer.name}
-            fields.update(message_fields or {})
-            message = self._add_message(
-                s,
-                ticket,
-                MessageKind.CUSTOMER,
-                body,
-                when,
-                author_customer_id=customer.id,
-                **fields,
-            )
-            self._event(s, ticket, EventKind.CREATED, None, f"#{ticket.number}", when)
-            for tag in tags:
-                self._tag(s, ticket, normalize_tag(tag), add=True, when=when)
-            return Created(ticket.number, ticket.id, message.id)  # type: ignore[arg-type]
+def create_ticket(
+    uow: UnitOfWork,
+    subject: str,
+    body: str,
+    customer_email: str,
+    customer_name: str = "",
+    *,
+    priority: str = Priority.NORMAL,
+    status: str = Status.NEW,
+    channel: str = "email",
+    tags: Iterable[str] = (),
+    assignee: str | None = None,
+    group: str | None = None,
+    when: datetime | None = None,
+    message_fields: dict[str, Any] | None = None,
+) -> Created:
+    """A new ticket opened by the customer's first message."""
+    prio = parse_choice(Priority, priority, "priority")
+    state = parse_choice(Status, status, "status")
+    when = when or uow.clock()
+    s = uow.session
+    customer = lookups.customer(uow, customer_email, customer_name)
+    assignee_id = lookups.agent_id(uow, assignee) if assignee else None
+    group_id = lookups.group(s, group).id if group else None
+    new = records.insert_ticket(
+        uow.db, subject, customer.id, to_db(when), status=state, priority=prio,  # type: ignore[arg-type]
+        channel=channel, assignee_id=assignee_id, group_id=group_id,
+    )  # fmt: skip
+    ticket = s.get(Ticket, new.id)
+    assert ticket is not None
+    fields = {"from_addr": customer.email, "from_name": customer.name}
+    fields.update(message_fields or {})
+    message = records.add_message(
+        uow, ticket, MessageKind.CUSTOMER, body, when, author_customer_id=customer.id, **fields
+    )
+    records.write_event(uow, new.id, EventKind.CREATED, None, f"#{new.number}", when)
+    uow.touch(new.id, ticket)
+    for tag in tags:
+        set_tag(uow, ticket, lookups.normalize_tag(tag), add=True, when=when)
+    return Created(new.number, new.id, message.id)  # type: ignore[arg-type]
 
-    def add_customer_message(
-        self,
-        number: int,
-        body: str,
-        *,
-        reopen: bool = True,
-        when: datetime | None = None,
-        message_fields: dict[str, Any] | None = None,
-    ) -> int:
-        """A customer wrote again: reopens a solved ticket and wakes a pending one."""
-        when = when or self.clock()
-        with self._tx() as s:
-            ticket = self._follow_merges(s, self._ticket(s, number))
-            customer = s.get(Customer, ticket.customer_id)
-            assert customer is not None
-            fields = {"from_addr": customer.email, "from_name": customer.name}
-            fields.update(message_fields or {})
-            message = self._add_message(
-                s,
-                ticket,
-                MessageKind.CUSTOMER,
-                body,
-                when,
-                author_customer_id=customer.id,
-                **fields,
-            )
-            self._event(s, ticket, EventKind.CUSTOMER_MESSAGE, None, message.id, when)
-            if reopen and ticket.status != Status.NEW:
-                self._set_status(s, ticket, Status.OPEN, when)
-            return message.id  # type: ignore[return-value]
 
-    @staticmethod
-    def _follow_merges(s: Session, ticket: Ticket) -> Ticket:
-        """A ticket merged away hands new mail to the ticket it joined."""
-        for _ in range(100):  # a merge chain, never a cycle; bounded all the same
-            if ticket.merged_into_id is None:
-                break
-            target = s.get(Ticket, ticket.merged_into_id)
-            if target is None:
-                break
-            ticket = target
-        return ticket
+def add_customer_message(
+    uow: UnitOfWork,
+    number: int,
+    body: str,
+    *,
+    reopen: bool = True,
+    when: datetime | None = None,
+    message_fields: dict[str, Any] | None = None,
+) -> int:
+    """A customer wrote again: reopens a solved ticket and wakes a pending one."""
+    when = when or uow.clock()
+    s = uow.session
+    ticket = follow_merges(uow, lookups.ticket(s, number))
+    customer = s.get(Customer, ticket.customer_id)
+    assert customer is not None
+    fields = {"from_addr": customer.email, "from_name": customer.name}
+    fields.update(message_fields or {})
+    message = records.add_message(
+        uow, ticket, MessageKind.CUSTOMER, body, when, author_customer_id=customer.id, **fields
+    )
+    uow.touch(ticket.id, ticket)
+    records.write_event(uow, ticket.id, EventKind.CUSTOMER_MESSAGE, None, message.id, when)
+    if reopen and ticket.status != Status.NEW:
+        set_status(uow, ticket, Status.OPEN, when)
+    return message.id  # type: ignore[return-value]
 
-    def add_reply(
-        self, number: int, body: str, *, status: str | None = None, when: datetime | None = None
-    ) -> int:
-        """A public answer from the acting agent; the first one sets first_response_at."""
-        return self._agent_message(number, body, MessageKind.REPLY, status, when)
 
-    def add_note(self, number: int, body: str, *, when: datetime | None = None) -> int:
-        """An internal note: never sent, never counts as a response."""
-        return self._agent_message(number, body, MessageKind.NOTE, None, when)
+def follow_merges(uow: UnitOfWork, ticket: Ticket) -> Ticket:
+    """A ticket merged away hands new mail to the ticket it joined."""
+    for _ in range(100):  # a merge chain, never a cycle; bounded all the same
+        if ticket.merged_into_id is None:
+            break
+        target = uow.session.get(Ticket, ticket.merged_into_id)
+        if target is None:
+            break
+        ticket = target
+    return ticket
 
-    def _agent_message(
-        self,
-        number: int,
-        body: str,
-        kind: MessageKind,
-        status: str | None,
-        when: datetime | None,
-        *,
-        session: Session | None = None,
-    ) -> int:
-        if not body.strip():
-            raise UsageError("the message is empty")
-        when = when or self.clock()
-        state = parse_choice(Status, status, "status") if status else None
-        with self._tx() if session is None else _same(session) as s:
-            ticket = self._ticket(s, number)
-            agent = s.get(Agent, self.actor.agent_id) if self.actor.agent_id else None
-            message = self._add_message(
-                s,
-                ticket,
-                kind,
-                body,
-                when,
-                author_agent_id=self.actor.agent_id,
-                from_name=agent.name if agent else self.actor.label,
-                from_addr=agent.email if agent else "",
-            )
-            event = EventKind.REPLY if kind is MessageKind.REPLY else EventKind.NOTE
-            self._event(s, ticket, event, None, message.id, when)
-            if kind is MessageKind.REPLY:
-                if ticket.first_response_at is None:
-                    ticket.first_response_at = when
-                if state is None and ticket.status == Status.NEW:
-                    state = Status.OPEN
-            if state is not None:
-                self._set_status(s, ticket, state, when)
-            return message.id  # type: ignore[return-value]
 
-    def _set_status(self, s: Session, ticket: Ticket, status: Status, when: datetime) -> None:
-        old = Status(ticket.status)
-        if old is status:
+def store_agent_message(
+    uow: UnitOfWork,
+    number: int,
+    body: str,
+    kind: MessageKind,
+    status: str | None,
+    when: datetime | None,
+) -> int:
+    """A reply or note of the acting agent, stored (`replies.agent_message` also mails it).
+
+    The first reply sets first_response_at and opens a new ticket.
+    """
+    if not body.strip():
+        raise UsageError("the message is empty")
+    when = when or uow.clock()
+    state = parse_choice(Status, status, "status") if status else None
+    s = uow.session
+    ticket = lookups.ticket(s, number)
+    actor = uow.actor
+    agent = s.get(Agent, actor.agent_id) if actor.agent_id else None
+    message = records.add_message(
+        uow,
+        ticket,
+        kind,
+        body,
+        when,
+        author_agent_id=actor.agent_id,
+        from_name=agent.name if agent else actor.label,
+        from_addr=agent.email if agent else "",
+    )
+    event = EventKind.REPLY if kind is MessageKind.REPLY else EventKind.NOTE
+    uow.touch(ticket.id, ticket)
+    records.write_event(uow, ticket.id, event, None, message.id, when)
+    if kind is MessageKind.REPLY:
+        if ticket.first_response_at is None:
+            ticket.first_response_at = when
+        if state is None and ticket.status == Status.NEW:
+            state = Status.OPEN
+    if state is not None:
+        set_status(uow, ticket, state, when)
+    return message.id  # type: ignore[return-value]
+
+
+def set_status(uow: UnitOfWork, ticket: Ticket, status: Status, when: datetime) -> None:
+    """The status change (`records.set_status`), then what it means for automatic mail."""
+    old = Status(ticket.status)
+    if records.set_status(uow, ticket, status, when):
+        auto_mail.after_status_change(uow, ticket, old, status, when)
+
+
+def set_tag(uow: UnitOfWork, ticket: Ticket, name: str, *, add: bool, when: datetime) -> None:
+    s = uow.session
+    tag = s.exec(select(Tag).where(Tag.name == name)).first()
+    if tag is None:
+        if not add:
             return
-        if old in RESOLVED_STATUSES and status not in RESOLVED_STATUSES:
-            ticket.reopen_count += 1
-            ticket.solved_at = None
-            self._event(s, ticket, EventKind.REOPENED, old.value, status.value, when)
-        if status in RESOLVED_STATUSES and ticket.solved_at is None:
-            ticket.solved_at = when
-        ticket.status = status.value
-        ticket.updated_at = max(ticket.updated_at, when)
-        self._event(s, ticket, EventKind.STATUS, old.value, status.value, when)
+        tag = Tag(name=name)
+        s.add(tag)
+        s.flush()
+    link = s.get(TicketTag, (ticket.id, tag.id))
+    uow.touch(ticket.id, ticket)
+    if add and link is None:
+        s.add(TicketTag(ticket_id=ticket.id, tag_id=tag.id))  # type: ignore[arg-type]
+        records.write_event(uow, ticket.id, EventKind.TAG_ADDED, None, name, when)
+    elif not add and link is not None:
+        s.delete(link)
+        records.write_event(uow, ticket.id, EventKind.TAG_REMOVED, name, None, when)
+    else:
+        return
+    ticket.updated_at = max(ticket.updated_at, when)
 
-    def _tag(self, s: Session, ticket: Ticket, name: str, *, add: bool, when: datetime) -> None:
-        tag = s.exec(select(Tag).where(Tag.name == name)).first()
-        if tag is None:
-            if not add:
-                return
-            tag = Tag(name=name)
-            s.add(tag)
-            s.flush()
-        link = s.get(TicketTag, (ticket.id, tag.id))
-        if add and link is None:
-            s.add(TicketTag(ticket_id=ticket.id, tag_id=tag.id))  # type: ignore[arg-type]
-            self._event(s, ticket, EventKind.TAG_ADDED, None, name, when)
-        elif not add and link is not None:
-            s.delete(link)
-            self._event(s, ticket, EventKind.TAG_REMOVED, name, None, when)
-        else:
-            return
+
+def set_priority(uow: UnitOfWork, ticket: Ticket, prio: Priority, when: datetime) -> None:
+    if ticket.priority != prio.value:
+        uow.touch(ticket.id, ticket)
+        records.write_event(uow, ticket.id, EventKind.PRIORITY, ticket.priority, prio.value, when)
+        ticket.priority = prio.value
         ticket.updated_at = max(ticket.updated_at, when)
 
-    def _group(self, s: Session, name: str) -> AgentGroup:
-        group = s.exec(
-            select(AgentGroup).where(func.lower(AgentGroup.name) == name.lower())
-        ).first()
-        if group is None:
-            raise NotFoundError(f"no group {name!r} (see `deskterm groups list`)")
-        return group
 
-    def update_tickets(
-        self,
-        numbers: Sequence[int],
-        *,
-        status: str | None = None,
-        priority: str | None = None,
-        assignee: str | None = _UNSET,
-        group: str | None = _UNSET,
-        add_tags: Iterable[str] = (),
-        remove_tags: Iterable[str] = (),
-        subject: str | None = None,
-    ) -> list[int]:
-        """Change fields on several tickets at once, all or nothing.
+def set_assignee(uow: UnitOfWork, ticket: Ticket, agent_id: int | None, when: datetime) -> None:
+    if ticket.assignee_id != agent_id:
+        s = uow.session
+        old, new = lookups.agent_label(s, ticket.assignee_id), lookups.agent_label(s, agent_id)
+        uow.touch(ticket.id, ticket)
+        records.write_event(uow, ticket.id, EventKind.ASSIGNEE, old, new, when)
+        ticket.assignee_id = agent_id
+        ticket.updated_at = max(ticket.updated_at, when)
 
-        `assignee`/`group` of None clears them; leave them out to keep them.
-        Returns the numbers that changed.
-        """
-        state = parse_choice(Status, status, "status") if status else None
-        prio = parse_choice(Priority, priority, "priority") if priority else None
-        adds = [normalize_tag(t) for t in add_tags]
-        removes = [normalize_tag(t) for t in remove_tags]
-        when = self.clock()
-        changed: list[int] = []
-        with self._tx() as s:
-            agent_id = _UNSET
-            if assignee is not _UNSET:
-                agent_id = None if assignee is None else self._agent_id(s, assignee)
-            group_id = _UNSET
-            if group is not _UNSET:
-                group_id = None if group is None else self._group(s, group).id
-            for number in dict.fromkeys(numbers):
-                ticket = self._ticket(s, number)
-                before = self._events_written
-                if state is not None:
-                    self._set_status(s, ticket, state, when)
-                if prio is not None:
-                    self._set_priority(s, ticket, prio, when)
-                if agent_id is not _UNSET:
-                    self._set_assignee(s, ticket, agent_id, when)
-                if group_id is not _UNSET:
-                    self._set_group(s, ticket, group_id, when)
-                if subject is not None and subject.strip() and subject.strip() != ticket.subject:
-                    old = ticket.subject
-                    ticket.subject = subject.strip()
-                    self._index_subject(s, ticket, old)
-                    self._event(s, ticket, EventKind.SUBJECT, old, ticket.subject, when)
-                for tag in adds:
-                    self._tag(s, ticket, tag, add=True, when=when)
-                for tag in removes:
-                    self._tag(s, ticket, tag, add=False, when=when)
-                if self._events_written != before:
-                    ticket.updated_at = max(ticket.updated_at, when)
-                    changed.append(number)
-        return changed
 
-    def _set_priority(self, s: Session, ticket: Ticket, prio: Priority, when: datetime) -> None:
-        if ticket.priority != prio.value:
-            self._event(s, ticket, EventKind.PRIORITY, ticket.priority, prio.value, when)
-            ticket.priority = prio.value
+def set_group(uow: UnitOfWork, ticket: Ticket, group_id: int | None, when: datetime) -> None:
+    if ticket.group_id != group_id:
+        s = uow.session
+        old, new = lookups.group_label(s, ticket.group_id), lookups.group_label(s, group_id)
+        uow.touch(ticket.id, ticket)
+        records.write_event(uow, ticket.id, EventKind.GROUP, old, new, when)
+        ticket.group_id = group_id
+        ticket.updated_at = max(ticket.updated_at, when)
+
+
+def set_subject(uow: UnitOfWork, ticket: Ticket, subject: str, when: datetime) -> None:
+    subject = subject.strip()
+    if not subject or subject == ticket.subject:
+        return
+    old = ticket.subject
+    ticket.subject = subject
+    db = uow.db
+    db.execute(fts.DELETE_TICKET, (ticket.id, *fts.index_columns(old)))
+    db.execute(fts.INSERT_TICKET, (ticket.id, *fts.index_columns(subject)))
+    uow.touch(ticket.id, ticket)
+    records.write_event(uow, ticket.id, EventKind.SUBJECT, old, subject, when)
+
+
+def update_tickets(
+    uow: UnitOfWork,
+    numbers: Sequence[int],
+    *,
+    status: str | None = None,
+    priority: str | None = None,
+    assignee: str | None = UNSET,
+    group: str | None = UNSET,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    subject: str | None = None,
+) -> list[int]:
+    """Change fields on several tickets at once; returns the numbers that changed.
+
+    `assignee`/`group` of None clears them; UNSET keeps them.
+    """
+    state = parse_choice(Status, status, "status") if status else None
+    prio = parse_choice(Priority, priority, "priority") if priority else None
+    adds = [lookups.normalize_tag(t) for t in add_tags]
+    removes = [lookups.normalize_tag(t) for t in remove_tags]
+    when = uow.clock()
+    changed: list[int] = []
+    s = uow.session
+    agent_id = UNSET
+    if assignee is not UNSET:
+        agent_id = None if assignee is None else lookups.agent_id(uow, assignee)
+    group_id = UNSET
+    if group is not UNSET:
+        group_id = None if group is None else lookups.group(s, group).id
+    for number in dict.fromkeys(numbers):
+        ticket = lookups.ticket(s, number)
+        before = len(uow.events)
+        if state is not None:
+            set_status(uow, ticket, state, when)
+        if prio is not None:
+            set_priority(uow, ticket, prio, when)
+        if agent_id is not UNSET:
+            set_assignee(uow, ticket, agent_id, when)
+        if group_id is not UNSET:
+            set_group(uow, ticket, group_id, when)
+        if subject is not None:
+            set_subject(uow, ticket, subject, when)
+        for tag in adds:
+            set_tag(uow, ticket, tag, add=True, when=when)
+        for tag in removes:
+            set_tag(uow, ticket, tag, add=False, when=when)
+        if len(uow.events) != before:
             ticket.updated_at = max(ticket.updated_at, when)
+            changed.append(number)
+    return changed
 
-    def _set_assignee(
-        self, s: Session, ticket: Ticket, agent_id: int | None, when: datetime
-    ) -> None:
-        if ticket.assignee_id != agent_id:
-            old, new = self._agent_label(s, ticket.assignee_id), self._agent_label(s, agent_id)
-            self._event(s, ticket, EventKind.ASSIGNEE, old, new, when)
-            ticket.assignee_id = agent_id
-            ticket.updated_at = max(ticket.updated_at, when)
 
-    def _set_group(self, s: Session, ticket: Ticket, group_id: int | None, when: datetime) -> None:
-        if ticket.group_id != group_id:
-            old, new = self._group_label(s, ticket.group_id), self._group_label(s, group_id)
-            self._event(s, ticket, EventKind.GROUP, old, new, when)
-            ticket.group_id = group_id
-            ticket.updated_at = max(ticket.updated_at, when)
+def merge(uow: UnitOfWork, source: int, target: int) -> None:
+    """Move every message of `source` into `target`; `source` closes, pointing there."""
+    if source == target:
+        raise UsageError("cannot merge a ticket into itself")
+    when = uow.clock()
+    s = uow.session
+    src, dst = lookups.ticket(s, source), lookups.ticket(s, target)
+    if src.merged_into_id is not None:
+        raise UsageError(f"ticket #{source} is already merged into another ticket")
+    if dst.merged_into_id is not None:
+        raise UsageError(f"ticket #{target} was merged away; merge into the ticket it joined")
+    moved = s.exec(select(Message).where(Message.ticket_id == src.id)).all()
+    for message in moved:
+        message.ticket_id = dst.id  # type: ignore[assignment]
+    dst.message_count += src.message_count
+    src.message_count = 0
+    tags = s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == src.id)).all()
+    for tag in tags:
+        set_tag(uow, dst, tag.name, add=True, when=when)
+    if src.first_response_at and (
+        dst.first_response_at is None or src.first_response_at < dst.first_response_at
+    ):
+        dst.first_response_at = src.first_response_at
+    src.merged_into_id = dst.id
+    set_status(uow, src, Status.CLOSED, when)
+    uow.touch(src.id, src)
+    uow.touch(dst.id, dst)
+    records.write_event(uow, src.id, EventKind.MERGED_INTO, None, f"#{dst.number}", when)
+    records.write_event(uow, dst.id, EventKind.MERGED_FROM, None, f"#{src.number}", when)
+    records.add_message(uow, src, MessageKind.SYSTEM, f"Merged into ticket #{dst.number}.", when)
+    records.add_message(
+        uow,
+        dst,
+        MessageKind.SYSTEM,
+        f"Ticket #{src.number} ({src.subject}) was merged into this one.",
+        when,
+    )
+    refresh_tone(s, dst)
 
-    @staticmethod
-    def _agent_label(s: Session, agent_id: int | None) -> str | None:
-        agent = s.get(Agent, agent_id) if agent_id else None
-        return agent.email if agent else None
 
-    @staticmethod
-    def _group_label(s: Session, group_id: int | None) -> str | None:
-        group = s.get(AgentGroup, group_id) if group_id else None
-        return group.name if group else None
-
-    def set_status(self, number: int, status: str) -> bool:
-        return bool(self.update_tickets([number], status=status))
-
-    def set_priority(self, number: int, priority: str) -> bool:
-        return bool(self.update_tickets([number], priority=priority))
-
-    def set_assignee(self, number: int, agent: str | None) -> bool:
-        return bool(self.update_tickets([number], assignee=agent))
-
-    def set_group(self, number: int, group: str | None) -> bool:
-        return bool(self.update_tickets([number], group=group))
-
-    def add_tags(self, number: int, tags: Iterable[str]) -> bool:
-        return bool(self.update_tickets([number], add_tags=tags))
-
-    def remove_tags(self, number: int, tags: Iterable[str]) -> bool:
-        return bool(self.update_tickets([number], remove_tags=tags))
-
-    def merge(self, source: int, target: int) -> None:
-        """Move every message of `source` into `target`; `source` closes, pointing there."""
-        if source == target:
-            raise UsageError("cannot merge a ticket into itself")
-        when = self.clock()
-        with self._tx() as s:
-            src, dst = self._ticket(s, source), self._ticket(s, target)
-            if src.merged_into_id is not None:
-                raise UsageError(f"ticket #{source} is already merged into another ticket")
-            if dst.merged_into_id is not None:
-                raise UsageError(
-                    f"ticket #{target} was merged away; merge into the ticket it joined"
-                )
-            moved = s.exec(select(Message).where(Message.ticket_id == src.id)).all()
-            for message in moved:
-                message.ticket_id = dst.id  # type: ignore[assignment]
-            dst.message_count += src.message_count
-            src.message_count = 0
-            tags = s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == src.id)).all()
-            for tag in tags:
-                self._tag(s, dst, tag.name, add=True, when=when)
-            if src.first_response_at and (
-                dst.first_response_at is None or src.first_response_at < dst.first_response_at
-            ):
-                dst.first_response_at = src.first_response_at
-            src.merged_into_id = dst.id
-            self._set_status(s, src, Status.CLOSED, when)
-            self._event(s, src, EventKind.MERGED_INTO, None, f"#{dst.number}", when)
-            self._event(s, dst, EventKind.MERGED_FROM, None, f"#{src.number}", when)
-            self._add_message(
-                s, src, MessageKind.SYSTEM, f"Merged into ticket #{dst.number}.", when
-            )
-            self._add_message(
-                s,
-                dst,
-                MessageKind.SYSTEM,
-                f"Ticket #{src.number} ({src.subject}) was merged into this one.",
-                when,
-            )
-            refresh_tone(s, dst)
-
-    def split(self, number: int, message_id: int) -> Created:
-        """A new ticket from `message_id` and every later message of the thread."""
-        when = self.clock()
-        with self._tx() as s:
-            ticket = self._ticket(s, number)
-            start = s.get(Message, message_id)
-            if start is None or start.ticket_id != ticket.id:
-                raise NotFoundError(f"ticket #{number} has no message {message_id}")
-            thread = s.exec(
-                select(Message)
-                .where(Message.ticket_id == ticket.id)
-                .order_by(func.coalesce(Message.sent_at, Message.created_at), col(Message.id))
-            ).all()  # the order the thread is shown in (a mail's own Date first)
-            index = next(i for i, m in enumerate(thread) if m.id == message_id)
-            if index == 0:
-                raise UsageError("cannot split from the first message: nothing would remain")
-            moved = thread[index:]
-            author = next((m.author_customer_id for m in moved if m.author_customer_id), None)
-            new = Ticket(
-                number=self._next_number(s),
-                subject=start.subject or ticket.subject,
-                status=Status.OPEN.value,
-                priority=ticket.priority,
-                channel=ticket.channel,
-                customer_id=author or ticket.customer_id,
-                assignee_id=ticket.assignee_id,
-                group_id=ticket.group_id,
-                created_at=start.created_at,
-                updated_at=when,
-                message_count=len(moved),
-                first_response_at=next(
-                    (m.created_at for m in moved if m.kind == MessageKind.REPLY), None
-                ),
-            )
-            s.add(new)
-            s.flush()
-            self._index_subject(s, new)
-            for message in moved:
-                message.ticket_id = new.id  # type: ignore[assignment]
-            ticket.message_count -= len(moved)
-            ticket.updated_at = when
-            for tag in s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == ticket.id)):
-                s.add(TicketTag(ticket_id=new.id, tag_id=tag.id))  # type: ignore[arg-type]
-            self._event(s, new, EventKind.CREATED, None, f"#{new.number}", when)
-            self._event(s, new, EventKind.SPLIT_FROM, None, f"#{ticket.number}", when)
-            self._event(s, ticket, EventKind.SPLIT_TO, None, f"#{new.number}", when)
-            self._add_message(
-                s,
-                ticket,
-                MessageKind.SYSTEM,
-                f"{len(moved)} message(s) moved to ticket #{new.number}.",
-                when,
-            )
-            refresh_tone(s, ticket)
-            refresh_tone(s, new)
-            return Created(new.number, new.id, message_id)  # type: ignore[arg-type]
+def split(uow: UnitOfWork, number: int, message_id: int) -> Created:
+    """A new ticket from `message_id` and every later message of the thread."""
+    when = uow.clock()
+    s = uow.session
+    ticket = lookups.ticket(s, number)
+    start = s.get(Message, message_id)
+    if start is None or start.ticket_id != ticket.id:
+        raise NotFoundError(f"ticket #{number} has no message {message_id}")
+    thread = s.exec(
+        select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(func.coalesce(Message.sent_at, Message.created_at), col(Message.id))
+    ).all()  # the order the thread is shown in (a mail's own Date first)
+    index = next(i for i, m in enumerate(thread) if m.id == message_id)
+    if index == 0:
+        raise UsageError("cannot split from the first message: nothing would remain")
+    moved = thread[index:]
+    author = next((m.author_customer_id for m in moved if m.author_customer_id), None)
+    made = records.insert_ticket(
+        uow.db, start.subject or ticket.subject, author or ticket.customer_id,
+        to_db(start.created_at), status=Status.OPEN, priority=Priority(ticket.priority),
+        channel=ticket.channel, assignee_id=ticket.assignee_id, group_id=ticket.group_id,
+    )  # fmt: skip
+    new = s.get(Ticket, made.id)
+    assert new is not None
+    new.updated_at = when
+    new.message_count = len(moved)
+    new.first_response_at = next((m.created_at for m in moved if m.kind == MessageKind.REPLY), None)
+    for message in moved:
+        message.ticket_id = new.id  # type: ignore[assignment]
+    ticket.message_count -= len(moved)
+    ticket.updated_at = when
+    for tag in s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == ticket.id)):
+        s.add(TicketTag(ticket_id=new.id, tag_id=tag.id))  # type: ignore[arg-type]
+    uow.touch(made.id, new)
+    uow.touch(ticket.id, ticket)
+    records.write_event(uow, made.id, EventKind.CREATED, None, f"#{made.number}", when)
+    records.write_event(uow, made.id, EventKind.SPLIT_FROM, None, f"#{ticket.number}", when)
+    records.write_event(uow, ticket.id, EventKind.SPLIT_TO, None, f"#{made.number}", when)
+    records.add_message(
+        uow,
+        ticket,
+        MessageKind.SYSTEM,
+        f"{len(moved)} message(s) moved to ticket #{made.number}.",
+        when,
+    )
+    refresh_tone(s, ticket)
+    refresh_tone(s, new)
+    return Created(made.number, made.id, message_id)
