@@ -596,3 +596,16 @@ def test_clock_time_is_used_for_events_and_updated_at(desk: Desk) -> None:
     row = queries.get_ticket_row(desk.store, number)
     assert row.updated_at - row.created_at >= timedelta(days=3)
     assert queries.list_events(desk.store, number)[-1].created_at == row.updated_at
+
+
+def test_an_agent_address_is_one_agent_whatever_its_case_and_spaces(desk: Desk) -> None:
+    """A second agent at the same address is a usage error, never a refused store write."""
+    desk.svc.add_agent("Kim", " Kim@Desk.test\r")
+    desk.svc.add_agent("Åsa", "ÅSA@desk.test")
+    for again in ("kim@desk.test", "KIM@DESK.TEST ", "åsa@desk.test"):
+        with pytest.raises(UsageError, match="exists"):
+            desk.svc.add_agent("Again", again)
+    assert desk.svc.ensure_agent("Kim", "kim@desk.test ") == desk.svc.ensure_agent(
+        "K", "KIM@desk.test"
+    )
+    assert count(desk, "agent") == 3  # me, Kim, Åsa

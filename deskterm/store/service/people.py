@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from deskterm.errors import UsageError
 from deskterm.query.syntax import parse_query
@@ -28,12 +28,13 @@ def add_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) ->
     """A new agent and their API token (shown once; only its hash is kept)."""
     role_ = parse_choice(Role, role, "role")
     token = secrets.token_urlsafe(32)
+    email = email.strip().lower()
     s = uow.session
-    if s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first():
+    if _by_email(s, email) is not None:
         raise UsageError(f"an agent with address {email} exists")
     agent = Agent(
         name=name.strip(),
-        email=email.strip().lower(),
+        email=email,
         role=role_.value,
         token_hash=hash_token(token),
         created_at=uow.clock(),
@@ -45,10 +46,11 @@ def add_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) ->
 
 def ensure_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) -> int:
     """The id of the agent with `email`, creating it (with no token) if new."""
+    email = email.strip().lower()
     s = uow.session
-    agent = s.exec(select(Agent).where(func.lower(Agent.email) == email.lower())).first()
+    agent = _by_email(s, email)
     if agent is None:
-        agent = Agent(name=name, email=email.lower(), role=role, created_at=uow.clock())
+        agent = Agent(name=name, email=email, role=role, created_at=uow.clock())
         s.add(agent)
         s.flush()
     return agent.id  # type: ignore[return-value]
@@ -97,6 +99,14 @@ def save_view(uow: UnitOfWork, name: str, query: str, position: int | None = Non
         view = View(name=name, query=query, position=position)
     view.query, view.position = query, position
     s.add(view)
+
+
+def _by_email(s: Session, email: str) -> Agent | None:
+    """The agent with `email` (stripped, lower-cased): stored so by Python, whose lower()
+    folds what SQLite's (ASCII only) does not; older rows are matched through SQLite's."""
+    return s.exec(
+        select(Agent).where((col(Agent.email) == email) | (func.lower(Agent.email) == email))
+    ).first()
 
 
 def hash_token(token: str) -> str:
