@@ -17,6 +17,7 @@ from bench import (
     cli_bench,
     mail_bench,
     outbox_bench,
+    query_bench,
     rules_bench,
     server_bench,
     store_bench,
@@ -25,6 +26,7 @@ from bench.common import RESULTS, Context, Figure, print_table
 
 AREAS = {
     "store": store_bench,
+    "queries": query_bench,
     "cli": cli_bench,
     "app": app_bench,
     "rules": rules_bench,

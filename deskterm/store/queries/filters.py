@@ -1,11 +1,19 @@
 """A TicketQuery as SQL conditions on `ticket t` (all but status, free words and order).
 
-`queries` adds the status ranges, the search and the keyset around them; the
-conditions here are what every listing, count and view shares.
+The search (`store.search`) adds the status ranges, the words and the keyset around
+them; the conditions here are what every listing, count and view shares.
+
+Names (tags, customers) are looked up first, so a filter that names nothing known
+matches nothing at once (`matches_nothing`) instead of walking every ticket. A
+filter that matches few tickets (under DRIVE, counted no further) is written as a
+set the query can start from; one that matches many is a check on each row the list
+walks in order (a `+` keeps SQLite from driving by its index), never a set built in
+full: `tag:billing` is 400,000 tickets at 1M.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +22,8 @@ from datetime import datetime, timedelta
 from deskterm.errors import UsageError
 from deskterm.query.syntax import DateFilter, TicketQuery, resolve_date
 from deskterm.store.schema.timefmt import to_db, utcnow
+
+DRIVE = 5000
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class TicketFilters:
     def __init__(self, conn: sqlite3.Connection, query: TicketQuery, ctx: QueryContext) -> None:
         self.sql: list[str] = []
         self.params: list[object] = []
+        self.matches_nothing = False  # a name in the query is nowhere in the store
         self._conn = conn
         if query.priority:
             self._in("t.priority", query.priority)
@@ -46,24 +57,18 @@ class TicketFilters:
         if query.assignee:
             self._assignee(query.assignee, ctx)
         for tags in query.tag:
-            marks = ",".join("?" * len(tags))
-            self.sql.append(
-                "t.id IN (SELECT tt.ticket_id FROM ticket_tag tt JOIN tag ON tag.id = tt.tag_id"
-                f" WHERE tag.name IN ({marks}))"
-            )
-            self.params.extend(tags)
+            self._tags(tags)
         if query.from_:
             marks = ",".join("?" * len(query.from_))
-            self.sql.append(f"t.customer_id IN (SELECT id FROM customer WHERE email IN ({marks}))")
-            self.params.extend(query.from_)
+            self._customers(f"SELECT id FROM customer WHERE email IN ({marks})", query.from_)
         for text in query.customer:
-            self.sql.append(
-                "t.customer_id IN (SELECT cu.id FROM customer cu LEFT JOIN organization o"
-                " ON o.id = cu.organization_id WHERE cu.email LIKE ? OR cu.name LIKE ?"
-                " OR o.name LIKE ?)"
-            )
             like = f"%{text}%"
-            self.params.extend((like, like, like))
+            self._customers(
+                "SELECT cu.id FROM customer cu LEFT JOIN organization o"
+                " ON o.id = cu.organization_id WHERE cu.email LIKE ? OR cu.name LIKE ?"
+                " OR o.name LIKE ?",
+                (like, like, like),
+            )
         if query.group:
             marks = ",".join("?" * len(query.group))
             self.sql.append(
@@ -87,6 +92,38 @@ class TicketFilters:
             self.sql.append(f"{column} IS NOT NULL")
         else:
             self.sql.append(f"{column} {'<>' if flagged else '='} ''")
+
+    def _tags(self, names: Sequence[str]) -> None:
+        marks = ",".join("?" * len(names))
+        ids = [
+            r[0] for r in self._conn.execute(f"SELECT id FROM tag WHERE name IN ({marks})", names)
+        ]
+        if not ids:
+            self.matches_nothing = True
+            return
+        marks = ",".join("?" * len(ids))
+        few = self._conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM ticket_tag WHERE tag_id IN ({marks}) LIMIT ?)",
+            (*ids, DRIVE),
+        ).fetchone()[0]
+        if few < DRIVE:
+            self.sql.append(f"t.id IN (SELECT ticket_id FROM ticket_tag WHERE tag_id IN ({marks}))")
+        else:
+            self.sql.append(
+                "EXISTS (SELECT 1 FROM ticket_tag tt WHERE tt.ticket_id = t.id"
+                f" AND tt.tag_id IN ({marks}))"
+            )
+        self.params.extend(ids)
+
+    def _customers(self, select: str, params: Sequence[object]) -> None:
+        ids = [r[0] for r in self._conn.execute(select, params)]
+        if not ids:
+            self.matches_nothing = True
+            return
+        # A few customers' tickets are found by ix_ticket_customer; many are checked per row.
+        column = "t.customer_id" if len(ids) < DRIVE // 10 else "+t.customer_id"
+        self.sql.append(f"{column} IN (SELECT value FROM json_each(?))")
+        self.params.append(json.dumps(ids))
 
     def _read_state(self, values: Sequence[str], ctx: QueryContext) -> None:
         """`is:unread`: changed since the agent's read mark (or never opened by them)."""

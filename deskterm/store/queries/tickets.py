@@ -1,4 +1,4 @@
-"""Read-only queries over the store: keyset pages, search, details. No writes here.
+"""Read-only queries over the store: ticket pages and details. No writes here.
 
 Plain `sqlite3` keeps a page within a small factor of hand-written SQL and keeps
 CLI start-up free of SQLAlchemy. Every list pages by a keyset (sort key, id), never OFFSET.
@@ -6,15 +6,15 @@ CLI start-up free of SQLAlchemy. Every list pages by a keyset (sort key, id), ne
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from deskterm.errors import NotFoundError
-from deskterm.query import fts
 from deskterm.query.syntax import TicketQuery
 from deskterm.store.queries.catalog import get_customer
-from deskterm.store.queries.filters import QueryContext, TicketFilters
+from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import (
     AttachmentRecord,
     Cursor,
@@ -24,9 +24,10 @@ from deskterm.store.queries.records import (
     TicketPage,
     TicketRow,
 )
-from deskterm.store.queries.sql import where_sql
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db
+from deskterm.store.search import search_for
+from deskterm.store.search.order import SORTS
 
 PAGE_SIZE = 50
 
@@ -45,34 +46,6 @@ _ROW_JOINS = """
 """
 _ROW_FROM = "FROM ticket t" + _ROW_JOINS
 _ORDER = " ORDER BY t.updated_at DESC, t.id DESC"
-
-
-@dataclass(frozen=True)
-class _Sort:
-    """A keyset order: the column, its direction, and its index in the row."""
-
-    column: str
-    descending: bool
-    row_index: int
-
-    @property
-    def order(self) -> str:
-        way = "DESC" if self.descending else "ASC"
-        return f" ORDER BY {self.column} {way}, t.id {way}"
-
-    @property
-    def after(self) -> str:
-        return f"({self.column}, t.id) {'<' if self.descending else '>'} (?, ?)"
-
-    def reversed(self) -> _Sort:
-        return _Sort(self.column, not self.descending, self.row_index)
-
-
-_SORTS = {
-    "": _Sort("t.updated_at", True, 11),
-    "created": _Sort("t.created_at", True, 10),
-    "due": _Sort("t.due_at", False, 18),  # soonest due first; tickets without SLA left out
-}
 
 
 def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
@@ -114,92 +87,21 @@ def list_tickets(
     `reverse` walks the same order from the other end (the bottom of a list).
     Free words are one more condition on the ticket (it holds every word, in its
     subject or any message), so a search pages by keyset exactly like a listing:
-    the same set in the same order whatever the page size.
+    the same set in the same order whatever the page size (see `store.search`).
     """
     ctx = ctx or QueryContext()
     conn = store.read()
-    sort = _SORTS[query.sort].reversed() if reverse else _SORTS[query.sort]
-    conds, params = _conditions(conn, query, ctx, with_status=False)
-    if after is not None:
-        conds.append(sort.after)
-        params.extend((after.key, after.id))
-    if len(query.status) > 1 and not query.sort and not _has_words(query):
-        # One index range per status, each already in order, merged: SQLite cannot
-        # walk (status, updated_at) in updated order across an IN list by itself.
-        branches = []
-        branch_params: list[object] = []
-        for status in query.status:
-            branches.append(
-                "SELECT id FROM (SELECT t.id FROM ticket t"
-                + where_sql([*conds, "t.status = ?"])
-                + sort.order
-                + " LIMIT ?)"
-            )
-            branch_params.extend((*params, status, limit + 1))
-        inner = (
-            "SELECT t.id AS pid FROM ticket t WHERE t.id IN ("
-            + " UNION ALL ".join(branches)
-            + ")"
-            + sort.order
-            + " LIMIT ?"
-        )
-        rows = conn.execute(_rows_for(inner, sort), (*branch_params, limit + 1)).fetchall()
-    else:
-        if query.status:
-            conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
-            params[:0] = query.status
-        sql = f"SELECT {_ROW_COLUMNS} {_ROW_FROM}" + where_sql(conds) + sort.order + " LIMIT ?"
-        rows = conn.execute(sql, (*params, limit + 1)).fetchall()
+    sort = SORTS[query.sort].reversed() if reverse else SORTS[query.sort]
+    ids = search_for(conn).page_ids(query, ctx, sort, after, limit + 1)
+    rows = []
+    if ids:
+        rows = conn.execute(
+            f"SELECT {_ROW_COLUMNS} {_ROW_FROM} WHERE t.id IN (SELECT value FROM json_each(?))"
+            + sort.order,
+            (json.dumps(ids),),
+        ).fetchall()
     page = tuple(_row(r, sort.row_index) for r in rows[:limit])
     return _read_state(conn, TicketPage(page, page[-1].cursor if len(rows) > limit else None), ctx)
-
-
-def _has_words(query: TicketQuery) -> bool:
-    return bool(query.words) and fts.match_expression(query.words) is not None
-
-
-def _conditions(
-    conn: sqlite3.Connection, query: TicketQuery, ctx: QueryContext, *, with_status: bool
-) -> tuple[list[str], list[object]]:
-    """Every condition of `query` on `ticket t` but the keyset (status only if asked)."""
-    filters = TicketFilters(conn, query, ctx)
-    conds, params = list(filters.sql), list(filters.params)
-    if with_status and query.status:
-        conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
-        params[:0] = query.status
-    if query.sort == "due":
-        conds.append("t.due_at IS NOT NULL")
-    for word in query.words:
-        expr = fts.match_expression((word,))
-        if expr is not None:
-            conds.append(_IN_HITS if _is_rare(conn, expr) else _PROBE_HITS)
-            params.extend((expr, expr))
-    return conds, params
-
-
-# A ticket holds a word when its subject or any of its messages does. A rare word's
-# tickets are collected once (cheap: few hits); a common word is checked ticket by
-# ticket as the list walks its order, which stops after a page (most tickets hold it).
-_IN_HITS = (
-    "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?"
-    " UNION SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
-    " WHERE message_fts MATCH ?)"
-)
-_PROBE_HITS = (
-    "(EXISTS (SELECT 1 FROM ticket_fts WHERE ticket_fts MATCH ? AND rowid = t.id)"
-    " OR EXISTS (SELECT 1 FROM message m WHERE m.ticket_id = t.id AND EXISTS"
-    " (SELECT 1 FROM message_fts WHERE message_fts MATCH ? AND rowid = m.id)))"
-)
-RARE_HITS = 5000
-
-
-def _is_rare(conn: sqlite3.Connection, expr: str) -> bool:
-    """Fewer than RARE_HITS messages hold the word (counted no further than that)."""
-    row = conn.execute(
-        "SELECT count(*) FROM (SELECT 1 FROM message_fts WHERE message_fts MATCH ? LIMIT ?)",
-        (expr, RARE_HITS),
-    ).fetchone()
-    return int(row[0]) < RARE_HITS
 
 
 def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -> TicketPage:
@@ -221,20 +123,10 @@ def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -
     return TicketPage(rows, page.next)
 
 
-def _rows_for(inner: str, sort: _Sort) -> str:
-    """Full rows for the ids an inner query picked, joined only after the LIMIT."""
-    return (
-        f"SELECT {_ROW_COLUMNS} FROM ({inner}) p JOIN ticket t ON t.id = p.pid {_ROW_JOINS}"
-        + sort.order
-    )
-
-
 def count_tickets(store: Store, query: TicketQuery, ctx: QueryContext | None = None) -> int:
     """How many tickets match: exactly the rows `list_tickets` pages through."""
     conn = store.read()
-    conds, params = _conditions(conn, query, ctx or QueryContext(), with_status=True)
-    row = conn.execute("SELECT count(*) FROM ticket t" + where_sql(conds), params).fetchone()
-    return int(row[0])
+    return search_for(conn).count(query, ctx or QueryContext())
 
 
 def ticket_id(store: Store, number: int) -> int:

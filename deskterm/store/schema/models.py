@@ -114,6 +114,7 @@ class Message(SQLModel, table=True):
         Index("ux_message_dedupe_key", "dedupe_key", unique=True),
         Index("ix_message_raw_mail", "raw_mail_id"),
         Index("ix_message_in_reply_to", "in_reply_to"),
+        Index("ix_message_id_ticket", "id", "ticket_id"),  # search: hit -> ticket
     )
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id")

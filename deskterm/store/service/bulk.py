@@ -154,6 +154,8 @@ class BulkLoader:
                 self._conn.execute(sql)
             self._dropped.clear()
             self._conn.execute("COMMIT")
+            for sql in fts.OPTIMIZE:  # one segment per index, not hundreds (see fts)
+                self._conn.execute(sql)
             if analyze:
                 self._conn.execute("ANALYZE")
                 self._conn.execute("PRAGMA optimize")

@@ -1,0 +1,203 @@
+"""The query matrix: every shape of query a user types, first page and a deep page.
+
+Each shape goes through `list_tickets` (the app's and the CLI's read) and is set
+against a raw baseline on a plain sqlite3 connection in the same process: the
+same joins and filters written as straightforward SQL (`naive_sql`), first page
+only. Times are p50/p95 over the runs; the worst shape is printed last.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import timedelta
+
+from bench.common import Context, Figure, Timing, measure
+from deskterm.query import fts
+from deskterm.query.syntax import TicketQuery, parse_query
+from deskterm.store.queries import tickets as queries
+from deskterm.store.queries.filters import QueryContext
+from deskterm.store.schema.db import open_store
+from deskterm.store.schema.timefmt import to_db, utcnow
+
+NAMES = ("queries",)
+GOAL_S = 0.05
+DEEP_PAGE = 10
+RAW_BUDGET_S = 2.0  # a slow baseline is timed fewer times
+
+
+def shapes(customer: str, agent: str) -> list[str]:
+    """The matrix: the issue's table, then words, filters and both together."""
+    return [
+        # the issue's table
+        "status:new,open tag:billing",
+        "tag:billing",
+        "status:open tag:billing refund",
+        "status:new priority:urgent refund",
+        "please customer:nosuchorg",
+        "thanks from:nobody@example.com",
+        # words: common, rare, none, phrases, prefixes, CJK
+        "thanks",
+        "please",
+        "refund",
+        "chargeback",
+        "neighbours",
+        "nosuchwordanywhere",
+        "refund please",
+        '"credit card"',
+        "refun*",
+        "pleas*",
+        "thank*",
+        "환불",
+        "환불을",
+        "退款",
+        "返金",
+        # filters alone
+        "status:new",
+        "status:new,open",
+        "status:closed",
+        "status:open,pending",
+        "priority:urgent",
+        "tag:vip",
+        "tag:nosuchtag",
+        f"from:{customer}",
+        "customer:acme",
+        "assignee:none",
+        f"assignee:{agent}",
+        "channel:phone",
+        "updated<7d",
+        "sort:created",
+        "sort:due",
+        "status:open sort:due",
+        # both
+        "status:new,open refund",
+        "status:open 환불",
+        "refun* status:open",
+        "refund tag:vip",
+        "thanks tag:billing priority:urgent",
+        "sort:created refund",
+        "nosuchwordanywhere status:new",
+        "refund tag:nosuchtag",
+        f"thanks from:{customer}",
+    ]
+
+
+def naive_sql(conn: sqlite3.Connection, query: TicketQuery) -> tuple[str, list[object]]:
+    """The first page of `query` as plain SQL, the way one writes it by hand."""
+    conds: list[str] = []
+    params: list[object] = []
+
+    def among(column: str, values: tuple[str, ...]) -> None:
+        conds.append(f"{column} IN ({','.join('?' * len(values))})")
+        params.extend(values)
+
+    if query.status:
+        among("t.status", query.status)
+    if query.priority:
+        among("t.priority", query.priority)
+    if query.channel:
+        among("t.channel", query.channel)
+    for tags in query.tag:
+        conds.append(
+            "t.id IN (SELECT tt.ticket_id FROM ticket_tag tt JOIN tag ON tag.id = tt.tag_id"
+            f" WHERE tag.name IN ({','.join('?' * len(tags))}))"
+        )
+        params.extend(tags)
+    if query.from_:
+        conds.append(
+            "t.customer_id IN (SELECT id FROM customer WHERE email IN"
+            f" ({','.join('?' * len(query.from_))}))"
+        )
+        params.extend(query.from_)
+    for text in query.customer:
+        conds.append(
+            "t.customer_id IN (SELECT cu.id FROM customer cu LEFT JOIN organization o"
+            " ON o.id = cu.organization_id WHERE cu.email LIKE ?1 OR cu.name LIKE ?1"
+            " OR o.name LIKE ?1)".replace("?1", "?")
+        )
+        params.extend([f"%{text}%"] * 3)
+    for who in query.assignee:
+        if who == "none":
+            conds.append("t.assignee_id IS NULL")
+        else:
+            conds.append("t.assignee_id IN (SELECT id FROM agent WHERE name = ? OR email = ?)")
+            params.extend((who, who))
+    for date in query.dates:  # only `updated<Nd` is in the matrix
+        conds.append("t.updated_at > ?")
+        params.append(to_db(utcnow() - timedelta(days=int(date.value[:-1]))))
+    for word in query.words:
+        expr = fts.match_expression((word,))
+        conds.append(
+            "t.id IN (SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ?"
+            " UNION SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
+            " WHERE message_fts MATCH ?)"
+        )
+        params.extend((expr, expr))
+    column, way = {"": ("updated_at", "DESC"), "created": ("created_at", "DESC")}.get(
+        query.sort, ("due_at", "ASC")
+    )
+    if query.sort == "due":
+        conds.append("t.due_at IS NOT NULL")
+    where = (" WHERE " + " AND ".join(conds)) if conds else ""
+    sql = (
+        f"SELECT {queries._ROW_COLUMNS} {queries._ROW_FROM}{where}"
+        f" ORDER BY t.{column} {way}, t.id {way} LIMIT ?"
+    )
+    return sql, [*params, queries.PAGE_SIZE + 1]
+
+
+def _budgeted(fn: object, runs: int) -> Timing:
+    """`measure`, but a call slower than RAW_BUDGET_S / runs is timed fewer times."""
+    assert callable(fn)
+    start = time.perf_counter()
+    fn()
+    once = time.perf_counter() - start
+    return measure(fn, max(1, min(runs, int(RAW_BUDGET_S / max(once, 1e-6)))), warmup=0)
+
+
+def run(ctx: Context, only: str | None) -> list[Figure]:
+    store = open_store(ctx.db)
+    raw = sqlite3.connect(ctx.db)
+    qctx = QueryContext()
+    runs = max(10, ctx.runs // 10)
+    figures: list[Figure] = []
+    worst: tuple[float, str] = (0.0, "")
+    try:
+        customer = raw.execute(
+            "SELECT c.email FROM ticket t JOIN customer c ON c.id = t.customer_id"
+            " ORDER BY t.updated_at DESC LIMIT 1"
+        ).fetchone()[0]
+        agent = raw.execute("SELECT email FROM agent ORDER BY id DESC LIMIT 1").fetchone()[0]
+        size = f"{ctx.tickets:,} tickets"
+        for text in shapes(customer, agent):
+            query = parse_query(text)
+            first = queries.list_tickets(store, query, qctx)
+            sql, params = naive_sql(raw, query)
+            base = _budgeted(lambda s=sql, p=params: raw.execute(s, p).fetchall(), runs)
+            api = measure(lambda q=query: queries.list_tickets(store, q, qctx), runs)
+            figures.append(
+                Figure("query", f"{text[:30]} (first)", api.median, "s", size, base.median,
+                       f"p95 <= {GOAL_S * 1e3:.0f} ms", api.p95 <= GOAL_S,
+                       extra=f"p95 {api.p95 * 1e3:.1f} ms, {len(first.rows)} rows")
+            )  # fmt: skip
+            worst = max(worst, (api.p95, f"{text} (first page)"))
+            cursor, depth = first.next, 1
+            while cursor is not None and depth < DEEP_PAGE:
+                cursor = queries.list_tickets(store, query, qctx, after=cursor).next
+                depth += 1
+            if cursor is None:
+                continue
+            deep = measure(
+                lambda q=query, c=cursor: queries.list_tickets(store, q, qctx, after=c), runs
+            )
+            figures.append(
+                Figure("query", f"{text[:30]} (page {depth + 1})", deep.median, "s", size,
+                       goal=f"p95 <= {GOAL_S * 1e3:.0f} ms", ok=deep.p95 <= GOAL_S,
+                       extra=f"p95 {deep.p95 * 1e3:.1f} ms")
+            )  # fmt: skip
+            worst = max(worst, (deep.p95, f"{text} (page {depth + 1})"))
+    finally:
+        store.close()
+        raw.close()
+    ctx.notes.append(f"worst query shape: {worst[1]}, p95 {worst[0] * 1e3:.1f} ms ({size})")
+    return figures

@@ -1,0 +1,123 @@
+"""The SQLite search: one plan per query, chosen from cheap capped counts.
+
+Every query walks tickets in its sort order by keyset; what changes is what the
+walk starts from and what it checks on each row:
+
+- Filters that name nothing known (a tag, a sender, a customer no ticket has)
+  answer at once: no rows.
+- Status: one index range per status, each already in order, merged (SQLite
+  cannot walk (status, updated_at) in updated order across an IN list by itself).
+- A selective filter (a tag or customers with few tickets, see `queries.filters`)
+  or a rare word (`words`) is a small set the query starts from: SQLite looks the
+  few tickets up and sorts them.
+- Everything else is checked per row while walking the order: unselective filters
+  in SQL, common words on batches of the walk's rows (`words.holding`). Most rows
+  pass, so a page needs few of them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+from deskterm.query.syntax import TicketQuery
+from deskterm.store.queries.filters import QueryContext, TicketFilters
+from deskterm.store.queries.records import Cursor
+from deskterm.store.queries.sql import where_sql
+from deskterm.store.search.order import Sort
+from deskterm.store.search.words import TICKETS_HOLDING, Word, holding, words_of
+
+FIRST_BATCH = 200  # rows read per step while common words are checked
+MAX_BATCH = 20_000
+
+
+class SqliteSearch:
+    """`TicketSearch` over the store's read connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def page_ids(
+        self, query: TicketQuery, ctx: QueryContext, sort: Sort, after: Cursor | None, limit: int
+    ) -> list[int]:
+        filters = TicketFilters(self._conn, query, ctx)
+        if filters.matches_nothing:
+            return []
+        conds, params = _conditions(query, filters)
+        words = words_of(self._conn, query)
+        common: list[Word] = []
+        for word in words:
+            if word.rare:
+                conds.append(TICKETS_HOLDING)
+                params.extend((word.expr, word.expr))
+            else:
+                common.append(word)
+        if not common:
+            return [i for i, _ in self._walk(query.status, conds, params, sort, after, limit)]
+        found: list[int] = []
+        batch = max(FIRST_BATCH, 4 * limit)
+        while True:
+            rows = self._walk(query.status, conds, params, sort, after, batch)
+            keep = [i for i, _ in rows]
+            for word in common:
+                held = holding(self._conn, word, keep)
+                keep = [i for i in keep if i in held]
+            found.extend(keep)
+            if len(found) >= limit or len(rows) < batch:
+                return found[:limit]
+            after = Cursor(rows[-1][1], rows[-1][0])
+            batch = min(4 * batch, MAX_BATCH)
+
+    def _walk(
+        self,
+        status: Sequence[str],
+        conds: list[str],
+        params: list[object],
+        sort: Sort,
+        after: Cursor | None,
+        limit: int,
+    ) -> list[tuple[int, str]]:
+        """(id, sort key) of up to `limit` tickets meeting `conds`, in `sort` order."""
+        conds, params = list(conds), list(params)
+        if after is not None:
+            conds.append(sort.after)
+            params.extend((after.key, after.id))
+        pick = f"SELECT t.id, {sort.column} AS k FROM ticket t"
+        if len(status) > 1 and sort.column == "t.updated_at":
+            branch = f"SELECT * FROM ({pick}{where_sql([*conds, 't.status = ?'])}{sort.order}"
+            branch += " LIMIT ?)"
+            way = "DESC" if sort.descending else "ASC"
+            sql = (
+                f"SELECT id, k FROM ({' UNION ALL '.join([branch] * len(status))})"
+                f" ORDER BY k {way}, id {way} LIMIT ?"
+            )
+            args: list[object] = []
+            for one in status:
+                args.extend((*params, one, limit))
+            return self._conn.execute(sql, (*args, limit)).fetchall()
+        if status:
+            conds.insert(0, f"t.status IN ({','.join('?' * len(status))})")
+            params[:0] = status
+        sql = pick + where_sql(conds) + sort.order + " LIMIT ?"
+        return self._conn.execute(sql, (*params, limit)).fetchall()
+
+    def count(self, query: TicketQuery, ctx: QueryContext) -> int:
+        filters = TicketFilters(self._conn, query, ctx)
+        if filters.matches_nothing:
+            return 0
+        conds, params = _conditions(query, filters)
+        if query.status:
+            conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
+            params[:0] = query.status
+        for word in words_of(self._conn, query):
+            conds.append(TICKETS_HOLDING)
+            params.extend((word.expr, word.expr))
+        sql = "SELECT count(*) FROM ticket t" + where_sql(conds)
+        return int(self._conn.execute(sql, params).fetchone()[0])
+
+
+def _conditions(query: TicketQuery, filters: TicketFilters) -> tuple[list[str], list[object]]:
+    conds, params = list(filters.sql), list(filters.params)
+    if query.sort == "due":
+        conds.append("t.due_at IS NOT NULL")
+    return conds, params
