@@ -10,10 +10,12 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from deskterm.channels.lifeline import die_with
 from deskterm.config import Config
 from deskterm.mail.parse import DEFAULT_MAX_BYTES
 from deskterm.store.prepared import Prepared, prepare_all
@@ -115,8 +117,28 @@ class Parser:
 
                 # forkserver: no fork of a process that already runs IMAP threads.
                 context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(["deskterm.store.prepared"])
-                self._pool = ProcessPoolExecutor(self.workers(), mp_context=context)
+                context.set_forkserver_preload(["deskterm.store.prepared", die_with.__module__])
+                self._pool = ProcessPoolExecutor(
+                    self.workers(), mp_context=context,
+                    initializer=die_with, initargs=(os.getpid(),),
+                )  # fmt: skip
+
+    def _spread(self, raws: list[bytes]) -> list[Future[list[Prepared | str]]]:
+        """Submit a batch in parts, one per worker; a pool broken by a killed worker restarts."""
+        try:
+            return self._parts(raws)
+        except BrokenProcessPool:
+            self.close(wait=False)
+            self.start_pool()
+            return self._parts(raws)
+
+    def _parts(self, raws: list[bytes]) -> list[Future[list[Prepared | str]]]:
+        assert self._pool is not None
+        size = max(1, -(-len(raws) // self.workers()))
+        return [
+            self._pool.submit(prepare_all, raws[i : i + size], self.settings.max_bytes)
+            for i in range(0, len(raws), size)
+        ]
 
     def submit(self, jobs: list[Job]) -> Future[list[Incoming]] | list[Incoming]:
         """Parse `jobs`: a future when pooled, else the result at once."""
@@ -124,13 +146,7 @@ class Parser:
         raws = [job[0] for job in jobs]
         if self._pool is None or not jobs:
             return _incoming(jobs, prepare_all(raws, max_bytes))
-        # Split the batch so every worker takes part; results keep the order.
-        parts = self.workers()
-        size = max(1, -(-len(jobs) // parts))
-        futures = [
-            self._pool.submit(prepare_all, raws[i : i + size], max_bytes)
-            for i in range(0, len(jobs), size)
-        ]
+        futures = self._spread(raws)  # results keep the order
         joined: Future[list[Incoming]] = Future()
         lock = threading.Lock()
 
@@ -139,18 +155,23 @@ class Parser:
                 if joined.done() or not all(f.done() for f in futures):
                     return
                 try:
-                    joined.set_result(_incoming(jobs, [r for f in futures for r in f.result()]))
-                except BaseException as exc:  # a worker died: hand the failure on
+                    try:
+                        prepared = [r for f in futures for r in f.result()]
+                    except BrokenProcessPool:
+                        # A worker was killed (out of memory, an operator): parse here.
+                        prepared = prepare_all(raws, max_bytes)
+                    joined.set_result(_incoming(jobs, prepared))
+                except BaseException as exc:  # hand any other failure on
                     joined.set_exception(exc)
 
         for future in futures:
             future.add_done_callback(done)
         return joined
 
-    def close(self) -> None:
+    def close(self, *, wait: bool = True) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool.shutdown(wait=wait, cancel_futures=True)
                 self._pool = None
 
 

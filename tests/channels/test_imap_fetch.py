@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -12,9 +14,10 @@ from email.utils import make_msgid
 from pathlib import Path
 
 import pytest
+from helpers.processes import group_alive, proc_stats
 
 from deskterm.channels.imap import PREFETCH, MailboxFetcher, fetch_all
-from deskterm.channels.intake import IntakeSettings, Parser
+from deskterm.channels.intake import POOL_THRESHOLD, IntakeSettings, Parser
 from deskterm.config import MailboxConfig
 from deskterm.errors import AuthError, MailError, StoreError
 from deskterm.store.queries.mail import get_ingest_status
@@ -301,3 +304,46 @@ def test_kill_9_during_fetch_then_rerun_exactly_once(imap_account, tmp_path: Pat
         assert conn.execute("SELECT count(*) FROM mail_receipt").fetchone()[0] == total
     finally:
         store.close()
+
+
+def _count_stored(db: Path) -> int:
+    """Messages committed so far, read without opening the store (no migration, no lock)."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.2)
+    except sqlite3.Error:
+        return 0
+    try:
+        return int(conn.execute("SELECT count(*) FROM message").fetchone()[0])
+    except sqlite3.Error:
+        return 0
+    finally:
+        conn.close()
+
+
+def test_kill_9_with_the_parse_pool_running_leaves_no_process(imap_account, tmp_path: Path) -> None:
+    """Past POOL_THRESHOLD mails fetch parses in processes; a kill -9 must take them along."""
+    config = write_config(tmp_path / "c.toml", imap_account)
+    db = tmp_path / "d.db"
+    total = POOL_THRESHOLD + 600
+    imap_account.append_many([mail(n) for n in range(total)])
+    proc = subprocess.Popen(
+        deskterm_cmd(config, db, "fetch", "--batch-size", "10"),
+        env={**os.environ, PASSWORD_ENV: imap_account.password},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: everything it starts is in it
+    )
+    try:
+        assert wait_for(lambda: _count_stored(db) > 0 or proc.poll() is not None, 60)
+        helpers = [pid for pid, st in proc_stats() if st["pgrp"] == proc.pid and pid != proc.pid]
+        assert proc.poll() is None and len(helpers) >= 3  # forkserver, tracker, workers
+        proc.kill()
+        proc.wait()
+        assert wait_for(lambda: not group_alive(proc.pid), 15), [
+            (pid, st["comm"]) for pid, st in proc_stats() if st["pgrp"] == proc.pid
+        ]
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=15)
+    assert 0 < _count_stored(db) < total

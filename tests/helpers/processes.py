@@ -99,7 +99,9 @@ def proc_stats() -> Iterator[tuple[int, dict[str, Any]]]:
         # "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses.
         comm = raw[raw.index("(") + 1 : raw.rindex(")")]
         rest = raw[raw.rindex(")") + 2 :].split()
-        yield int(entry), {"comm": comm, "state": rest[0], "pgrp": int(rest[2])}
+        yield int(entry), {
+            "comm": comm, "state": rest[0], "ppid": int(rest[1]), "pgrp": int(rest[2]),
+        }  # fmt: skip
 
 
 def kill_group(proc: subprocess.Popen[bytes], sig: int, timeout: float = 10.0) -> None:
