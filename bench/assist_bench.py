@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.common import Context, Figure, measure
 
-NAMES = ("tone", "similar", "canned", "suggest")
+NAMES = ("tone", "similar", "canned", "routing", "suggest")
 NEEDS_STORE = True
 LABELLED = Path(__file__).with_name("data") / "tone_labelled.tsv"
 QUALITY_TICKETS = 20_000
@@ -41,6 +41,8 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
         figures += _similar_quality(ctx)
     if only in (None, "canned"):
         figures += _canned_quality(ctx)
+    if only in (None, "routing"):
+        figures += _routing_quality(ctx)
     if only in (None, "suggest"):
         figures += _latency(ctx)
     return figures
@@ -197,6 +199,73 @@ def _canned_quality(ctx: Context) -> list[Figure]:
         Figure("assist", "canned top-3 hit rate", rate["ours"][1] * 100, "%", size,
                goal=">= 75 %", ok=rate["ours"][1] >= 0.75, extra=base[1]),
     ]  # fmt: skip
+
+
+def _routing_quality(ctx: Context) -> list[Figure]:
+    """Accuracy of the top suggested topic tag, group and priority on held-out tickets."""
+    from deskterm.store.queries.similar import list_similar
+    from deskterm.store.queries.suggest import NEIGHBOURS, route_votes
+    from deskterm.store.schema.db import open_store
+
+    store = open_store(_quality_store(ctx))
+    conn = store.read()
+    rows = conn.execute(
+        "SELECT t.id, t.number, t.subject || ' ' || (SELECT body_text FROM message m"
+        " WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1), g.name, t.priority"
+        " FROM ticket t LEFT JOIN agent_group g ON g.id = t.group_id"
+        " WHERE t.status IN ('solved', 'closed') ORDER BY t.number"
+    ).fetchall()
+    topics = _topics(conn, [r[0] for r in rows])
+    cut = int(len(rows) * 0.8)
+    cutoff = rows[cut][1]
+    truth = {r[1]: (topics.get(r[0], frozenset()), r[3], r[4], r[2].lower()) for r in rows}
+    older = [truth[r[1]] for r in rows[:cut]]
+    majority = {
+        "tag": _most([t for tags, *_ in older for t in tags]),
+        "group": _most([g for _, g, *_ in older if g]),
+        "priority": _most([p for _, _, p, _ in older]),
+    }
+    asking = random.Random(6).sample([r[1] for r in rows[cut:]], QUERIES)
+    right = {f: [0, 0, 0] for f in ("tag", "group", "priority")}  # ours, majority, keyword
+    for n in asking:
+        tags, group, priority, text = truth[n]
+        votes = route_votes(store, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
+        best = {
+            f: max((k for k in votes if k[0] == f and (f != "tag" or k[1] in TOPICS)),
+                   key=lambda k: votes[k][0], default=(f, ""))[1]
+            for f in right
+        }  # fmt: skip
+        keyword = {
+            "tag": next((t for t in sorted(TOPICS) if t.split("-")[0] in text), majority["tag"]),
+            "group": majority["group"],
+            "priority": "urgent" if "urgent" in text else majority["priority"],
+        }
+        for f, actual in (("group", group), ("priority", priority)):
+            for i, guess in enumerate((best[f], majority[f], keyword[f])):
+                right[f][i] += guess == actual
+        for i, guess in enumerate((best["tag"], majority["tag"], keyword["tag"])):
+            right["tag"][i] += guess in tags
+    store.close()
+    size = f"{len(asking)} held-out of {len(rows):,} solved ({QUALITY_TICKETS:,} tickets)"
+    goals = {"tag": (">= 85 %", 0.85)}
+    figures = []
+    for f, (ours, most, key) in right.items():
+        goal, floor = goals.get(f, ("", 0.0))
+        acc = ours / len(asking)
+        figures.append(
+            Figure("assist", f"routing {f} accuracy", acc * 100, "%", size, goal=goal,
+                   ok=acc >= floor if goal else None,
+                   extra=f"baselines: majority {most / len(asking):.0%},"
+                   f" keyword {key / len(asking):.0%}")
+        )  # fmt: skip
+    return figures
+
+
+def _most(values: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return max(counts, key=lambda k: counts[k])
 
 
 def _keyword(conn: sqlite3.Connection, subject: str, cutoff: int) -> list[int]:

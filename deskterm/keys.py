@@ -82,6 +82,14 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
     KeySpec("similar", "i", "toggle_similar", "Similar solved tickets, with why", TICKET),
     KeySpec(
+        "accept_suggestions",
+        "y",
+        "accept_suggestions",
+        "Accept the suggested tags, group and priority",
+        TICKET,
+        label="Accept",
+    ),
+    KeySpec(
         "undo",
         "ctrl+z",
         "undo_send",

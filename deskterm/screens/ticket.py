@@ -137,6 +137,7 @@ class TicketScreen(SimilarSide):
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-head")
         yield Horizontal(id="ticket-sla")
+        yield Horizontal(id="ticket-suggest")
         with Horizontal(id="ticket-body"):
             yield ThreadView(id="thread")
             with VerticalScroll(id="side"):
@@ -149,6 +150,7 @@ class TicketScreen(SimilarSide):
         self.composer.display = False
         self.similar.display = False
         self.query_one("#ticket-sla").display = False
+        self.query_one("#ticket-suggest").display = False
         self.thread.focus()
         self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
         data, self._preloaded = self._preloaded, None
@@ -205,7 +207,8 @@ class TicketScreen(SimilarSide):
         )
         if first:
             self._restore_draft()
-            self.read_similar()
+            self.query_one("#ticket-suggest").display = False  # until this ticket's come
+        self.read_assist()
         if self.desk.sla is not None:
             self._fetch_targets(self._token, detail.ticket.number)
         if self.desk.me is not None and detail.ticket.updated_at != self._read_at.get(self.number):

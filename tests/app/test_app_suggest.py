@@ -8,6 +8,7 @@ from pathlib import Path
 from helpers.app import ME, NOW, make_app, screen_text, settle
 
 from deskterm.screens.ticket import TicketScreen
+from deskterm.store.queries.tickets import get_ticket_row
 from deskterm.store.schema.db import open_store
 from deskterm.store.service import Actor, Service
 
@@ -74,3 +75,42 @@ async def test_without_a_fitting_canned_reply_a_scrubbed_draft_is_offered(tmp_pa
         assert isinstance(screen, TicketScreen)
         assert screen.composer.text == "Hi …, your refund for order … is on its way."
         assert screen.composer.canned is None  # a draft runs no canned actions
+
+
+async def test_routing_chips_show_what_similar_tickets_carry_and_y_accepts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.db"
+    store = open_store(path, create=True)
+    boot = Service(store, Actor.system(), clock=lambda: NOW)
+    me = boot.ensure_agent("Me Agent", ME, role="admin")
+    boot.add_group("Billing", [ME])
+    agent = Service(store, Actor(me, "Me Agent"), clock=lambda: NOW)
+    for i in range(3):
+        old = agent.create_ticket(
+            "Refund for headphones", "Broken headphones, refund please.", f"o{i}@x.example",
+            tags=["refund"], group="Billing", when=NOW - timedelta(days=5 + i),
+        )  # fmt: skip
+        agent.set_status(old.number, "solved")
+    new = agent.create_ticket(
+        "Headphones refund", "My headphones broke, refund?", "ana@acme.example",
+        when=NOW - timedelta(hours=1),
+    )  # fmt: skip
+    store.close()
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "+tag refund 100%" in text and "group Billing 100%" in text
+        assert "y accepts" in text
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert "+tag refund" not in screen_text(app)  # accepted: nothing left to suggest
+    reopened = open_store(path)
+    row = get_ticket_row(reopened, new.number)
+    reopened.close()
+    assert (row.tags, row.group) == (("refund",), "Billing")

@@ -77,3 +77,28 @@ def test_without_canned_history_the_solving_reply_is_a_draft_without_the_custome
 )
 def test_leave_out_removes_the_other_customers_details(body, name, email, expected) -> None:
     assert leave_out(body, name, email) == expected
+
+
+def test_routing_follows_the_similar_tickets_and_skips_what_the_ticket_has(desk: Desk) -> None:
+    desk.svc.add_group("Billing")
+    desk.svc.add_group("Support")
+    backers = []
+    for i in range(3):
+        n = desk.svc.create_ticket(
+            "Refund for headphones", "Broken headphones, refund please.", f"c{i}@x.test",
+            tags=["refund", "billing"], group="Billing", priority="high",
+        ).number  # fmt: skip
+        desk.svc.set_status(n, "solved")
+        backers.append(n)
+    other = desk.svc.create_ticket(
+        "Headphones refund", "Refund, headphones.", "z@x.test", tags=["vip"], group="Support"
+    ).number
+    desk.svc.set_status(other, "solved")
+    asked = desk.svc.create_ticket(
+        "Headphones refund", "The headphones broke; refund?", "n@x.test", tags=["billing"]
+    ).number
+    routing = {(r.field, r.value): r for r in suggest(desk.store, asked).routing}
+    assert set(routing) == {("tag", "refund"), ("group", "Billing"), ("priority", "high")}
+    refund = routing[("tag", "refund")]
+    assert set(refund.tickets) == set(backers) and 0.5 <= refund.confidence < 1.0
+    assert refund.label == "+tag refund" and routing[("group", "Billing")].label == "group Billing"

@@ -129,7 +129,7 @@ def list_similar(
     df = {t.key: _frequency(conn, t) for t in terms}
     # The subject names the problem; the body adds details that many problems share.
     idf = {
-        key: math.log((total + 1) / (n + 1)) * (SUBJECT_WEIGHT if key in in_subject else 1.0)
+        key: math.log1p(total / n) * (SUBJECT_WEIGHT if key in in_subject else 1.0)
         for key, n in df.items()
         if n
     }

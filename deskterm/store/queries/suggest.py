@@ -1,10 +1,15 @@
-"""Suggested answers: canned replies ranked by what worked on similar tickets.
+"""Suggested answers and routing, from what worked on similar tickets.
 
 A canned reply's confidence is the share of the similar tickets' weight (their
 similarity scores) whose agents used it: "used on 3 of the 5 most similar solved
 tickets" is both the ranking and the explanation. When none was used, the reply
 that solved the most similar ticket is offered as a starting draft, with that
 other customer's name, address and long numbers (orders, cards) taken out.
+
+Routing (tags, group, priority) is voted the same way, a k-nearest-neighbours
+vote over the similar tickets: lighter than a trained model, no training step,
+and each suggestion names the tickets it follows (the bench holds its accuracy
+against majority and keyword baselines).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from deskterm.store.schema.db import Store
 
 NEIGHBOURS = 10  # similar tickets that vote
 MIN_CONFIDENCE = 0.15  # a canned reply below this is not suggested
+ROUTE_CONFIDENCE = 0.5  # a tag, group or priority needs most of the similar tickets' weight
 LEFT_OUT = "…"
 _LONG_NUMBER = re.compile(r"\d[\d -]{3,}\d")
 
@@ -49,25 +55,107 @@ class DraftSuggestion:
 
 
 @dataclass(frozen=True, slots=True)
+class RouteSuggestion:
+    """Set `field` (tag, group, priority) to `value`: what the similar tickets carry."""
+
+    field: str
+    value: str
+    confidence: float
+    tickets: tuple[int, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{'+' if self.field == 'tag' else ''}{self.field} {self.value}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "value": self.value,
+            "confidence": round(self.confidence, 3),
+            "because": list(self.tickets),
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Suggestions:
     similar: tuple[SimilarTicket, ...]
     canned: tuple[CannedSuggestion, ...]
     draft: DraftSuggestion | None
+    routing: tuple[RouteSuggestion, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "similar": [s.to_json() for s in self.similar],
             "canned": [c.to_json() for c in self.canned],
             "draft": self.draft.to_json() if self.draft else None,
+            "routing": [r.to_json() for r in self.routing],
         }
 
 
 def suggest(store: Store, number: int, *, before: int | None = None) -> Suggestions:
-    """Similar tickets, the canned replies they suggest, else a draft from the best one."""
+    """Similar tickets, the canned replies they suggest (else a draft), and routing."""
     similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
     canned = tuple(_canned(store, similar))
     draft = None if canned or not similar else _draft(store, similar[0].number)
-    return Suggestions(similar, canned, draft)
+    return Suggestions(similar, canned, draft, tuple(_routing(store, number, similar)))
+
+
+_FIELDS = """
+    SELECT t.number, g.name, t.priority,
+      (SELECT group_concat(tg.name, ',') FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id
+        WHERE tt.ticket_id = t.id)
+    FROM ticket t LEFT JOIN agent_group g ON g.id = t.group_id
+"""
+
+
+def route_votes(
+    store: Store, similar: tuple[SimilarTicket, ...]
+) -> dict[tuple[str, str], tuple[float, tuple[int, ...]]]:
+    """(field, value) -> (share of the similar tickets' weight, the tickets) for each
+    tag, group and priority they carry."""
+    if not similar:
+        return {}
+    theirs = {
+        r[0]: r
+        for r in store.read().execute(
+            _FIELDS + " WHERE t.number IN (SELECT value FROM json_each(?))",
+            (json.dumps([s.number for s in similar]),),
+        )
+    }
+    total = sum(s.score for s in similar) or 1.0
+    votes: dict[tuple[str, str], float] = {}
+    by: dict[tuple[str, str], list[int]] = {}
+    for s in similar:
+        row = theirs.get(s.number)
+        if row is None:
+            continue
+        picks = [("group", row[1]), ("priority", row[2])]
+        picks += [("tag", tag) for tag in (row[3] or "").split(",")]
+        for key in picks:
+            if key[1]:
+                votes[key] = votes.get(key, 0.0) + s.score
+                by.setdefault(key, []).append(s.number)
+    return {key: (votes[key] / total, tuple(by[key])) for key in votes}
+
+
+def _routing(
+    store: Store, number: int, similar: tuple[SimilarTicket, ...]
+) -> list[RouteSuggestion]:
+    """Tags, group and priority most of the similar tickets' weight agrees on, if new here."""
+    votes = route_votes(store, similar)
+    mine = store.read().execute(_FIELDS + " WHERE t.number = ?", (number,)).fetchone()
+    have = {("group", mine[1]), ("priority", mine[2])}
+    have |= {("tag", tag) for tag in (mine[3] or "").split(",")}
+    out: list[RouteSuggestion] = []
+    for field in ("tag", "group", "priority"):
+        ranked = sorted((k for k in votes if k[0] == field), key=lambda k: (-votes[k][0], k[1]))
+        if field != "tag":
+            ranked = ranked[:1]  # one group, one priority: the likeliest
+        for key in ranked:
+            share, tickets = votes[key]
+            if share >= ROUTE_CONFIDENCE and key not in have:
+                out.append(RouteSuggestion(field, key[1], share, tickets))
+    return out
 
 
 def _canned(store: Store, similar: tuple[SimilarTicket, ...]) -> list[CannedSuggestion]:
