@@ -167,7 +167,7 @@ async def _measure_queue(db: Path) -> dict[str, float]:
         moves: list[float] = []
         for _ in range(PRESSES):
             want = listed.cursor + 1
-            moves.append(await probe.key("j", lambda w=want: listed.cursor == w))  # type: ignore[misc]
+            moves.append(await probe.key("j", lambda w=want: listed.cursor == w))  # type: ignore[misc]  # default pins w
             await asyncio.sleep(0.02)  # an agent's key repeat, not a burst
         out["key_move_median_s"] = statistics.median(moves)
         out["key_move_max_s"] = max(moves)

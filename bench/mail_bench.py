@@ -74,7 +74,7 @@ def _fill_maildir(path: Path, mails: list[bytes]) -> None:
 
 def _raw_fetch(server: object, user: str) -> float:
     start = time.perf_counter()
-    with server.connect(user) as client:  # type: ignore[attr-defined]
+    with server.connect(user) as client:  # type: ignore[attr-defined]  # a DovecotServer
         client.select_folder("INBOX", readonly=True)
         uids = client.search(["ALL"])
         for i in range(0, len(uids), 500):
@@ -97,7 +97,7 @@ def _deskterm(args: list[str], env: dict[str, str]) -> float:
 def run(ctx: Context, only: str | None) -> list[Figure]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     try:
-        from helpers.imap import DovecotServer  # type: ignore[import-not-found]
+        from helpers.imap import DovecotServer  # type: ignore[import-not-found]  # tests/ on the path
     except Exception as exc:  # pytest or a server binary missing
         ctx.notes.append(f"mail skipped: {exc}")
         return []

@@ -9,12 +9,14 @@ from __future__ import annotations
 import mailbox
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from deskterm.channels.intake import IntakeSettings, Job, Parser, Tally, resolve
 from deskterm.errors import UsageError
-from deskterm.store.service.ingest import IngestResult, MailIngest
+from deskterm.store.service.ingest import Incoming, IngestResult, MailIngest
 
 MAIL_SUFFIXES = {".eml", ".box", ".mbox", ".mail"}
 # An mbox envelope line: "From sender@host Mon Jan  1 00:00:00 2024".
@@ -50,18 +52,12 @@ def _is_mbox(path: Path) -> bool:
 def _mbox_refs(path: Path) -> list[MailRef]:
     box = mailbox.mbox(path, create=False)
     keys = box.keys()  # builds the table of contents once
-    return [
-        MailRef(f"{path}#{n + 1}", (lambda k=key: box.get_bytes(k)))  # type: ignore[misc]
-        for n, key in enumerate(keys)
-    ]
+    return [MailRef(f"{path}#{n + 1}", partial(box.get_bytes, key)) for n, key in enumerate(keys)]
 
 
 def _maildir_refs(path: Path) -> list[MailRef]:
     box = mailbox.Maildir(path, factory=None, create=False)
-    refs = [
-        MailRef(f"{path}/{key}", (lambda k=key: box.get_bytes(k)))  # type: ignore[misc]
-        for key in sorted(box.keys())
-    ]
+    refs = [MailRef(f"{path}/{key}", partial(box.get_bytes, key)) for key in sorted(box.keys())]
     for name in sorted(box.list_folders()):
         refs.extend(_maildir_refs(path / f".{name}"))
     return refs
@@ -124,7 +120,7 @@ def import_mail(
         parser.start_pool()
     size = max(settings.batch_size, 200)
     done = 0
-    pending = None
+    pending: Future[list[Incoming]] | list[Incoming] | None = None
     for chunk in _chunks(refs, size):
         jobs: list[Job] = [(ref.load(), ref.label, None, None) for ref in chunk]
         parsed = parser.submit(jobs)
@@ -142,11 +138,11 @@ def import_mail(
 
 def _store(
     ingest: MailIngest,
-    pending: object,
+    pending: Future[list[Incoming]] | list[Incoming],
     tally: Tally,
     on_batch: Callable[[list[IngestResult]], None] | None,
 ) -> int:
-    items = resolve(pending)  # type: ignore[arg-type]
+    items = resolve(pending)
     results = ingest.ingest(items)
     tally.add(results)
     if on_batch:

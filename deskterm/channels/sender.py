@@ -29,7 +29,7 @@ from deskterm.store.service.delivery import Claimed, MailSettings, OutboxLedger
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: one sender per store is up to the user
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no module there; `SendLock` checks for None
 
 BATCH = 100
 

@@ -278,7 +278,7 @@ def update(
             add_tags=tag or (),
             remove_tags=untag or (),
             subject=subject,
-            **kwargs,  # type: ignore[arg-type]
+            **kwargs,  # type: ignore[arg-type]  # only assignee/group: str | None each
         )
     )
     if as_json:

@@ -7,6 +7,7 @@ like every read (see `queries`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from deskterm.errors import NotFoundError
 from deskterm.store.queries.records import AgentRecord, CannedRecord, CustomerRecord, ViewRecord
@@ -26,8 +27,8 @@ _CUSTOMER_SQL = """
 """
 
 
-def _customer(r: Sequence[object]) -> CustomerRecord:
-    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6])  # type: ignore[arg-type]
+def _customer(r: Sequence[Any]) -> CustomerRecord:
+    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6])
 
 
 def get_customer(store: Store, key: int | str) -> CustomerRecord:
@@ -55,8 +56,8 @@ def list_customers(
     return [_customer(r) for r in store.read().execute(sql, (*params, limit))]
 
 
-def _canned(r: Sequence[object]) -> CannedRecord:
-    return CannedRecord(r[0], r[1], r[2], CannedRecord.parse_actions(r[3]), from_db(r[4]))  # type: ignore[arg-type]
+def _canned(r: Sequence[Any]) -> CannedRecord:
+    return CannedRecord(r[0], r[1], r[2], CannedRecord.parse_actions(r[3]), from_db(r[4]))
 
 
 def list_canned(store: Store) -> list[CannedRecord]:
@@ -89,8 +90,8 @@ def list_tags(store: Store) -> list[str]:
 _AGENT_SQL = "SELECT id, name, email, role, away, signature FROM agent"
 
 
-def _agent(r: Sequence[object]) -> AgentRecord:
-    return AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])  # type: ignore[arg-type]
+def _agent(r: Sequence[Any]) -> AgentRecord:
+    return AgentRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5])
 
 
 def list_agents(store: Store) -> list[AgentRecord]:

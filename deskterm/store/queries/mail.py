@@ -156,7 +156,7 @@ def _quarantine(row: Sequence[Any]) -> QuarantineRecord:
         source=row[1],
         reason=row[2],
         size=int(row[3]),
-        created_at=from_db(row[4]),  # type: ignore[arg-type]
+        created_at=from_db(row[4]),
         resolved_at=from_db(row[5]),
         message_id=row[6],
         raw_mail_id=int(row[7]),

@@ -96,11 +96,11 @@ def _record(r: Sequence[Any]) -> OutboxRecord:
         rfc_message_id=r[5],
         recipients=tuple(json.loads(r[6])),
         state=r[7],
-        not_before=from_db(r[8]),  # type: ignore[arg-type]
-        next_attempt_at=from_db(r[9]),  # type: ignore[arg-type]
+        not_before=from_db(r[8]),
+        next_attempt_at=from_db(r[9]),
         attempts=r[10],
         last_error=r[11],
-        created_at=from_db(r[12]),  # type: ignore[arg-type]
+        created_at=from_db(r[12]),
         sent_at=from_db(r[13]),
         subject=r[14],
     )

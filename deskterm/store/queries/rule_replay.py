@@ -156,8 +156,8 @@ def _replay_ticket(
         customer_email=row[9],
         customer_name=row[10],
         organization=row[11],
-        created_at=from_db(row[12]),  # type: ignore[arg-type]
-        updated_at=from_db(row[13]),  # type: ignore[arg-type]
+        created_at=from_db(row[12]),
+        updated_at=from_db(row[13]),
         due_at=from_db(row[14]),
         sla_policy=row[15],
         sender=row[9],

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from deskterm.errors import NotFoundError
 from deskterm.query.syntax import TicketQuery
@@ -48,28 +49,28 @@ _ROW_FROM = "FROM ticket t" + _ROW_JOINS
 _ORDER = " ORDER BY t.updated_at DESC, t.id DESC"
 
 
-def _row(r: Sequence[object], key_index: int = 11) -> TicketRow:
+def _row(r: Sequence[Any], key_index: int = 11) -> TicketRow:
     return TicketRow(
-        id=r[0],  # type: ignore[arg-type]
-        number=r[1],  # type: ignore[arg-type]
-        subject=r[2],  # type: ignore[arg-type]
-        status=r[3],  # type: ignore[arg-type]
-        priority=r[4],  # type: ignore[arg-type]
-        channel=r[5],  # type: ignore[arg-type]
-        customer_name=r[6],  # type: ignore[arg-type]
-        customer_email=r[7],  # type: ignore[arg-type]
-        assignee=r[8],  # type: ignore[arg-type]
-        group=r[9],  # type: ignore[arg-type]
-        created_at=from_db(r[10]),  # type: ignore[arg-type]
-        updated_at=from_db(r[11]),  # type: ignore[arg-type]
-        first_response_at=from_db(r[12]),  # type: ignore[arg-type]
-        solved_at=from_db(r[13]),  # type: ignore[arg-type]
-        reopen_count=r[14],  # type: ignore[arg-type]
-        message_count=r[15],  # type: ignore[arg-type]
+        id=r[0],
+        number=r[1],
+        subject=r[2],
+        status=r[3],
+        priority=r[4],
+        channel=r[5],
+        customer_name=r[6],
+        customer_email=r[7],
+        assignee=r[8],
+        group=r[9],
+        created_at=from_db(r[10]),
+        updated_at=from_db(r[11]),
+        first_response_at=from_db(r[12]),
+        solved_at=from_db(r[13]),
+        reopen_count=r[14],
+        message_count=r[15],
         tags=tuple(sorted(str(r[16]).split(","))) if r[16] else (),
-        sla_policy=r[17],  # type: ignore[arg-type]
-        due_at=from_db(r[18]),  # type: ignore[arg-type]
-        cursor=Cursor(r[key_index], r[0]),  # type: ignore[arg-type]
+        sla_policy=r[17],
+        due_at=from_db(r[18]),
+        cursor=Cursor(r[key_index], r[0]),
     )
 
 
@@ -117,7 +118,7 @@ def _read_state(conn: sqlite3.Connection, page: TicketPage, ctx: QueryContext) -
         ).fetchall()
     )
     rows = tuple(
-        replace(row, unread=row.id not in marks or from_db(marks[row.id]) < row.updated_at)  # type: ignore[operator]
+        replace(row, unread=row.id not in marks or from_db(marks[row.id]) < row.updated_at)
         for row in page.rows
     )
     return TicketPage(rows, page.next)
@@ -189,7 +190,7 @@ def get_ticket(store: Store, number: int) -> TicketDetail:
             body_text=r[9],
             body_html=r[10],
             message_id=r[11],
-            created_at=from_db(r[12]),  # type: ignore[arg-type]
+            created_at=from_db(r[12]),
             attachments=tuple(attachments.get(r[0], ())),
             not_mailed=r[0] in not_mailed,
             sent_at=from_db(r[13]),
@@ -210,7 +211,7 @@ def get_ticket(store: Store, number: int) -> TicketDetail:
 def list_events(store: Store, number: int) -> list[EventRecord]:
     tid = ticket_id(store, number)
     return [
-        EventRecord(r[0], r[1], r[2], r[3], r[4], from_db(r[5]))  # type: ignore[arg-type]
+        EventRecord(r[0], r[1], r[2], r[3], r[4], from_db(r[5]))
         for r in store.read().execute(
             "SELECT id, kind, actor, old, new, created_at FROM event WHERE ticket_id = ?"
             " ORDER BY id",

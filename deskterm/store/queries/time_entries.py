@@ -34,7 +34,7 @@ class TimeEntryRecord:
 def list_time_entries(store: Store, number: int) -> list[TimeEntryRecord]:
     tid = ticket_id(store, number)
     return [
-        TimeEntryRecord(r[0], r[1], from_db(r[2]), r[3], r[4], r[5])  # type: ignore[arg-type]
+        TimeEntryRecord(r[0], r[1], from_db(r[2]), r[3], r[4], r[5])
         for r in store.read().execute(
             "SELECT e.id, a.name, e.started_at, e.seconds, e.source, e.note FROM time_entry e"
             " LEFT JOIN agent a ON a.id = e.agent_id WHERE e.ticket_id = ?"

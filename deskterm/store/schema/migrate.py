@@ -47,4 +47,4 @@ def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
     try:
         command.upgrade(alembic_config(store), target)
     except DBAPIError as exc:
-        raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]
+        raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]  # orig: the sqlite3 error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 _FMT = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -18,7 +19,16 @@ def to_db(value: datetime) -> str:
     return value.strftime(_FMT)
 
 
+@overload
+def from_db(value: str | datetime) -> datetime: ...
+@overload
+def from_db(value: None) -> None: ...
+@overload
+def from_db(value: str | datetime | None) -> datetime | None: ...
+
+
 def from_db(value: str | datetime | None) -> datetime | None:
+    """A stored time as an aware datetime; NULL stays None (a NOT NULL column gives a time)."""
     if value is None:
         return None
     if not isinstance(value, datetime):

@@ -26,7 +26,7 @@ def mark(uow: UnitOfWork, ticket: Ticket) -> bool:
     assert agent_id is not None and ticket_id is not None  # an agent, a stored ticket
     held = uow.session.get(TicketRead, (agent_id, ticket_id))
     seen = ticket.updated_at
-    if held is not None and from_db(held.read_at) >= from_db(seen):  # type: ignore[operator]
+    if held is not None and from_db(held.read_at) >= from_db(seen):
         return False
     if held is None:
         uow.session.add(TicketRead(agent_id=agent_id, ticket_id=ticket_id, read_at=seen))
