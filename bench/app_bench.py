@@ -177,7 +177,7 @@ async def _measure_queue(db: Path) -> dict[str, float]:
             pages.append(
                 await probe.key(
                     "pagedown",
-                    lambda b=before: listed.cursor > b and _visible_loaded(listed),  # type: ignore[misc]
+                    lambda b=before: listed.cursor > b and _visible_loaded(listed),  # type: ignore[misc]  # default pins b
                 )
             )
             await asyncio.sleep(0.05)
@@ -212,7 +212,10 @@ async def _measure_ticket(db: Path, number: int) -> list[float]:
         def shown() -> bool:
             screen = app.screen
             return (
-                isinstance(screen, TicketScreen) and screen.thread_shown and screen.number == number
+                isinstance(screen, TicketScreen)
+                and screen.detail is not None
+                and screen.detail.ticket.number == number
+                and screen.thread.line_count > 0
             )
 
         for _ in range(5):

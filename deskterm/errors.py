@@ -41,9 +41,5 @@ class MailError(DesktermError):
     """A mail could not be fetched, parsed or sent."""
 
 
-class SyncError(DesktermError):
-    """The shared server could not be reached or refused a change."""
-
-
 class AuthError(DesktermError):
     """A password or token was refused."""

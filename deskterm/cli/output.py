@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from deskterm.safetext import clean, line
+from deskterm.safetext import line
 
 # JSON escapes C0 controls itself; DEL and the C1 block (U+009B is CSI to some
 # terminals) go out as \\u escapes too, which any JSON reader turns back.
@@ -80,10 +80,6 @@ def age(when: datetime | None, now: datetime | None = None) -> str:
         if abs(seconds) >= size:
             return f"{seconds // size}{unit}"
     return "now"
-
-
-def text_block(text: str) -> str:
-    return clean(text)
 
 
 @contextmanager

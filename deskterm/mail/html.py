@@ -221,11 +221,6 @@ def render(html: str) -> tuple[str, str]:
     return renderer.result()
 
 
-def sanitize(html: str) -> str:
-    """Return HTML safe to store and show: no script, style, handlers or odd URL schemes."""
-    return render(html)[0]
-
-
 def html_to_text(html: str) -> str:
     """Render HTML as plain text: paragraphs, breaks, `- ` bullets, `text (url)` links."""
     return render(html)[1]

@@ -120,8 +120,6 @@ class TicketScreen(SimilarSide):
         self.detail: TicketDetail | None = None
         self._token = 0
         self._save_timer: Timer | None = None
-        self.thread_shown = False
-        """The current ticket's thread is laid out in the thread view."""
         self.delivery: dict[int, OutboxRecord] = {}
         """Outbox state of this ticket's mailed replies, by message id."""
         self._read_at: dict[int, datetime] = {}  # the version of each ticket marked read
@@ -201,7 +199,6 @@ class TicketScreen(SimilarSide):
         self.refresh_bindings()
         self._show_head(detail)
         self.thread.show(detail.messages, data.delivery, self.desk.now(), same_ticket=not first)
-        self.thread_shown = True
         self.query_one(CustomerPane).show(
             detail.customer, data.others, detail.ticket.number, self.desk.now()
         )
@@ -405,7 +402,6 @@ class TicketScreen(SimilarSide):
             return
         self._leave_ticket()
         self.detail = None
-        self.thread_shown = False
         self._load(row.number)
 
     def action_unfold(self) -> None:

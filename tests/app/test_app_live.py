@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from helpers.app import NOW, make_config, screen_text, seeded_copy, settle
+from helpers.app import NOW, make_config, screen_text, seeded_copy, settle, wait_until
 
 from deskterm.app import DesktermApp
 from deskterm.config import PolicyConfig, SlaConfig
@@ -84,10 +84,7 @@ async def test_new_mail_appears_without_restart(store_path: Path) -> None:
             "Fresh mail from Oslo", "Hei!", "ola@example.no", "Ola Nordmann"
         )
         store.close()
-        for _ in range(60):
-            await pilot.pause(0.05)
-            if "Fresh mail from Oslo" in screen_text(app):
-                break
+        await wait_until(pilot, lambda: "Fresh mail from Oslo" in screen_text(app))
         assert "Fresh mail from Oslo" in line_with(app, "Fresh mail from Oslo")
 
 

@@ -6,11 +6,10 @@ Real keys against a real aiosmtpd on loopback; the app's own sender delivers.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from helpers.app import NOW, make_config, screen_text, seeded_copy, settle
+from helpers.app import NOW, make_config, screen_text, seeded_copy, settle, wait_until
 from helpers.outbox import mailbox_for
 from helpers.smtp import SmtpServer
 
@@ -31,15 +30,6 @@ def store_path(tmp_path: Path) -> Path:
 
 def mail_config(server: SmtpServer, undo_seconds: int) -> Config:
     return make_config(mailbox=[mailbox_for(server)], mail=MailConfig(undo_seconds=undo_seconds))
-
-
-async def wait_until(pilot, check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run (its sender is a thread) until `check()` holds."""
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return
-        await pilot.pause(0.05)
-    assert check(), "timed out"
 
 
 async def open_first_ticket(app: DesktermApp, pilot) -> int:

@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -236,3 +237,12 @@ async def settle(app: App[Any], pilot) -> None:
             if not any(w.is_running for w in app.workers):
                 return
         await app.workers.wait_for_complete()
+
+
+async def wait_until(pilot, check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run (its background work is threads) until `check()` holds."""
+    for _ in range(int(timeout / 0.05)):
+        if check():
+            return
+        await pilot.pause(0.05)
+    assert check(), "timed out"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from deskterm.mail.html import html_to_text, sanitize
+from deskterm.mail.html import html_to_text, render
 from deskterm.mail.parse import parse_mail
 
 
@@ -58,7 +58,7 @@ def test_html_only_body_is_rendered() -> None:
 
 
 def test_sanitize_drops_handlers_and_javascript_urls() -> None:
-    safe = sanitize('<a href="javascript:alert(1)" onclick="x()">x</a><img src="cid:a@b">')
+    safe, _text = render('<a href="javascript:alert(1)" onclick="x()">x</a><img src="cid:a@b">')
     assert "javascript" not in safe and "onclick" not in safe
     assert 'src="cid:a@b"' in safe
 
