@@ -142,9 +142,10 @@ class QueueScreen(Screen[None]):
         self.query_one(IngestLine).now = now
 
     def show_ingest(self, status: IngestStatus) -> None:
-        line = self.query_one(IngestLine)
-        line.now = self.desk.now()
-        line.status = status
+        """New intake status; before the line is composed `on_mount` shows the app's."""
+        for line in self.query(IngestLine):
+            line.now = self.desk.now()
+            line.status = status
 
     # -- loading -------------------------------------------------------------------
 
