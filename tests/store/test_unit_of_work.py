@@ -108,8 +108,8 @@ def test_hooks_run_in_order_and_each_sees_what_the_one_before_did(
     assert seen == [
         ("run_rules", ("normal", None)),
         ("refresh_sla", ("urgent", None)),  # the rule's change, before the due time
-        ("mark_read", ("urgent", from_db(due_at))),  # type: ignore[arg-type]  # a stored time
-        ("report_rollups", ("urgent", from_db(due_at))),  # type: ignore[arg-type]  # a stored time
+        ("mark_read", ("urgent", from_db(due_at))),  # type: ignore[call-overload]  # a stored time
+        ("report_rollups", ("urgent", from_db(due_at))),  # type: ignore[call-overload]  # a stored time
     ]
     assert due_at is not None and (priority, read_at) == ("urgent", updated_at)
 
