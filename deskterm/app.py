@@ -117,6 +117,7 @@ class DesktermApp(App[None]):
         )
         self.config = config
         self.me: AgentRecord | None = None
+        self.stored_views: list[tuple[str, str]] = []  # `deskterm views add`, read on open
         self.ingest_status: IngestStatus | None = None
         self.drafts = Drafts(drafts_path(store_path))
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, while tuned
@@ -162,7 +163,10 @@ class DesktermApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="open")
     def _open_store(self) -> None:
-        self.runtime.open()
+        from deskterm.store.queries.catalog import list_views
+
+        store = self.runtime.open()
+        self.stored_views = [(view.name, view.query) for view in list_views(store)]
         me = self.runtime.identify()
         drafts = Drafts.load(self.drafts.path)
         self.runtime.sla  # noqa: B018  # built here, off the UI thread

@@ -32,7 +32,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "note": ("deskterm.cli.messages", "note", "Add an internal note (never sent to the customer)."),
     "canned": ("deskterm.cli.canned", "app", "Canned replies: list, add, edit, lint, render."),
     "customers": ("deskterm.cli.customers", "app", "Customers and their tickets."),
-    "agent": ("deskterm.cli.setup", "agent_app", "Agents: add, list."),
+    "agent": (
+        "deskterm.cli.agent_admin",
+        "agent_app",
+        "Agents: add, list, away, role, revoke.",
+    ),
+    "groups": ("deskterm.cli.groups", "app", "Agent groups: list, add, rm, members."),
+    "views": ("deskterm.cli.views", "app", "Queue views: list, show, add, rm."),
     "sla": ("deskterm.cli.sla", "app", "SLA due times: explain, check, recompute."),
     "rules": ("deskterm.cli.rules", "app", "Automation rules: list, test on history, run."),
     "assist": (

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from deskterm.store.queries.filters import QueryContext
     from deskterm.store.schema.db import Store
     from deskterm.store.service import Actor, RuleSet, Service
+    from deskterm.views import ViewDef
 
 
 @dataclass
@@ -72,6 +73,17 @@ class Context:
                 " (see `deskterm agent list`; `deskterm agent add` adds one)"
             )
         return QueryContext(me_agent_id=me)
+
+    def views(self) -> list[ViewDef]:
+        """The views the app shows, in key order: built-in, configured, stored."""
+        from deskterm.store.queries.catalog import list_views
+        from deskterm.views import all_views
+
+        return all_views(
+            [(v.name, v.query) for v in self.config.views],
+            sla=bool(self.config.sla.policy),
+            stored=[(v.name, v.query) for v in list_views(self.store())],
+        )
 
     def actor(self) -> Actor:
         """The configured agent (added to the store on first write), else the OS user."""

@@ -1,10 +1,17 @@
 """`deskterm customers ...`."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from deskterm.cli.common import JsonOpt, ctx_of
+from deskterm.cli.paging import AfterOpt, AllOpt, LimitOpt, print_pages
+
+if TYPE_CHECKING:
+    from deskterm.store.queries.records import CustomerRecord
 
 app = typer.Typer(rich_markup_mode=None, help="Customers and their tickets.", no_args_is_help=True)
 
@@ -15,28 +22,45 @@ def list_(
     query: Annotated[
         str | None, typer.Option("--query", "-q", help="Text in email, name, org.")
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
-    after: Annotated[int | None, typer.Option(help="Continue after this customer id.")] = None,
+    limit: LimitOpt = 50,
+    after: AfterOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Customers in the order they were first seen."""
+    from deskterm.cli.output import table
+    from deskterm.errors import UsageError
     from deskterm.store.queries.catalog import list_customers
 
-    rows = list_customers(ctx_of(ctx).store(), text=query, after=after, limit=limit)
-    if as_json:
-        from deskterm.cli.output import emit_json
+    if after is not None and not after.isdigit():
+        raise UsageError(f"--after {after!r}: not a cursor from `customers list`")
+    store = ctx_of(ctx).store()
 
-        emit_json([r.to_json() for r in rows])
-        return
-    from deskterm.cli.output import table
+    def fetch(cursor: str | None) -> tuple[list[CustomerRecord], str | None]:
+        rows = list_customers(
+            store, text=query, after=int(cursor) if cursor else None, limit=limit + 1
+        )
+        more = len(rows) > limit
+        return rows[:limit], str(rows[limit - 1].id) if more else None
 
-    table(
-        ("id", "email", "name", "organization", "tickets", "open"),
-        (
-            (r.id, r.email, r.name, r.organization or "-", r.ticket_count, r.open_count)
-            for r in rows
-        ),
-        (7, 32, 24, 20, 7, 5),
+    def print_rows(rows: Sequence[CustomerRecord], header: bool) -> None:
+        table(
+            ("id", "email", "name", "organization", "tickets", "open"),
+            (
+                (r.id, r.email, r.name, r.organization or "-", r.ticket_count, r.open_count)
+                for r in rows
+            ),
+            (7, 32, 24, 20, 7, 5),
+            header=header,
+        )
+
+    print_pages(
+        fetch,
+        after,
+        all_pages=all_pages,
+        as_json=as_json,
+        to_json=lambda row: row.to_json(),
+        print_rows=print_rows,
     )
 
 

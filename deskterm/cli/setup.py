@@ -7,7 +7,9 @@ import typer
 
 from deskterm.cli.common import JsonOpt, address, ctx_of
 
-agent_app = typer.Typer(rich_markup_mode=None, help="Agents: add, list.", no_args_is_help=True)
+agent_app = typer.Typer(
+    rich_markup_mode=None, help="Agents: add, list, away, role, revoke.", no_args_is_help=True
+)
 
 
 def init(

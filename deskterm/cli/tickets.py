@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli.common import JsonOpt, address, ctx_of, parse_numbers, read_body
+from deskterm.cli.paging import AfterOpt, AllOpt, LimitOpt
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from deskterm.cli.context import Context
     from deskterm.store.queries.records import TicketDetail, TicketRow
 
@@ -44,35 +47,28 @@ def print_ticket_rows(rows: "list[TicketRow]", *, header: bool = True) -> None:
 def _list(
     c: "Context", query_text: str, *, limit: int, after: str | None, all_pages: bool, as_json: bool
 ) -> None:
-    import sys
-
-    from deskterm.cli.output import json_text
+    from deskterm.cli.paging import print_pages
     from deskterm.query.syntax import parse_query
     from deskterm.store.queries.records import Cursor
     from deskterm.store.queries.tickets import list_tickets
 
     query = parse_query(query_text)
     store, qctx = c.store(), c.query_context()
-    cursor = Cursor.decode(after) if after else None
-    first = True
-    if as_json:
-        sys.stdout.write("[")
-    while True:
-        page = list_tickets(store, query, qctx, after=cursor, limit=limit)
-        if as_json:
-            for row in page.rows:
-                sys.stdout.write(("\n  " if first else ",\n  ") + json_text(row.to_json()))
-                first = False
-        else:
-            print_ticket_rows(list(page.rows), header=first)
-            first = False
-        cursor = page.next
-        if cursor is None or not all_pages:
-            break
-    if as_json:
-        sys.stdout.write("\n]\n" if not first else "]\n")
-    if cursor is not None and not all_pages:
-        print(f"more: --after '{cursor.encode()}' (or --all)", file=sys.stderr)
+
+    def fetch(cursor: str | None) -> "tuple[Sequence[TicketRow], str | None]":
+        page = list_tickets(
+            store, query, qctx, after=Cursor.decode(cursor) if cursor else None, limit=limit
+        )
+        return page.rows, page.next.encode() if page.next else None
+
+    print_pages(
+        fetch,
+        after,
+        all_pages=all_pages,
+        as_json=as_json,
+        to_json=lambda row: row.to_json(),
+        print_rows=lambda rows, header: print_ticket_rows(list(rows), header=header),
+    )
 
 
 @app.command("list")
@@ -83,22 +79,19 @@ def list_(
     assignee: Annotated[str | None, typer.Option(help="me, none, or an agent.")] = None,
     tag: Annotated[list[str] | None, typer.Option(help="A tag (repeat: all needed).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Query syntax.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=1000, help="Rows per page.")] = 50,
-    after: Annotated[str | None, typer.Option(help="Continue after this cursor.")] = None,
-    all_pages: Annotated[bool, typer.Option("--all", help="Every page, not just one.")] = False,
+    limit: LimitOpt = 50,
+    after: AfterOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """List tickets, newest activity first (default: open and new)."""
     from deskterm.query.syntax import quote_value
-    from deskterm.views import all_views, find_view
+    from deskterm.views import find_view
 
     c = ctx_of(ctx)
     parts = []
     if view:
-        views = all_views(
-            [(v.name, v.query) for v in c.config.views], sla=bool(c.config.sla.policy)
-        )
-        parts.append(find_view(views, view).query)
+        parts.append(find_view(c.views(), view).query)
     if status:
         parts.append(f"status:{status}")
     if assignee:
@@ -113,11 +106,13 @@ def list_(
 def search(
     ctx: typer.Context,
     query: Annotated[str, typer.Argument(help="Words and fields, e.g. 'refund status:open'.")],
-    limit: Annotated[int, typer.Option(min=1, max=500, help="At most this many.")] = 50,
+    limit: LimitOpt = 50,
+    after: AfterOpt = None,
+    all_pages: AllOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search tickets with the query syntax (same as `/` in the app)."""
-    _list(ctx_of(ctx), query, limit=limit, after=None, all_pages=False, as_json=as_json)
+    _list(ctx_of(ctx), query, limit=limit, after=after, all_pages=all_pages, as_json=as_json)
 
 
 @app.command()

@@ -28,6 +28,7 @@ class DeskHost(Protocol):
     me: AgentRecord | None
     drafts: Drafts
     ingest_status: IngestStatus | None
+    stored_views: list[tuple[str, str]]  # (name, query) of the views kept in the store
 
     @property
     def sla(self) -> SlaSettings | None:

@@ -32,7 +32,7 @@ from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import AgentRecord, Cursor, TicketPage, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import count_tickets, list_tickets
-from deskterm.views import all_views
+from deskterm.views import KEYED, all_views
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine
 from deskterm.widgets.ticket_list import TicketList
@@ -122,8 +122,8 @@ class QueueScreen(Screen[None]):
 
     def on_mount(self) -> None:
         configured = [(view.name, view.query) for view in self.desk.config.views]
-        defs = all_views(configured, sla=self.desk.sla is not None)
-        self.views = [(view.name, parse_query(view.query)) for view in defs][:9]
+        defs = all_views(configured, sla=self.desk.sla is not None, stored=self.desk.stored_views)
+        self.views = [(view.name, parse_query(view.query)) for view in defs][:KEYED]
         bar = self.query_one(ViewBar)
         bar.names = tuple(name for name, _ in self.views)
         self.ticket_list.focus()

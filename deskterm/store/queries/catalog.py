@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from deskterm.errors import NotFoundError
-from deskterm.store.queries.records import AgentRecord, CannedRecord, CustomerRecord, ViewRecord
+from deskterm.store.queries.records import (
+    AgentRecord,
+    CannedRecord,
+    CustomerRecord,
+    GroupRecord,
+    ViewRecord,
+)
 from deskterm.store.queries.sql import where_sql
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db
@@ -126,4 +132,23 @@ def list_views(store: Store) -> list[ViewRecord]:
     return [
         ViewRecord(r[0], r[1], r[2])
         for r in store.read().execute("SELECT name, query, position FROM view ORDER BY position")
+    ]
+
+
+def list_groups(store: Store) -> list[GroupRecord]:
+    """Every group with its members' addresses and how many unresolved tickets it holds."""
+    conn = store.read()
+    members: dict[int, list[str]] = {}
+    for group_id, email in conn.execute(
+        "SELECT m.group_id, a.email FROM group_member m JOIN agent a ON a.id = m.agent_id"
+        " ORDER BY a.email"
+    ):
+        members.setdefault(group_id, []).append(email)
+    return [
+        GroupRecord(r[0], r[1], tuple(members.get(r[0], ())), r[2])
+        for r in conn.execute(
+            "SELECT g.id, g.name, (SELECT count(*) FROM ticket t WHERE t.group_id = g.id"
+            " AND t.status IN ('new', 'open', 'pending', 'on_hold')) FROM agent_group g"
+            " ORDER BY g.name"
+        )
     ]

@@ -252,6 +252,22 @@ class AgentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GroupRecord:
+    id: int
+    name: str
+    members: tuple[str, ...]  # agents' addresses
+    open_count: int  # unresolved tickets in the group
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "members": list(self.members),
+            "open_count": self.open_count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ViewRecord:
     name: str
     query: str

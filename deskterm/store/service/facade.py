@@ -391,3 +391,25 @@ class Service:
     def save_view(self, name: str, query: str, position: int | None = None) -> None:
         with self.unit() as uow:
             people.save_view(uow, name, query, position)
+
+    def remove_view(self, name: str) -> None:
+        with self.unit() as uow:
+            people.remove_view(uow, name)
+
+    def remove_group(self, name: str) -> int:
+        """Remove a group; returns how many tickets lost it."""
+        with self.unit() as uow:
+            return people.remove_group(uow, name)
+
+    def set_members(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        with self.unit() as uow:
+            people.set_members(uow, name, add, remove)
+
+    def set_role(self, key: str, role: str) -> None:
+        with self.unit() as uow:
+            people.set_role(uow, key, role)
+
+    def revoke_token(self, key: str) -> bool:
+        """Forget an agent's API token; False if they had none."""
+        with self.unit() as uow:
+            return people.revoke_token(uow, key)

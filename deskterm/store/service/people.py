@@ -7,9 +7,9 @@ import secrets
 from collections.abc import Iterable
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select, update
 
-from deskterm.errors import UsageError
+from deskterm.errors import NotFoundError, UsageError
 from deskterm.query.syntax import parse_query
 from deskterm.store.schema.models import (
     Agent,
@@ -17,6 +17,7 @@ from deskterm.store.schema.models import (
     Customer,
     GroupMember,
     Organization,
+    Ticket,
     View,
 )
 from deskterm.store.service import lookups
@@ -99,6 +100,58 @@ def save_view(uow: UnitOfWork, name: str, query: str, position: int | None = Non
         view = View(name=name, query=query, position=position)
     view.query, view.position = query, position
     s.add(view)
+
+
+def remove_view(uow: UnitOfWork, name: str) -> None:
+    """Remove a stored view (built-in and configured views are not in the store)."""
+    s = uow.session
+    view = s.exec(select(View).where(func.lower(View.name) == name.lower())).first()
+    if view is None:
+        raise NotFoundError(
+            f"no stored view {name!r} (built-in and [[views]] ones cannot be removed here;"
+            " see `deskterm views list`)"
+        )
+    s.delete(view)
+
+
+def remove_group(uow: UnitOfWork, name: str) -> int:
+    """Remove a group; its tickets keep their assignee and lose the group. Returns how many."""
+    s = uow.session
+    group = lookups.group(s, name)
+    moved = s.exec(
+        update(Ticket).where(col(Ticket.group_id) == group.id).values(group_id=None)
+    ).rowcount
+    s.exec(delete(GroupMember).where(col(GroupMember.group_id) == group.id))
+    s.delete(group)
+    return int(moved or 0)
+
+
+def set_members(uow: UnitOfWork, name: str, add: Iterable[str], remove: Iterable[str]) -> None:
+    """Add agents to and remove agents from group `name`, all or nothing."""
+    s = uow.session
+    group = lookups.group(s, name)
+    for key in add:
+        agent = lookups.agent(s, key)
+        if s.get(GroupMember, (group.id, agent.id)) is None:
+            s.add(GroupMember(group_id=group.id, agent_id=agent.id))  # type: ignore[arg-type]
+    for key in remove:
+        agent = lookups.agent(s, key)
+        member = s.get(GroupMember, (group.id, agent.id))
+        if member is None:
+            raise UsageError(f"{agent.email} is not in group {group.name!r}")
+        s.delete(member)
+
+
+def set_role(uow: UnitOfWork, key: str, role: str) -> None:
+    lookups.agent(uow.session, key).role = parse_choice(Role, role, "role").value
+
+
+def revoke_token(uow: UnitOfWork, key: str) -> bool:
+    """Forget an agent's API token (the server refuses it from now on); False if none."""
+    agent = lookups.agent(uow.session, key)
+    had = agent.token_hash is not None
+    agent.token_hash = None
+    return had
 
 
 def _by_email(s: Session, email: str) -> Agent | None:
