@@ -229,7 +229,7 @@ def _routing_quality(ctx: Context) -> list[Figure]:
     right = {f: [0, 0, 0] for f in ("tag", "group", "priority")}  # ours, majority, keyword
     for n in asking:
         tags, group, priority, text = truth[n]
-        votes = route_votes(store, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
+        votes = route_votes(conn, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
         best = {
             f: max((k for k in votes if k[0] == f and (f != "tag" or k[1] in TOPICS)),
                    key=lambda k: votes[k][0], default=(f, ""))[1]

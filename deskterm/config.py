@@ -190,6 +190,7 @@ class RuleConfig:
     canned: str = ""
     auto_mail: str = ""
     note: str = ""
+    apply_suggestion: float = 0.0  # apply suggested routing at this confidence; 0: off
     enabled: bool = True
 
 

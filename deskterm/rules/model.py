@@ -36,6 +36,8 @@ class Actions:
     canned: str | None = None  # apply this canned reply (a reply, with its actions)
     auto_mail: str | None = None  # send this canned reply as an automatic mail (loop-safe)
     note: str | None = None
+    # Apply the suggested tags, group and priority whose confidence is at least this.
+    apply_suggestion: float | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,13 @@ def rules_from_config(configs: list[RuleConfig]) -> tuple[Rule, ...]:
             canned=cfg.canned or None,
             auto_mail=cfg.auto_mail or None,
             note=cfg.note or None,
+            apply_suggestion=cfg.apply_suggestion or None,
         )
+        if not 0 <= cfg.apply_suggestion <= 1:
+            raise ConfigError(
+                f"{where}.apply_suggestion: a confidence from 0 to 1 (0.8 applies what"
+                " 80% of the similar tickets' weight agrees on), not {cfg.apply_suggestion}"
+            )
         if actions == Actions():
             raise ConfigError(f"{where}: the rule has no action")
         rules.append(

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers.store import Desk, make_desk
+from helpers.store import Desk, events, make_desk
 
+from deskterm.config import RuleConfig
+from deskterm.errors import ConfigError
+from deskterm.rules.model import rules_from_config
+from deskterm.store.queries.rule_replay import replay
 from deskterm.store.queries.suggest import LEFT_OUT, leave_out, suggest
+from deskterm.store.queries.tickets import get_ticket_row
+from deskterm.store.service import RuleSet
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -102,3 +111,29 @@ def test_routing_follows_the_similar_tickets_and_skips_what_the_ticket_has(desk:
     refund = routing[("tag", "refund")]
     assert set(refund.tickets) == set(backers) and 0.5 <= refund.confidence < 1.0
     assert refund.label == "+tag refund" and routing[("group", "Billing")].label == "group Billing"
+
+
+def test_a_rule_applies_confident_suggestions_and_the_simulator_shows_them(desk: Desk) -> None:
+    desk.svc.add_group("Billing")
+    for i in range(3):
+        n = desk.svc.create_ticket(
+            "Refund for headphones", "Broken headphones, refund please.", f"c{i}@x.test",
+            tags=["refund"], group="Billing",
+        ).number  # fmt: skip
+        desk.svc.set_status(n, "solved")
+    rule = RuleConfig(name="route", trigger="ticket_created", apply_suggestion=0.6)
+    rules = RuleSet(rules_from_config([rule]))
+    asked = desk.svc.with_rules(rules).create_ticket(
+        "Headphones refund", "The headphones broke; refund?", "n@x.test"
+    )
+    row = get_ticket_row(desk.store, asked.number)
+    assert (row.tags, row.group) == (("refund",), "Billing")
+    assert ("tag_added", None, "refund") in events(desk, asked.number)
+    history = [r for r in replay(desk.store, rules, EPOCH) if r.number == asked.number]
+    assert [r.changes for r in history] == [
+        ("apply suggestion +tag refund (100%)", "apply suggestion group Billing (100%)")
+    ]
+    early = [r for r in replay(desk.store, rules, EPOCH) if r.number == 1]
+    assert early == []  # the first ticket had no history to follow: nothing to apply
+    with pytest.raises(ConfigError, match=r"rules\[0\]\.apply_suggestion"):
+        rules_from_config([RuleConfig(name="x", trigger="time", query="a", apply_suggestion=2)])

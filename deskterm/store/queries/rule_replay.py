@@ -9,6 +9,7 @@ not chained and nothing is written.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +19,7 @@ from deskterm.assist.tone import read_tone
 from deskterm.rules.engine import RuleSet, conditions_hold, trigger_of, triggered
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Rule
+from deskterm.store.queries.suggest import suggested_routing
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db, iso, to_db
 
@@ -40,7 +42,7 @@ class Replayed:
         }
 
 
-def _would(rule: Rule, snap: TicketSnapshot) -> tuple[str, ...]:
+def _would(rule: Rule, snap: TicketSnapshot, conn: sqlite3.Connection) -> tuple[str, ...]:
     a = rule.actions
     out = []
     if a.set_status and a.set_status != snap.status:
@@ -62,6 +64,14 @@ def _would(rule: Rule, snap: TicketSnapshot) -> tuple[str, ...]:
         out.append(f"send automatic mail {a.auto_mail}")
     if a.note:
         out.append("add a note")
+    if a.apply_suggestion:
+        # As suggested then: from the tickets opened before this one, against its state then.
+        have = {("tag", t) for t in snap.tags} | {("priority", snap.priority)}
+        have.add(("group", snap.group or ""))
+        found = suggested_routing(
+            conn, snap.number, a.apply_suggestion, have=have, before=snap.number
+        )
+        out += [f"apply suggestion {r.label} ({r.confidence:.0%})" for r in found]
     return tuple(out)
 
 
@@ -180,6 +190,6 @@ def _replay_ticket(
             if not triggered(rule, trigger, field_name, value):
                 continue
             if conditions_hold(rule, snap, when, ruleset.calendars):
-                changes = _would(rule, snap)
+                changes = _would(rule, snap, conn)
                 if changes:
                     yield Replayed(snap.number, when, trigger.value, rule.name, changes)

@@ -115,9 +115,15 @@ def list_similar(
     """The solved tickets most like ticket `number`, best first (fewer when little is alike).
 
     `before` keeps to tickets opened before ticket `before`: what was known then (the
-    bench's held-out split asks this way).
+    bench's held-out split and the rules simulator ask this way).
     """
-    conn = store.read()
+    return similar_on(store.read(), number, limit, before=before)
+
+
+def similar_on(
+    conn: sqlite3.Connection, number: int, limit: int = 5, *, before: int | None = None
+) -> list[SimilarTicket]:
+    """`list_similar` on a connection: a writer's own, inside its transaction, for rules."""
     row = conn.execute(_TICKET + " WHERE t.number = ?", (number,)).fetchone()
     if row is None:
         raise NotFoundError(f"no ticket #{number}")

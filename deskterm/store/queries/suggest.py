@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from deskterm.store.queries.similar import SimilarTicket, list_similar
+from deskterm.store.queries.similar import SimilarTicket, list_similar, similar_on
 from deskterm.store.schema.db import Store
 
 NEIGHBOURS = 10  # similar tickets that vote
@@ -97,7 +98,29 @@ def suggest(store: Store, number: int, *, before: int | None = None) -> Suggesti
     similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
     canned = tuple(_canned(store, similar))
     draft = None if canned or not similar else _draft(store, similar[0].number)
-    return Suggestions(similar, canned, draft, tuple(_routing(store, number, similar)))
+    conn = store.read()
+    routing = _routing(conn, similar, _fields(conn, number), ROUTE_CONFIDENCE)
+    return Suggestions(similar, canned, draft, tuple(routing))
+
+
+def suggested_routing(
+    conn: sqlite3.Connection,
+    number: int,
+    floor: float,
+    *,
+    have: set[tuple[str, str]] | None = None,
+    before: int | None = None,
+) -> list[RouteSuggestion]:
+    """Routing for ticket `number` with confidence >= `floor`, leaving out what it `have`s
+    (default: its fields now). For rules, on the writer's connection, and their simulator."""
+    similar = tuple(similar_on(conn, number, NEIGHBOURS, before=before))
+    return _routing(conn, similar, _fields(conn, number) if have is None else have, floor)
+
+
+def _fields(conn: sqlite3.Connection, number: int) -> set[tuple[str, str]]:
+    mine = conn.execute(_FIELDS + " WHERE t.number = ?", (number,)).fetchone()
+    have = {("group", mine[1]), ("priority", mine[2])}
+    return have | {("tag", tag) for tag in (mine[3] or "").split(",")}
 
 
 _FIELDS = """
@@ -109,7 +132,7 @@ _FIELDS = """
 
 
 def route_votes(
-    store: Store, similar: tuple[SimilarTicket, ...]
+    conn: sqlite3.Connection, similar: tuple[SimilarTicket, ...]
 ) -> dict[tuple[str, str], tuple[float, tuple[int, ...]]]:
     """(field, value) -> (share of the similar tickets' weight, the tickets) for each
     tag, group and priority they carry."""
@@ -117,7 +140,7 @@ def route_votes(
         return {}
     theirs = {
         r[0]: r
-        for r in store.read().execute(
+        for r in conn.execute(
             _FIELDS + " WHERE t.number IN (SELECT value FROM json_each(?))",
             (json.dumps([s.number for s in similar]),),
         )
@@ -139,13 +162,14 @@ def route_votes(
 
 
 def _routing(
-    store: Store, number: int, similar: tuple[SimilarTicket, ...]
+    conn: sqlite3.Connection,
+    similar: tuple[SimilarTicket, ...],
+    have: set[tuple[str, str]],
+    floor: float,
 ) -> list[RouteSuggestion]:
-    """Tags, group and priority most of the similar tickets' weight agrees on, if new here."""
-    votes = route_votes(store, similar)
-    mine = store.read().execute(_FIELDS + " WHERE t.number = ?", (number,)).fetchone()
-    have = {("group", mine[1]), ("priority", mine[2])}
-    have |= {("tag", tag) for tag in (mine[3] or "").split(",")}
+    """Tags, group and priority with at least `floor` of the similar tickets' weight,
+    that the ticket does not `have` yet."""
+    votes = route_votes(conn, similar)
     out: list[RouteSuggestion] = []
     for field in ("tag", "group", "priority"):
         ranked = sorted((k for k in votes if k[0] == field), key=lambda k: (-votes[k][0], k[1]))
@@ -153,7 +177,7 @@ def _routing(
             ranked = ranked[:1]  # one group, one priority: the likeliest
         for key in ranked:
             share, tickets = votes[key]
-            if share >= ROUTE_CONFIDENCE and key not in have:
+            if share >= floor and key not in have:
                 out.append(RouteSuggestion(field, key[1], share, tickets))
     return out
 

@@ -18,6 +18,7 @@ from deskterm.rules.engine import Fired, conditions_hold, trigger_of, triggered
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Rule, Trigger
 from deskterm.store.queries.rules import ticket_snapshot
+from deskterm.store.queries.suggest import suggested_routing
 from deskterm.store.schema.models import Agent, GroupMember, RuleFiring, Ticket
 from deskterm.store.service import auto_mail, canned, lookups, replies, tickets
 from deskterm.store.service.lookups import normalize_tag
@@ -101,6 +102,8 @@ def _apply(uow: UnitOfWork, rule: Rule, ticket: Ticket, when: datetime) -> list[
         agent_id = _pick_agent(uow, a.assign)
         if agent_id is not None:
             tickets.set_assignee(uow, ticket, agent_id, when)
+    if a.apply_suggestion:
+        _apply_suggestion(uow, ticket, a.apply_suggestion, when)
     if a.note:
         replies.agent_message(uow, ticket.number, a.note, MessageKind.NOTE, None, when)
     if a.canned:
@@ -113,6 +116,18 @@ def _apply(uow: UnitOfWork, rule: Rule, ticket: Ticket, when: datetime) -> list[
     if len(uow.events) != before:
         done.insert(0, f"{len(uow.events) - before} change(s)")
     return done
+
+
+def _apply_suggestion(uow: UnitOfWork, ticket: Ticket, floor: float, when: datetime) -> None:
+    """The routing similar tickets suggest at `floor` or above, read inside this unit."""
+    uow.session.flush()
+    for r in suggested_routing(uow.db, ticket.number, floor):
+        if r.field == "tag":
+            tickets.set_tag(uow, ticket, normalize_tag(r.value), add=True, when=when)
+        elif r.field == "group":
+            tickets.set_group(uow, ticket, lookups.group(uow.session, r.value).id, when)
+        else:
+            tickets.set_priority(uow, ticket, parse_choice(Priority, r.value, "priority"), when)
 
 
 def _pick_agent(uow: UnitOfWork, how: str) -> int | None:
