@@ -148,6 +148,12 @@ _CANNED_FOR = {
     ("feature-request", "resolve"): "Feature request noted",
 }
 _CANNED_ODDS, _CANNED_MISFIT = 0.6, 0.12
+# Triage gets a ticket's topic wrong this often: history to learn from is never clean.
+_MISLABEL = 0.07
+_TOPIC_TAGS = {
+    "en": [tuple(t["tags"]) for t in text.TOPICS.values()],
+    "cjk": list(text.CJK_TOPIC_TAGS.values()),
+}
 
 
 def canned_text(template: str, first_name: str, number: int, agent_first: str) -> str:
@@ -259,6 +265,14 @@ class ThreadMaker:
             return body
         head, _, rest = body.partition("\n")
         return f"{head}\n{' '.join(lines)}\n{rest}"
+
+    def _mislabel(self, tags: list[str], topic_tags: tuple[str, ...], lang: str) -> list[str]:
+        """`tags`, or now and then another topic's tags in place of this topic's."""
+        if self.extra_rng.random() >= _MISLABEL:
+            return tags
+        pool = _TOPIC_TAGS["en" if lang == "en" else "cjk"]
+        wrong = self.extra_rng.choice([p for p in pool if p != topic_tags])
+        return [*wrong, *(t for t in tags if t not in topic_tags)]
 
     def _canned(self, topic: str, purpose: str) -> str | None:
         """The canned reply an agent uses for this reply, if any (English tickets)."""
@@ -451,6 +465,10 @@ class ThreadMaker:
                     evs.append((agent.id, agent.name, "priority", old, state.priority))
                 evs.append((agent.id, agent.name, "assignee", None, agent.email))
                 state.assignee_id = agent.id
+                topic_tags = tuple(
+                    topic["tags"] if lang == "en" else text.CJK_TOPIC_TAGS[topic_name]
+                )
+                tags = self._mislabel(tags, topic_tags, lang)
                 for tag in tags:
                     evs.append((agent.id, agent.name, "tag_added", None, tag))
                 state.tags = tags
