@@ -18,6 +18,7 @@ from bench import (
     mail_bench,
     outbox_bench,
     query_bench,
+    reports_bench,
     rules_bench,
     server_bench,
     store_bench,
@@ -34,6 +35,7 @@ AREAS = {
     "mail": mail_bench,
     "server": server_bench,
     "assist": assist_bench,
+    "reports": reports_bench,
 }
 
 

@@ -306,6 +306,12 @@ class DesktermApp(App[None]):
 
     # -- actions --------------------------------------------------------------------
 
+    def action_reports(self) -> None:
+        from deskterm.screens.reports import ReportsScreen
+
+        if not isinstance(self.screen, ReportsScreen):
+            self.push_screen(ReportsScreen(self))
+
     def action_help(self) -> None:
         from deskterm.screens.help import HelpModal
 

@@ -16,6 +16,7 @@ APP = "app"
 QUEUE = "queue"
 TICKET = "ticket"
 COMPOSER = "composer"
+REPORTS = "reports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("tags", "t", "tags", "Add or remove tags", QUEUE, show=True, label="Tags"),
     KeySpec("refresh", "ctrl+r", "refresh", "Reload the view", QUEUE),
     KeySpec("quit_queue", "q", "app.quit", "Quit", QUEUE, show=True, label="Quit"),
+    KeySpec("reports", "R", "app.reports", "Reports: KPIs and charts", QUEUE, label="Reports"),
     *(
         KeySpec(f"view_{n}", str(n), f"switch_view({n - 1})", f"View {n}", QUEUE)
         for n in range(1, 10)
@@ -125,6 +127,30 @@ TABLE: tuple[KeySpec, ...] = (
         label="Close",
     ),
     KeySpec("discard", "ctrl+g", "discard", "Discard the draft", COMPOSER),
+    # reports
+    KeySpec("reports_back", "escape,q", "back", "Back", REPORTS, show=True, label="Back"),
+    KeySpec("period_today", "t", "period('today')", "Today", REPORTS, show=True, label="Today"),
+    KeySpec("period_7d", "w", "period('7d')", "Last 7 days", REPORTS, show=True, label="7 d"),
+    KeySpec("period_30d", "m", "period('30d')", "Last 30 days", REPORTS, show=True, label="30 d"),
+    KeySpec(
+        "period_quarter",
+        "u",
+        "period('quarter')",
+        "Last 91 days",
+        REPORTS,
+        show=True,
+        label="Quarter",
+    ),
+    KeySpec("period_all", "A", "period('all')", "All time", REPORTS, show=True, label="All"),
+    KeySpec(
+        "grouping",
+        "b",
+        "grouping",
+        "Table by agent, tag, group, channel, mailbox",
+        REPORTS,
+        show=True,
+        label="Group by",
+    ),
 )
 
 

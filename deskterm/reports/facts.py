@@ -29,6 +29,11 @@ TARGETS = ("first_reply", "next_reply", "resolution")
 DURATIONS = ("first_reply", "next_reply", "resolution")
 # Buckets for exact percentiles: eight a doubling, so one bucket holds a few % of values.
 BUCKETS_PER_DOUBLING = 8
+# The histogram rows of everyone together carry this agent id: a desk-wide percentile
+# reads a day's buckets, not every agent's.
+ALL_AGENTS = -1
+# The layout of the rollups; a store whose rollups have another needs a rebuild.
+ROLLUP_VERSION = "2"
 
 
 def day_number(when: datetime | date) -> int:
@@ -125,8 +130,9 @@ class Contribution:
         """(metric, measure, day, agent, bucket) -> n: what it adds to `report_hist`."""
         out: Counter[tuple[str, str, int, int, int]] = Counter()
         for metric, day, agent, calendar_s, business_s in self.durations:
-            out[metric, "calendar", day, agent, bucket_of(calendar_s)] += 1
-            out[metric, "business", day, agent, bucket_of(business_s)] += 1
+            for who in (agent, ALL_AGENTS):
+                out[metric, "calendar", day, who, bucket_of(calendar_s)] += 1
+                out[metric, "business", day, who, bucket_of(business_s)] += 1
         return out
 
 

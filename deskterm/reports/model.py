@@ -111,6 +111,7 @@ class Report:
     first_reply_bins: tuple[tuple[float, float, int], ...]
     by: str | None = None
     rows: tuple[GroupRow, ...] = ()
+    tags: tuple[GroupRow, ...] = ()  # volume by tag, for the chart
 
     def change(self, name: str) -> float | None:
         """Current minus previous period, None when either has no data."""

@@ -38,6 +38,7 @@ class HelpModal(ModalScreen[None]):
         out = Text(end="")
         titles = {keys.APP: "Everywhere", keys.QUEUE: "Queue", keys.TICKET: "Ticket"}
         titles[keys.COMPOSER] = "Composer"
+        titles[keys.REPORTS] = "Reports"
         current = None
         for scope in self.scopes:
             for spec_id, key_text, description in keys.help_rows((scope,), self.keymap):

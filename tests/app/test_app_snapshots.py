@@ -72,3 +72,9 @@ def test_composer_with_picker(snap_compare, tmp_path: Path, size: tuple[int, int
 def test_help(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
     app = make_app(seeded_copy(tmp_path))
     assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_reports(snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+    app = make_app(seeded_copy(tmp_path))
+    assert snap_compare(app, terminal_size=size, run_before=keys_then_settle("R"))

@@ -15,7 +15,15 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from deskterm.errors import StoreError
 from deskterm.reports.calendar_spec import DEFAULT_SPEC, calendar_of, describe
-from deskterm.reports.facts import BUCKETS_PER_DOUBLING, DURATIONS, TARGETS, day_date, day_number
+from deskterm.reports.facts import (
+    ALL_AGENTS,
+    BUCKETS_PER_DOUBLING,
+    DURATIONS,
+    ROLLUP_VERSION,
+    TARGETS,
+    day_date,
+    day_number,
+)
 from deskterm.reports.model import (
     AGE_BUCKETS,
     NO_DATA_YET,
@@ -46,7 +54,8 @@ def _meta(db: sqlite3.Connection, key: str) -> str | None:
 
 def rollups_ready(store: Store) -> bool:
     """False for a store made before the rollups existed, until `report --rebuild`."""
-    return _meta(store.read(), "state") != "stale"
+    db = store.read()
+    return _meta(db, "state") != "stale" and _meta(db, "version") == ROLLUP_VERSION
 
 
 def stored_calendar_spec(store: Store) -> str | None:
@@ -80,19 +89,25 @@ class _Reader:
             )
         }
 
-    def percentiles(self, metric: str, measure: str) -> dict[int | None, Percentiles]:
-        """Per agent id, and None for everyone."""
-        hist: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
-        overall: dict[int, int] = defaultdict(int)
+    def percentiles(self, metric: str, measure: str) -> Percentiles:
+        """Desk-wide: from the rows of everyone together."""
+        rows = self._hist(metric, measure, f"agent_id = {ALL_AGENTS}")
+        return self._pick(metric, measure, None, rows.get(ALL_AGENTS, []))
+
+    def agent_percentiles(self, metric: str, measure: str) -> dict[int, Percentiles]:
+        """Per agent id (0: nobody)."""
+        rows = self._hist(metric, measure, "agent_id >= 0")
+        return {agent: self._pick(metric, measure, agent, r) for agent, r in rows.items()}
+
+    def _hist(self, metric: str, measure: str, who: str) -> dict[int, list[tuple[int, int]]]:
+        hist: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for agent, bucket, n in self.db.execute(
             "SELECT agent_id, bucket, sum(n) FROM report_hist WHERE metric = ? AND measure = ?"
-            " AND day BETWEEN ? AND ? GROUP BY agent_id, bucket",
+            f" AND day BETWEEN ? AND ? AND {who} GROUP BY agent_id, bucket",
             (metric, measure, self.lo, self.hi),
         ):
             hist[agent].append((bucket, int(n)))
-            overall[bucket] += int(n)
-        hist[None] = sorted(overall.items())
-        return {agent: self._pick(metric, measure, agent, rows) for agent, rows in hist.items()}
+        return hist
 
     def _pick(
         self, metric: str, measure: str, agent: int | None, rows: list[tuple[int, int]]
@@ -146,7 +161,10 @@ def _kpis(
     settings: ReportSettings,
     backlog: DayRow | None,
     agents: int,
-) -> tuple[Kpis, dict[tuple[str, str, str], int], dict[str, dict[int | None, Percentiles]]]:
+    *,
+    per_agent: bool = False,
+) -> tuple[Kpis, dict[tuple[str, str, str], int], dict[str, dict[int, Percentiles]]]:
+    """The KPIs, the period's counts, and (`per_agent`) first-reply percentiles per agent."""
     reader = _Reader(store.read(), period)
     counts = reader.counts()
 
@@ -154,14 +172,16 @@ def _kpis(
         return counts.get((metric, "", ""), 0)
 
     values: dict[str, float | int | None] = {m: total(m) for m in ("new", "solved", "reopened")}
-    spreads: dict[str, dict[int | None, Percentiles]] = {}
     for metric in DURATIONS:
         for measure in MEASURES:
-            spread = spreads[f"{metric}_{measure}"] = reader.percentiles(metric, measure)
-            overall = spread[None]
+            overall = reader.percentiles(metric, measure)
             values[f"{metric}_{measure}_median_s"] = overall.median_s
             values[f"{metric}_{measure}_p90_s"] = overall.p90_s
-        values[f"{metric}_count"] = spreads[f"{metric}_calendar"][None].count
+        values[f"{metric}_count"] = overall.count
+    spreads = {
+        f"first_reply_{m}": reader.agent_percentiles("first_reply", m) if per_agent else {}
+        for m in MEASURES
+    }
     for target in TARGETS:
         met, breached = total(f"sla_met_{target}"), total(f"sla_breached_{target}")
         values[f"sla_{target}_met"] = met
@@ -265,7 +285,7 @@ def _first_reply_bins(
     bins: dict[int, int] = defaultdict(int)
     for bucket, n in spread_db.execute(
         "SELECT bucket, sum(n) FROM report_hist WHERE metric = 'first_reply'"
-        " AND measure = 'calendar' AND day BETWEEN ? AND ? GROUP BY bucket",
+        " AND measure = 'calendar' AND agent_id = -1 AND day BETWEEN ? AND ? GROUP BY bucket",
         (lo, hi),
     ):
         bins[bucket // BUCKETS_PER_DOUBLING] += int(n)
@@ -280,13 +300,13 @@ def _rows(
     store: Store,
     by: str,
     counts: dict[tuple[str, str, str], int],
-    spreads: dict[str, dict[int | None, Percentiles]],
+    spreads: dict[str, dict[int, Percentiles]],
     working: float,
 ) -> tuple[GroupRow, ...]:
     if by == "agent":
         names = {"0": "(nobody)", **_names(store, "agent")}
         keys = sorted({k for (_m, d, k) in counts if d == "agent"} | {
-            str(a) for a in spreads["first_reply_calendar"] if a is not None
+            str(a) for a in spreads["first_reply_calendar"]
         }, key=lambda k: str(names.get(k, k)).lower())  # fmt: skip
         rows = []
         for key in keys:
@@ -348,7 +368,7 @@ def build_report(
     agents = int(store.read().execute("SELECT count(*) FROM agent").fetchone()[0])
     days = _days(store, period)
     current, counts, spreads = _kpis(
-        store, period, spec, settings, days[-1] if days else None, agents
+        store, period, spec, settings, days[-1] if days else None, agents, per_agent=by == "agent"
     )
     before = previous = None
     if compare:
@@ -356,8 +376,9 @@ def build_report(
         before_days = _days(store, Period(previous.until, previous.until))
         before = _kpis(store, previous, spec, settings, before_days[-1], agents)[0]
     rows: tuple[GroupRow, ...] = ()
+    working = _working_seconds(store, spec, period)
     if by is not None and by not in ("day", "week"):
-        rows = _rows(store, by, counts, spreads, _working_seconds(store, spec, period))
+        rows = _rows(store, by, counts, spreads, working)
     return Report(
         period=period,
         previous=previous,
@@ -368,4 +389,5 @@ def build_report(
         first_reply_bins=_first_reply_bins(store.read(), period),
         by=by,
         rows=rows,
+        tags=rows if by == "tag" else _rows(store, "tag", counts, spreads, working),
     )

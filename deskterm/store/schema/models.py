@@ -343,8 +343,8 @@ class ReportHist(SQLModel, table=True):
     __tablename__ = "report_hist"
     metric: str = Field(primary_key=True)
     measure: str = Field(primary_key=True)  # calendar | business
+    agent_id: int = Field(primary_key=True)  # 0: nobody; -1: everyone together
     day: int = Field(primary_key=True)
-    agent_id: int = Field(primary_key=True)  # 0: nobody
     bucket: int = Field(primary_key=True)
     n: int = 0
 

@@ -17,6 +17,7 @@ from datetime import datetime
 
 from deskterm.reports.calendar_spec import DEFAULT_SPEC, calendar_of
 from deskterm.reports.facts import (
+    ROLLUP_VERSION,
     Contribution,
     History,
     bucket_of,
@@ -34,7 +35,7 @@ _UPSERT_COUNT = (
 )
 _UPSERT_HIST = (
     "INSERT INTO report_hist (metric, measure, day, agent_id, bucket, n) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (metric, measure, day, agent_id, bucket) DO UPDATE SET n = n + excluded.n"
+    " ON CONFLICT (metric, measure, agent_id, day, bucket) DO UPDATE SET n = n + excluded.n"
 )
 _INSERT_DURATION = (
     "INSERT INTO report_duration (ticket_id, metric, day, agent_id, calendar_s, business_s,"
@@ -235,6 +236,7 @@ def rebuild(
                 progress(done, total)
         _add(db, counts, hist)
         _set_meta(db, "state", "ready")
+        _set_meta(db, "version", ROLLUP_VERSION)
         db.execute("COMMIT")
     except BaseException:
         db.execute("ROLLBACK")

@@ -1,0 +1,200 @@
+"""`R`: the support KPIs of a period as tiles, charts and a table, read in a worker.
+
+The screen paints at once with a loading line; the report (a few hundred rollup
+rows, whatever the store's size) arrives by message, and only the newest asked
+for is shown when keys switch periods quickly.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from deskterm import keys
+from deskterm.widgets.kpi_tile import KpiTile
+from deskterm.widgets.report_charts import ReportCharts
+
+if TYPE_CHECKING:
+    from deskterm.reports.model import Period, Report
+    from deskterm.screens.host import DeskHost
+
+# (key in PERIODS, label): what the period keys choose.
+PERIODS = {
+    "today": "today",
+    "7d": "7 days",
+    "30d": "30 days",
+    "quarter": "quarter",
+    "all": "all time",
+}
+GROUPINGS = ("agent", "tag", "group", "channel", "mailbox")
+TILES = (  # (KPI field, label: at most 13 characters, the border of a tile at 80 columns)
+    ("new", "New"),
+    ("solved", "Solved"),
+    ("first_reply_business_median_s", "1st reply bus"),
+    ("first_reply_calendar_median_s", "1st reply cal"),
+    ("resolution_business_median_s", "Resolve bus"),
+    ("sla_first_reply_met_pct", "SLA 1st reply"),
+    ("backlog", "Backlog"),
+    ("fcr_pct", "FCR"),
+    ("reopen_rate_pct", "Reopen rate"),
+    ("csat_good_pct", "CSAT good"),
+    ("utilization_pct", "Utilization"),
+    ("cost_per_ticket", "Cost/ticket"),
+)
+
+
+class ReportsScreen(Screen[None]):
+    """KPI tiles with the change against the period before, charts, and a table."""
+
+    CSS_PATH = "reports.tcss"
+    KEY_SCOPES = (keys.REPORTS,)
+    BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.REPORTS))
+
+    period_name: reactive[str] = reactive("30d")
+    """Which period the keys chose (a key of PERIODS)."""
+    grouping: reactive[str] = reactive("agent")
+    """What the table's rows are."""
+
+    class Loaded(Message):
+        """A report was read (for `asked`, the request it answers)."""
+
+        def __init__(self, asked: tuple[str, str], report: Report) -> None:
+            super().__init__()
+            self.asked = asked
+            self.report = report
+
+    class Failed(Message):
+        """The report could not be read (an old store without rollups, a locked store)."""
+
+        def __init__(self, asked: tuple[str, str], error: str) -> None:
+            super().__init__()
+            self.asked = asked
+            self.error = error
+
+    def __init__(self, host: DeskHost) -> None:
+        super().__init__()
+        self.host = host
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="report-title")
+        with VerticalScroll(id="report-body"):
+            with Grid(id="report-tiles"):
+                for name, label in TILES:
+                    yield KpiTile(name, label, id=f"tile-{name.replace('_', '-')}")
+            yield ReportCharts(id="report-charts")
+            yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    def watch_period_name(self) -> None:
+        if self.is_mounted:
+            self._load()
+
+    def watch_grouping(self) -> None:
+        if self.is_mounted:
+            self._load()
+
+    def _period(self) -> Period | None:
+        from deskterm.reports.model import Period
+
+        today = self.host.now().date()
+        days = {"today": 1, "7d": 7, "30d": 30, "quarter": 91}.get(self.period_name)
+        if days is None:
+            return None
+        return Period(today - timedelta(days=days - 1), today)
+
+    def _load(self) -> None:
+        label = PERIODS[self.period_name]
+        self.query_one("#report-title", Static).update(
+            Text(f"Reports · {label} · loading…", style="bold")
+        )
+        self.add_class("-loading")
+        self._read((self.period_name, self.grouping), self._period(), self.host.now().date())
+
+    @work(thread=True, exclusive=True, group="report", exit_on_error=False)
+    def _read(self, asked: tuple[str, str], period: Period | None, today: date) -> None:
+        from deskterm.errors import DesktermError
+        from deskterm.reports.model import Period
+        from deskterm.store.queries.reports import ReportSettings, build_report, first_day
+
+        try:
+            store = self.host.open_store_or_fail()
+            compare = period is not None
+            if period is None:
+                period = Period(min(first_day(store) or today, today), today)
+            cost = self.host.config.report.cost_per_agent_hour or None
+            report = build_report(
+                store, period, by=asked[1], settings=ReportSettings(cost), compare=compare
+            )
+        except DesktermError as exc:
+            self.post_message(self.Failed(asked, str(exc)))
+            return
+        self.post_message(self.Loaded(asked, report))
+
+    @on(Failed)
+    def _failed(self, event: Failed) -> None:
+        from deskterm.safetext import line
+
+        if event.asked != (self.period_name, self.grouping):
+            return
+        self.remove_class("-loading")
+        self.query_one("#report-title", Static).update(
+            Text.assemble((f"Reports · {PERIODS[self.period_name]} · ", "bold"), line(event.error))
+        )
+
+    @on(Loaded)
+    def _show(self, event: Loaded) -> None:
+        if event.asked != (self.period_name, self.grouping):
+            return  # a later key asked for another report
+        report = event.report
+        self.remove_class("-loading")
+        p = report.period
+        self.query_one("#report-title", Static).update(
+            Text.assemble(
+                (f"Reports · {PERIODS[self.period_name]} ", "bold"),
+                f"{p.since} .. {p.until} · business time: {report.calendar.split(',')[0]})",
+            )
+        )
+        for name, _label in TILES:
+            tile = self.query_one(f"#tile-{name.replace('_', '-')}", KpiTile)
+            tile.show(report.current[name], report.change(name))
+        self.query_one(ReportCharts).show(report)
+        self._fill_table(report)
+
+    def _fill_table(self, report: Report) -> None:
+        from deskterm.reports.display import show_value
+        from deskterm.safetext import line
+
+        table = self.query_one("#report-table", DataTable)
+        table.clear(columns=True)
+        rows = [r.to_json() for r in report.rows]
+        if not rows:
+            table.add_column(self.grouping)
+            table.add_row(Text("no data", style="dim"))
+            return
+        names = list(rows[0])
+        for name in names:
+            table.add_column(name.removesuffix("_s").replace("_", " "), key=name)
+        for row in rows:
+            table.add_row(*(Text(line(show_value(n, row[n]))) for n in names))
+
+    def action_period(self, name: str) -> None:
+        self.period_name = name
+
+    def action_grouping(self) -> None:
+        self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]
+
+    def action_back(self) -> None:
+        self.dismiss()

@@ -1,0 +1,72 @@
+"""The reports screen: `R` from the queue, read in a worker, period and grouping keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from helpers.app import NOW, make_app, screen_text, seeded_copy, settle
+from textual.widgets import DataTable
+
+from deskterm.reports.model import Period
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.reports import ReportsScreen
+from deskterm.store.queries.reports import build_report
+from deskterm.store.schema.db import open_store
+from deskterm.widgets.kpi_tile import KpiTile
+
+
+def expected(path: Path, days: int) -> dict[str, float | int | None]:
+    store = open_store(path)
+    try:
+        today = NOW.date()
+        return build_report(store, Period(today - timedelta(days=days - 1), today)).current.values
+    finally:
+        store.close()
+
+
+async def test_reports_show_the_kpis_and_follow_the_keys(tmp_path: Path) -> None:
+    path = seeded_copy(tmp_path)
+    month, week = expected(path, 30), expected(path, 7)
+    assert month["new"] != week["new"]  # the keys below must change what is shown
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        assert isinstance(app.screen, ReportsScreen)
+        await settle(app, pilot)
+        screen = app.screen
+        assert "Reports · 30 days" in screen_text(app)
+        assert screen.query_one("#tile-new", KpiTile).value_text == f"{month['new']:,}"
+        csat = screen.query_one("#tile-csat-good-pct", KpiTile)
+        assert csat.value_text == "no data" and csat.has_class("-no-data")
+        table = screen.query_one("#report-table", DataTable)
+        assert next(str(c.label) for c in table.columns.values()) == "agent"
+        await pilot.press("w")
+        await settle(app, pilot)
+        assert "Reports · 7 days" in screen_text(app)
+        assert screen.query_one("#tile-new", KpiTile).value_text == f"{week['new']:,}"
+        await pilot.press("b")
+        await settle(app, pilot)
+        assert next(str(c.label) for c in table.columns.values()) == "tag"
+        await pilot.press("A")
+        await settle(app, pilot)
+        assert "Reports · all time" in screen_text(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_store_without_rollups_says_what_to_run(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = seeded_copy(tmp_path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE report_meta SET value = 'stale' WHERE key = 'state'")
+    db.commit()
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ReportsScreen)
+        assert "deskterm report --rebuild" in " ".join(screen_text(app).split())
