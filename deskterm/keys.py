@@ -95,7 +95,7 @@ TABLE: tuple[KeySpec, ...] = (
         "undo",
         "ctrl+z",
         "undo_send",
-        "Undo the reply still waiting to be sent (its text returns to the composer)",
+        "Undo a reply not sent yet (text back in the composer)",
         TICKET,
         show=True,
         label="Undo send",
@@ -108,6 +108,7 @@ TABLE: tuple[KeySpec, ...] = (
         "editor",
         "Write in $EDITOR",
         COMPOSER,
+        show=True,
         label="$EDITOR",
     ),
     KeySpec(
@@ -116,6 +117,7 @@ TABLE: tuple[KeySpec, ...] = (
         "canned",
         "Insert a canned reply",
         COMPOSER,
+        show=True,
         label="Canned",
     ),
     KeySpec(
@@ -124,9 +126,12 @@ TABLE: tuple[KeySpec, ...] = (
         "close_composer",
         "Close (keeps the draft)",
         COMPOSER,
+        show=True,
         label="Close",
     ),
-    KeySpec("discard", "ctrl+g", "discard", "Discard the draft", COMPOSER),
+    KeySpec(
+        "discard", "ctrl+g", "discard", "Discard the draft", COMPOSER, show=True, label="Discard"
+    ),
     # reports
     KeySpec("reports_back", "escape,q", "back", "Back", REPORTS, show=True, label="Back"),
     KeySpec("period_today", "t", "period('today')", "Today", REPORTS, show=True, label="Today"),

@@ -86,3 +86,31 @@ def parse_choice(enum: type[E], value: str, what: str) -> E:
     except ValueError:
         choices = ", ".join(m.value for m in enum)
         raise UsageError(f"unknown {what} {value!r} (choose from {choices})") from None
+
+
+# How statuses and ages read to a person, the same in the app and the CLI's tables
+# (JSON keeps the values: `on_hold`, ISO times).
+
+
+def status_label(status: str) -> str:
+    """`on_hold` -> `on hold`."""
+    return status.replace("_", " ")
+
+
+def age_label(seconds: float) -> str:
+    """A compact age such as `5m`, `3h`, `2d`, `6w`, `1y` (never negative)."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return "now"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h"
+    days = hours // 24
+    if days < 14:
+        return f"{days}d"
+    if days < 365:
+        return f"{days // 7}w"
+    return f"{days // 365}y"

@@ -73,13 +73,12 @@ def table(
 
 
 def age(when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, as the app shows it (`44d` reads `6w` in both)."""
     if when is None:
         return "-"
-    seconds = int(((now or datetime.now(UTC)) - when).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if abs(seconds) >= size:
-            return f"{seconds // size}{unit}"
-    return "now"
+    from deskterm.vocab import age_label
+
+    return age_label(((now or datetime.now(UTC)) - when).total_seconds())
 
 
 @contextmanager

@@ -24,13 +24,14 @@ _WIDTHS = (7, 8, 7, 7, 14, 22, 60)
 
 def print_ticket_rows(rows: "list[TicketRow]", *, header: bool = True) -> None:
     from deskterm.cli.output import age, table
+    from deskterm.vocab import status_label
 
     table(
         _HEADERS,
         (
             (
                 r.number,
-                r.status,
+                status_label(r.status),
                 r.priority,
                 age(r.updated_at),
                 r.assignee or "-",
@@ -135,11 +136,13 @@ def show(
 
 def _print_detail(d: "TicketDetail") -> None:
     from deskterm.safetext import clean, line
+    from deskterm.vocab import status_label
 
     t = d.ticket
     print(f"#{t.number}  {line(t.subject)}")
     print(
-        f"status {t.status} · priority {t.priority} · assignee {line(t.assignee or '-')}"
+        f"status {status_label(t.status)} · priority {t.priority}"
+        f" · assignee {line(t.assignee or '-')}"
         f" · group {line(t.group or '-')} · tags {', '.join(t.tags) or '-'}"
     )
     print(

@@ -50,6 +50,9 @@ SEARCH_HINT = (
 CLOCK_SECONDS = 30.0  # countdowns and ages repaint this often (visible lines only)
 
 
+BULK_ACTIONS = ("status", "priority", "assign", "tags")  # what x-marked tickets take
+
+
 class QueueScreen(Screen[None]):
     """Tickets of the current view, narrowed by `/`; marks with x for bulk changes."""
 
@@ -114,6 +117,7 @@ class QueueScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield ViewBar(id="views")
         yield Static(id="search-line")
+        yield Static(id="mark-line")
         listed = TicketList(page_size=self.desk.config.ui.page_size, id="tickets")
         listed.sla = self.desk.sla
         yield listed
@@ -304,7 +308,14 @@ class QueueScreen(Screen[None]):
         self.ticket_list.to_bottom()
 
     def action_switch_view(self, index: int) -> None:
-        if index >= len(self.views) or index == self.view_index:
+        if index >= len(self.views):
+            self.notify(
+                f"no view {index + 1}: there are {len(self.views)}"
+                " (add one with `deskterm views add NAME QUERY` or [[views]] in the config)",
+                markup=False,
+            )
+            return
+        if index == self.view_index:
             return
         self.view_index = index
         self.query_one(ViewBar).active = index
@@ -384,6 +395,21 @@ class QueueScreen(Screen[None]):
 
     def _step(self, number: int, delta: int) -> TicketRow | None:
         return self.ticket_list.step_from(number, delta)
+
+    def on_ticket_list_marks_changed(self, event: TicketList.MarksChanged) -> None:
+        """Say how many are marked and which keys act on them."""
+        line = self.query_one("#mark-line", Static)
+        line.display = event.count > 0
+        if event.count:
+            bulk = [
+                active.binding
+                for active in self.active_bindings.values()
+                if active.binding.action in BULK_ACTIONS
+            ]
+            keys = "  ".join(f"{self.app.get_key_display(b)} {b.description}" for b in bulk)
+            line.update(
+                Text(f"{event.count} marked · {keys} act on them · x unmarks · escape clears")
+            )
 
     def action_mark(self) -> None:
         self.ticket_list.toggle_mark()

@@ -28,7 +28,7 @@ from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import get_ticket_row
-from deskterm.vocab import NOT_MAILED_TEXT
+from deskterm.vocab import NOT_MAILED_TEXT, status_label
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
@@ -240,7 +240,7 @@ class TicketScreen(SimilarSide):
         head.append_text(plain(ticket.subject))
         head.append("\n")
         parts = [
-            ticket.status.replace("_", " "),
+            status_label(ticket.status),
             ticket.priority,
             ticket.assignee or "unassigned",
         ]

@@ -8,25 +8,12 @@ from rich.style import Style
 from rich.text import Text
 
 from deskterm import safetext
+from deskterm.vocab import age_label
 
 
 def age(now: datetime, then: datetime) -> str:
-    """A compact age such as `5m`, `3h`, `2d`, `6w`, `1y` (never negative)."""
-    seconds = max(0, int((now - then).total_seconds()))
-    if seconds < 60:
-        return "now"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours}h"
-    days = hours // 24
-    if days < 14:
-        return f"{days}d"
-    if days < 365:
-        return f"{days // 7}w"
-    return f"{days // 365}y"
+    """A compact age such as `5m`, `3h`, `2d`, `6w`, `1y`, as the CLI prints it too."""
+    return age_label((now - then).total_seconds())
 
 
 def stamp(value: datetime) -> str:

@@ -22,6 +22,7 @@ from textual.strip import Strip
 from deskterm import safetext
 from deskterm.sla.policy import SlaSettings
 from deskterm.store.queries.records import TicketRow
+from deskterm.vocab import status_label
 from deskterm.widgets.fmt import age
 from deskterm.widgets.sla_clock import countdown
 
@@ -154,7 +155,7 @@ class TicketLines:
                 cell(str(row.number), c.number),
                 cell(safetext.line(row.subject), c.subject),
                 cell(safetext.line(row.customer_name or row.customer_email), c.customer),
-                cell(row.status.replace("_", " "), c.status),
+                cell(status_label(row.status), c.status),
                 cell(row.priority, c.priority),
                 cell(safetext.line(row.assignee or "—"), c.assignee),
                 cell(age(self.now, row.updated_at), c.age),

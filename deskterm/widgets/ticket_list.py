@@ -79,6 +79,13 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             super().__init__()
             self.row = row
 
+    class MarksChanged(Message):
+        """Tickets were marked or unmarked with x; `count` are marked now."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
     cursor = reactive(0, always_update=True, repaint=False)
     """Index of the highlighted row in the whole list."""
 
@@ -326,11 +333,13 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         else:
             self.marked[row.number] = row
         self._refresh_row(self.cursor)
+        self.post_message(self.MarksChanged(len(self.marked)))
 
     def clear_marks(self) -> None:
         if self.marked:
             self.marked.clear()
             self.refresh()
+            self.post_message(self.MarksChanged(0))
 
     def _scroll_to_cursor(self) -> None:
         new = self.cursor

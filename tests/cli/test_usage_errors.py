@@ -69,3 +69,32 @@ def test_init_may_make_a_store_in_an_empty_file(run_cli, tmp_path: Path) -> None
 def test_group_alone_shows_its_help(run_cli) -> None:
     result = run_cli("tickets")
     assert "Usage: deskterm tickets" in result.stderr + result.stdout
+
+
+def test_ages_and_statuses_read_as_in_the_app(run_cli, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from deskterm.cli.output import age
+    from deskterm.widgets.fmt import age as app_age
+
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    for days in (0.5, 3, 44, 400):
+        then = now - timedelta(days=days)
+        assert age(then, now) == app_age(now, then)
+    assert age(now - timedelta(days=44), now) == "6w"
+
+    db = tmp_path / "s.db"
+    assert run_cli("--db", str(db), "init").returncode == 0
+    run_cli("--db", str(db), "tickets", "new", "--subject", "s", "--from", "a@b.c", "--body", "x")
+    assert run_cli("--db", str(db), "tickets", "update", "1", "--status", "on_hold").returncode == 0
+    listed = run_cli("--db", str(db), "tickets", "list", "--status", "on_hold").stdout
+    assert " on hold " in listed and "on_hold" not in listed
+    shown = run_cli("--db", str(db), "tickets", "show", "1").stdout
+    assert "status on hold ·" in shown
+    assert (
+        json_status(run_cli("--db", str(db), "tickets", "show", "1", "--json").stdout) == "on_hold"
+    )
+
+
+def json_status(text: str) -> str:
+    return str(json.loads(text)["status"])
