@@ -32,6 +32,14 @@ class AgentConfig:
 
 
 @dataclass(frozen=True)
+class ServerConfig:
+    """The team server this store is a replica of (written by `deskterm join`)."""
+
+    url: str = ""
+    token_command: str = ""  # prints the agent token (else DESKTERM_TOKEN, else join's file)
+
+
+@dataclass(frozen=True)
 class StoreConfig:
     path: Path | None = None
 
@@ -211,6 +219,7 @@ class ReportConfig:
 class Config:
     agent: AgentConfig = AgentConfig()
     store: StoreConfig = StoreConfig()
+    server: ServerConfig = ServerConfig()
     ui: UiConfig = UiConfig()
     keys: dict[str, str] = field(default_factory=dict)
     views: list[ViewConfig] = field(default_factory=list)

@@ -92,6 +92,21 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "serve",
         "Run the shared server: REST API, /healthz, /metrics, the web form.",
     ),
+    "join": (
+        "deskterm.cli.sync",
+        "join",
+        "Make this store a replica of a team server and pull everything into it.",
+    ),
+    "sync": (
+        "deskterm.cli.sync",
+        "sync",
+        "Push the changes made here, pull what changed on the server; print what moved.",
+    ),
+    "status": (
+        "deskterm.cli.sync",
+        "status",
+        "Online or offline, queued changes, last sync, the server's version.",
+    ),
     "init": (
         "deskterm.cli.setup",
         "init",

@@ -55,11 +55,17 @@ class Context:
     def store(self, *, create: bool = False) -> Store:
         return self.runtime().open(create=create)
 
+    def me_email(self) -> str:
+        """Who you are: on a replica the agent whose token joined it, else [agent] email."""
+        from deskterm.store.queries.replica import replica_agent
+
+        return replica_agent(self.store()) or self.config.agent.email
+
     def me_id(self) -> int | None:
         """The configured agent's id in this store, if they exist there."""
         from deskterm.store.queries.catalog import agent_id_by_email
 
-        email = self.config.agent.email
+        email = self.me_email()
         return agent_id_by_email(self.store(), email) if email else None
 
     def query_context(self) -> QueryContext:
@@ -90,6 +96,12 @@ class Context:
         from deskterm.store.service import Actor
 
         agent = self.config.agent
+        email = self.me_email()
+        if email != agent.email:  # a replica: its agent came with the server's catalog
+            from deskterm.store.queries.catalog import find_agent
+
+            found = find_agent(self.store(), email)
+            return Actor(found.id, found.name)
         if agent.email:
             agent_id = self.me_id()
             if agent_id is None:

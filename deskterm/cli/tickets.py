@@ -234,12 +234,25 @@ def new(
             channel=parse_choice(Channel, channel, "channel").value,
         )
     )
+    import sys
+
+    from deskterm.store.service.sync_apply import is_provisional
+
+    provisional = is_provisional(created.number)
     if as_json:
         from deskterm.cli.output import emit_json
 
-        emit_json({"number": created.number, "message_id": created.message_id})
+        emit_json(
+            {
+                "number": created.number,
+                "message_id": created.message_id,
+                "provisional": provisional,
+            }
+        )
     else:
         print(created.number)
+        if provisional:
+            print("provisional number: the server numbers it at `deskterm sync`", file=sys.stderr)
 
 
 @app.command()

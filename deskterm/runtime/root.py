@@ -84,7 +84,9 @@ class Runtime:
         """The configured [agent], else the store's first admin; kept as `me`."""
         store = self.open()
         me: AgentRecord | None = None
-        email = self.config.agent.email
+        from deskterm.store.queries.replica import replica_agent
+
+        email = replica_agent(store) or self.config.agent.email  # a replica: its token's agent
         if email:
             try:
                 me = find_agent(store, email)
@@ -158,11 +160,14 @@ class Runtime:
     def service(self, actor: Actor | None = None) -> Service:
         """A Service acting as `actor` (default `actor()`) with the SLAs, rules and mail."""
         from deskterm.store.service import Service
+        from deskterm.store.service.sync_journal import is_replica
 
+        # A replica never sends mail: the server runs its replies again and mails them.
+        mail = None if is_replica(self.store) else self.mail_settings()
         return (
             Service(self.store, actor or self.actor(), self.clock, sla=self.sla)
             .with_rules(self.ruleset())
-            .with_mail(self.mail_settings())
+            .with_mail(mail)
         )
 
     # -- solo mode ---------------------------------------------------------------------

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from deskterm import __version__
 from deskterm.server import errors
 from deskterm.server.deps import ServerState
-from deskterm.server.routes import canned, forms, health, people, tickets
+from deskterm.server.routes import canned, forms, health, people, sync, tickets
 from deskterm.store.queries.outbox import count_outbox
 
 
@@ -23,7 +23,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.deskterm = state
     errors.install(app)
-    for module in (health, tickets, people, canned, forms):
+    for module in (health, tickets, people, canned, forms, sync):
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
 

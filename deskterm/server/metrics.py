@@ -50,5 +50,9 @@ class ServerMetrics:
             registry=self.registry,
         )
 
+        self.ops_applied = Counter(
+            "deskterm_sync_ops_applied", "Replica ops the server ran", registry=self.registry
+        )
+
     def watch_outbox(self, read: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_OutboxCollector(read))

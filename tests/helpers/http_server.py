@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +20,14 @@ from deskterm.server import ServerState, create_app
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 from helpers.clock import TickingClock
-from helpers.processes import HOST, START_TIMEOUT, ServerError
+from helpers.processes import (
+    HOST,
+    START_TIMEOUT,
+    ServerError,
+    free_port,
+    kill_group,
+    live_processes,
+)
 from helpers.store import fresh_store_file
 
 
@@ -94,3 +105,35 @@ def start_team(path: Path) -> tuple[Team, Callable[[], None]]:
         store.close()
 
     return Team(store, state, live, admin_token, agent_token, agent_id), stop
+
+
+@contextmanager
+def serve_process(deskterm_bin: str, db: Path, home: Path) -> Iterator[str]:
+    """`deskterm serve` as its own process on a free port; yields its URL once /healthz answers."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
+    env["XDG_CONFIG_HOME"] = str(home / "server-xdg")
+    proc = subprocess.Popen(
+        [deskterm_bin, "--db", str(db), "serve", "--host", HOST, "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    live_processes.add(proc)
+    url = f"http://{HOST}:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            assert proc.poll() is None, f"deskterm serve exited: {proc.stderr.read()!r}"  # type: ignore[union-attr]  # piped above
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise ServerError("deskterm serve did not answer /healthz") from None
+                time.sleep(0.05)  # not listening yet: poll again
+        yield url
+    finally:
+        kill_group(proc, signal.SIGTERM)
+        live_processes.discard(proc)

@@ -1,60 +1,90 @@
-"""`deskterm agent add` then `deskterm serve` as real processes: the token printed once works."""
+"""The team commands as real processes: agent add, serve, join, sync, status."""
 
 from __future__ import annotations
 
-import os
-import signal
+import json
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-from helpers.processes import HOST, START_TIMEOUT, free_port, kill_group, live_processes
+from helpers.http_server import serve_process
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "deskterm serve exited"
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)  # not listening yet: poll again
-    raise AssertionError("deskterm serve did not answer /healthz")
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
 
 
 def test_serve_answers_the_token_agent_add_printed(
-    tmp_path: Path, deskterm_bin: str, run_cli: Callable[..., subprocess.CompletedProcess[str]]
+    tmp_path: Path, deskterm_bin: str, run_cli: Run
 ) -> None:
     db = tmp_path / "team.db"
-    added = run_cli("--db", str(db), "agent", "add", "Ada", "--email", "ada@x.test")
-    assert added.returncode == 0, added.stderr
-    token = added.stdout.strip()
+    token = _ok(run_cli("--db", str(db), "agent", "add", "Ada", "--email", "ada@x.test")).strip()
     assert len(token) >= 40 and "\n" not in token
-    listed = run_cli("--db", str(db), "agent", "list")
-    assert "ada@x.test" in listed.stdout and token not in listed.stdout
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
-    env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    proc = subprocess.Popen(
-        [deskterm_bin, "--db", str(db), "serve", "--host", HOST, "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    live_processes.add(proc)
-    url = f"http://{HOST}:{port}"
-    try:
-        _wait_healthy(url, proc)
+    listed = _ok(run_cli("--db", str(db), "agent", "list"))
+    assert "ada@x.test" in listed and token not in listed
+    with serve_process(deskterm_bin, db, tmp_path) as url:
         me = httpx.get(f"{url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
         assert me.json()["email"] == "ada@x.test"
         assert httpx.get(f"{url}/api/v1/me").status_code == 401
-    finally:
-        kill_group(proc, signal.SIGTERM)
-        live_processes.discard(proc)
-    out = proc.stdout.read().decode() if proc.stdout else ""
-    assert f"on {url}" in out
+
+
+def test_join_work_offline_sync_and_status(tmp_path: Path, deskterm_bin: str, run_cli: Run) -> None:
+    server_db = tmp_path / "team.db"
+    token = _ok(run_cli("--db", str(server_db), "agent", "add", "Bo", "--email", "bo@x.test"))
+    _ok(
+        run_cli(
+            "--db",
+            str(server_db),
+            "tickets",
+            "new",
+            "--subject",
+            "First",
+            "--from",
+            "c@x.test",
+            "--body",
+            "Hi",
+        )
+    )
+    replica = tmp_path / "replica.db"
+    with serve_process(deskterm_bin, server_db, tmp_path) as url:
+        joined = json.loads(
+            _ok(run_cli("--db", str(replica), "join", url, "--token", token.strip(), "--json"))
+        )
+        assert (joined["agent"], joined["pulled"]) == ("bo@x.test", 1)
+        assert (replica.parent / "replica.db.token").stat().st_mode & 0o077 == 0
+        config = (tmp_path / "xdg" / "deskterm" / "config.toml").read_text()
+        assert f'url = "{url}"' in config
+        # The replica's config names the store: no --db needed from here on.
+        made = run_cli(
+            "tickets",
+            "new",
+            "--subject",
+            "Walk-in",
+            "--from",
+            "w@x.test",
+            "--body",
+            "Hello",
+            "--json",
+        )
+        assert json.loads(_ok(made))["provisional"] is True
+        _ok(run_cli("reply", "1", "--body", "On it.", "--json"))
+        status = json.loads(_ok(run_cli("status", "--json")))
+        assert (status["online"], status["queued"], status["agent"]) == (True, 2, "bo@x.test")
+        moved = json.loads(_ok(run_cli("sync", "--json")))
+        assert (moved["pushed"], moved["queued"]) == (2, 0)
+        listed = json.loads(_ok(run_cli("tickets", "list", "--json", "--query", "status:new,open")))
+        assert sorted(t["number"] for t in listed) == [1, 2]
+        on_server = json.loads(
+            _ok(run_cli("--db", str(server_db), "tickets", "show", "1", "--json"))
+        )
+        assert [m["body"] for m in on_server["messages"]] == ["Hi", "On it."]
+        assert on_server["messages"][1]["author"] == "Bo"
+    offline = json.loads(_ok(run_cli("status", "--json")))
+    assert offline["online"] is False and "offline" in offline["reason"]
+    failed = run_cli("sync")
+    assert failed.returncode == 1 and failed.stderr.startswith("deskterm: offline: cannot reach")
+    assert len(failed.stderr.strip().splitlines()) == 1

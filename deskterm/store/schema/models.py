@@ -67,6 +67,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_customer", "customer_id", "updated_at"),
         Index("ix_ticket_created", "created_at"),
         Index("ix_ticket_due", "due_at", "id"),
+        Index("ux_ticket_uid", "uid", unique=True),
+        Index("ix_ticket_sync_version", "sync_version", "id"),
     )
     id: int | None = Field(default=None, primary_key=True)
     number: int = Field(unique=True)
@@ -94,6 +96,10 @@ class Ticket(SQLModel, table=True):
     # Tone of the latest customer message: the cue words, "" for none, NULL when not read yet.
     urgent_words: str | None = None
     upset_words: str | None = None
+    # Sync: the id a replica gave a ticket it made offline (numbers come from the server),
+    # and the server's change sequence at the ticket's last change (what a pull asks after).
+    uid: str | None = None
+    sync_version: int = 0
 
 
 class Tag(SQLModel, table=True):
@@ -381,3 +387,43 @@ class ReportDuration(SQLModel, table=True):
     business_s: float
     calendar_bucket: int
     business_bucket: int
+
+
+class SyncClient(SQLModel, table=True):
+    """Server side: each replica and the last of its mutations applied (pushes are idempotent)."""
+
+    __tablename__ = "sync_client"
+    client_id: str = Field(primary_key=True)
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    last_mutation_id: int = 0
+    last_seen_at: datetime
+
+
+class SyncNotice(SQLModel, table=True):
+    """Server side: why a replica's mutation was not applied as written (shown to its agent)."""
+
+    __tablename__ = "sync_notice"
+    client_id: str = Field(primary_key=True)
+    mutation_id: int = Field(primary_key=True)
+    text: str
+
+
+class SyncOp(SQLModel, table=True):
+    """Replica side: a service call made here, queued for the server to run again."""
+
+    __tablename__ = "sync_op"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: int | None = Field(default=None, primary_key=True)  # the mutation id, never reused
+    name: str
+    args: str  # JSON
+    tickets: str  # JSON list of ticket refs it touched here: rebuilt from the server on pull
+    created_at: datetime
+    notice: str | None = None
+
+
+class SyncState(SQLModel, table=True):
+    """Replica side: where the server is, this replica's client id, its cursor, its last sync."""
+
+    __tablename__ = "sync_state"
+    name: str = Field(primary_key=True)
+    value: str

@@ -38,12 +38,14 @@ from deskterm.store.service import (
     report_rollup,
     rules,
     sla,
+    sync_ops,
     tickets,
     time_entries,
 )
 from deskterm.store.service.auto_mail import AutoMailResult
 from deskterm.store.service.delivery import MailSettings
 from deskterm.store.service.lookups import Created
+from deskterm.store.service.sync_journal import journaled, refuse_offline
 from deskterm.store.service.tickets import UNSET
 from deskterm.store.service.unit_of_work import (
     Actor,
@@ -99,6 +101,7 @@ class Service:
 
     # -- tickets -------------------------------------------------------------------
 
+    @journaled(sync_ops.encode_create)
     def create_ticket(
         self,
         subject: str,
@@ -114,13 +117,14 @@ class Service:
         group: str | None = None,
         when: datetime | None = None,
         message_fields: dict[str, Any] | None = None,
+        uid: str | None = None,
     ) -> Created:
-        """A new ticket opened by the customer's first message."""
+        """A new ticket opened by the customer's first message (`uid`: made on a replica)."""
         with self.unit() as uow:
             return tickets.create_ticket(
                 uow, subject, body, customer_email, customer_name, priority=priority,
                 status=status, channel=channel, tags=tags, assignee=assignee, group=group,
-                when=when, message_fields=message_fields,
+                when=when, message_fields=message_fields, uid=uid,
             )  # fmt: skip
 
     def add_customer_message(
@@ -138,6 +142,7 @@ class Service:
                 uow, number, body, reopen=reopen, when=when, message_fields=message_fields
             )
 
+    @journaled(sync_ops.encode_reply)
     def add_reply(
         self, number: int, body: str, *, status: str | None = None, when: datetime | None = None
     ) -> int:
@@ -145,11 +150,13 @@ class Service:
         with self.unit() as uow:
             return replies.agent_message(uow, number, body, MessageKind.REPLY, status, when)
 
+    @journaled(sync_ops.encode_note)
     def add_note(self, number: int, body: str, *, when: datetime | None = None) -> int:
         """An internal note: never sent, never counts as a response."""
         with self.unit() as uow:
             return replies.agent_message(uow, number, body, MessageKind.NOTE, None, when)
 
+    @journaled(sync_ops.encode_update)
     def update_tickets(
         self,
         numbers: Sequence[int],
@@ -191,11 +198,13 @@ class Service:
     def remove_tags(self, number: int, tags: Iterable[str]) -> bool:
         return bool(self.update_tickets([number], remove_tags=tags))
 
+    @journaled(sync_ops.encode_merge)
     def merge(self, source: int, target: int) -> None:
         """Move every message of `source` into `target`; `source` closes, pointing there."""
         with self.unit() as uow:
             tickets.merge(uow, source, target)
 
+    @journaled(refuse_offline("splitting a ticket"))
     def split(self, number: int, message_id: int) -> Created:
         """A new ticket from `message_id` and every later message of the thread."""
         with self.unit() as uow:
@@ -222,6 +231,7 @@ class Service:
 
     # -- mail ----------------------------------------------------------------------
 
+    @journaled(sync_ops.encode_send)
     def send_reply(
         self,
         number: int,
@@ -267,6 +277,7 @@ class Service:
         with reading(self.store) as s:
             return canned.render(s, self.actor.agent_id, number, name)
 
+    @journaled(sync_ops.encode_canned)
     def apply_canned(
         self, number: int, name: str, *, body: str | None = None, as_note: bool = False
     ) -> int:
@@ -277,6 +288,7 @@ class Service:
         with self.unit() as uow:
             return canned.apply(uow, lookups.ticket(uow.session, number), name, body, as_note)
 
+    @journaled(sync_ops.encode_canned_save)
     def save_canned(
         self, name: str, body: str, actions: dict[str, Any] | None = None, *, create: bool = True
     ) -> None:
@@ -284,6 +296,7 @@ class Service:
         with self.unit() as uow:
             canned.save(uow, name, body, actions, create=create)
 
+    @journaled(sync_ops.encode_canned_remove)
     def remove_canned(self, name: str) -> None:
         with self.unit() as uow:
             canned.remove(uow, name)
@@ -365,6 +378,7 @@ class Service:
 
     # -- people and settings -----------------------------------------------------------
 
+    @journaled(refuse_offline("adding an agent"))
     def add_agent(self, name: str, email: str, role: str = Role.AGENT) -> tuple[int, str]:
         """A new agent and their API token (shown once; only its hash is kept)."""
         with self.unit() as uow:

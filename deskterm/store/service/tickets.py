@@ -42,8 +42,9 @@ def create_ticket(
     group: str | None = None,
     when: datetime | None = None,
     message_fields: dict[str, Any] | None = None,
+    uid: str | None = None,
 ) -> Created:
-    """A new ticket opened by the customer's first message."""
+    """A new ticket opened by the customer's first message (`uid`: made on a replica)."""
     prio = parse_choice(Priority, priority, "priority")
     state = parse_choice(Status, status, "status")
     when = when or uow.clock()
@@ -57,6 +58,7 @@ def create_ticket(
     )  # fmt: skip
     ticket = s.get(Ticket, new.id)
     assert ticket is not None
+    ticket.uid = uid
     fields = {"from_addr": customer.email, "from_name": customer.name}
     fields.update(message_fields or {})
     message = records.add_message(

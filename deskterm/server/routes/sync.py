@@ -1,0 +1,101 @@
+"""`/api/v1/sync`: replicas push their queued ops and pull what changed since their cursor.
+
+Push: the server runs each op again through its service, once (ids per client).
+Pull: the tickets stamped after the cursor, whole, in pages, with the catalog when it
+changed; the last page's `cookie` is the replica's next cursor.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Request, status
+from pydantic import BaseModel, Field
+
+from deskterm import __version__
+from deskterm.server.auth import CallerAgent, actor_of
+from deskterm.server.deps import server_state
+from deskterm.store.queries.sync import last_mutation, pull_page, read_catalog
+from deskterm.store.schema.db import schema_version
+from deskterm.store.service.sync_push import Mutation, apply_push
+
+router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
+
+ClientId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class MutationIn(BaseModel):
+    id: Annotated[int, Field(ge=1, le=2**62)]
+    name: Annotated[str, Field(max_length=100)]
+    args: dict[str, Any]
+
+
+class PushIn(BaseModel):
+    client_id: ClientId
+    mutations: Annotated[list[MutationIn], Field(max_length=1000)]
+
+
+class PullIn(BaseModel):
+    client_id: ClientId
+    cursor: Annotated[int, Field(ge=-1, le=2**62)] = -1
+    after: Annotated[str | None, Field(max_length=64, pattern=r"^-?\d+,\d+$")] = None
+    refs: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=10_000)] = []
+    catalog: Annotated[str | None, Field(max_length=64)] = None
+    limit: Annotated[int, Field(ge=1, le=2000)] = 500
+
+
+def _own(request: Request, agent_id: int, client_id: str) -> int:
+    """The replica's progress; a replica belongs to the agent who first pushed from it."""
+    done, owner = last_mutation(server_state(request).store, client_id)
+    if owner is not None and owner != agent_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this replica belongs to another agent")
+    return done
+
+
+@router.post("/push")
+def push(request: Request, agent: CallerAgent, body: PushIn) -> dict[str, Any]:
+    """Run the replica's queued ops; answers how far they got and any notices."""
+    _own(request, agent.id, body.client_id)
+    state = server_state(request)
+    result = apply_push(
+        state.store,
+        state.make_service,
+        actor_of(agent),
+        body.client_id,
+        [Mutation(m.id, m.name, m.args) for m in body.mutations],
+    )
+    state.metrics.ops_applied.inc(result.applied)
+    return {
+        "last_mutation_id": result.last_mutation_id,
+        "notices": {str(k): v for k, v in result.notices.items()},
+    }
+
+
+@router.post("/pull")
+def pull(request: Request, agent: CallerAgent, body: PullIn) -> dict[str, Any]:
+    """A page of tickets changed after `cursor`; with `after`, the page after that one."""
+    done = _own(request, agent.id, body.client_id)
+    store = server_state(request).store
+    page = pull_page(store, body.cursor, after=body.after, refs=body.refs, limit=body.limit)
+    if body.cursor > page.cookie:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "the replica is ahead of the server (was the server restored from a backup?):"
+            " run `deskterm join` again",
+        )
+    answer: dict[str, Any] = {
+        "tickets": page.tickets,
+        "missing": page.missing,
+        "next": page.next,
+        "cookie": page.cookie,
+        "total": page.total,
+        "last_mutation_id": done,
+        "schema": schema_version(store.read()),
+        "version": __version__,
+    }
+    if body.after is None:
+        catalog, digest = read_catalog(store)
+        answer["catalog_hash"] = digest
+        if digest != body.catalog:
+            answer["catalog"] = catalog
+    return answer

@@ -1,0 +1,223 @@
+"""What a pull reads on the server: tickets changed since a cursor, whole, plus the catalog.
+
+A ticket travels whole (fields, tags, every message and event) with people named by
+address and tickets by number, never by the server's row ids: a replica keeps its own
+ids. One read transaction per page, so a page and its cookie are one snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from deskterm.store.schema.db import Store
+
+TICKET_FIELDS = (
+    "uid",
+    "number",
+    "subject",
+    "status",
+    "priority",
+    "channel",
+    "created_at",
+    "updated_at",
+    "first_response_at",
+    "solved_at",
+    "reopen_count",
+    "message_count",
+    "sla_policy",
+    "first_reply_due_at",
+    "next_reply_due_at",
+    "resolution_due_at",
+    "due_at",
+    "sla_breached",
+    "urgent_words",
+    "upset_words",
+    "sync_version",
+)
+MESSAGE_FIELDS = (
+    "kind",
+    "from_name",
+    "from_addr",
+    "to_addrs",
+    "cc_addrs",
+    "subject",
+    "body_text",
+    "body_html",
+    "message_id",
+    "in_reply_to",
+    "references",
+    "created_at",
+    "mailbox",
+    "auto_kind",
+)
+EVENT_FIELDS = ("actor", "kind", "old", "new", "created_at")
+
+_TICKETS = (
+    "SELECT t.id, "
+    + ", ".join(f"t.{f}" for f in TICKET_FIELDS)
+    + ", c.email, c.name, a.email, g.name, m.number"
+    " FROM ticket t JOIN customer c ON c.id = t.customer_id"
+    " LEFT JOIN agent a ON a.id = t.assignee_id"
+    " LEFT JOIN agent_group g ON g.id = t.group_id"
+    " LEFT JOIN ticket m ON m.id = t.merged_into_id"
+)
+
+
+@dataclass
+class PullPage:
+    """One page of changed tickets; `next` continues the pull, `cookie` ends it."""
+
+    tickets: list[dict[str, Any]]
+    next: str | None
+    cookie: int
+    missing: list[str] = field(default_factory=list)
+    total: int | None = None  # on a first page: how many tickets the whole pull brings
+
+
+def _ticket(row: Sequence[Any]) -> dict[str, Any]:
+    data = dict(zip(TICKET_FIELDS, row[1:], strict=False))
+    email, name, assignee, group, merged = row[1 + len(TICKET_FIELDS) :]
+    data |= {"customer": {"email": email, "name": name}, "assignee": assignee, "group": group}
+    data["merged_into"] = merged
+    return data
+
+
+def _children(conn: sqlite3.Connection, tickets: dict[int, dict[str, Any]]) -> None:
+    marks = ",".join("?" * len(tickets))
+    ids = list(tickets)
+    for data in tickets.values():
+        data.update(tags=[], messages=[], events=[])
+    for ticket_id, name in conn.execute(
+        "SELECT tt.ticket_id, tg.name FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id"
+        f" WHERE tt.ticket_id IN ({marks}) ORDER BY tg.name",
+        ids,
+    ):
+        tickets[ticket_id]["tags"].append(name)
+    columns = ", ".join(f'm."{f}"' for f in MESSAGE_FIELDS)
+    for row in conn.execute(
+        f"SELECT m.ticket_id, {columns}, a.email, c.email FROM message m"
+        " LEFT JOIN agent a ON a.id = m.author_agent_id"
+        " LEFT JOIN customer c ON c.id = m.author_customer_id"
+        f" WHERE m.ticket_id IN ({marks}) ORDER BY m.ticket_id, m.created_at, m.id",
+        ids,
+    ):
+        message = dict(zip(MESSAGE_FIELDS, row[1:], strict=False))
+        message["author_agent"], message["author_customer"] = row[-2], row[-1]
+        tickets[row[0]]["messages"].append(message)
+    columns = ", ".join(f"e.{f}" for f in EVENT_FIELDS)
+    for row in conn.execute(
+        f"SELECT e.ticket_id, {columns}, a.email FROM event e"
+        " LEFT JOIN agent a ON a.id = e.actor_agent_id"
+        f" WHERE e.ticket_id IN ({marks}) ORDER BY e.ticket_id, e.id",
+        ids,
+    ):
+        event = dict(zip(EVENT_FIELDS, row[1:], strict=False))
+        event["actor_agent"] = row[-1]
+        tickets[row[0]]["events"].append(event)
+
+
+def _by_refs(conn: sqlite3.Connection, refs: Sequence[str]) -> tuple[list[Any], list[str]]:
+    rows, missing = [], []
+    for ref in refs:
+        if ref.startswith("#") and ref[1:].isdigit():
+            row = conn.execute(_TICKETS + " WHERE t.number = ?", (int(ref[1:]),)).fetchone()
+        else:
+            row = conn.execute(_TICKETS + " WHERE t.uid = ?", (ref,)).fetchone()
+        if row is None:
+            missing.append(ref)
+        else:
+            rows.append(row)
+    return rows, missing
+
+
+def pull_page(
+    store: Store, cursor: int, *, after: str | None = None, refs: Sequence[str] = (), limit: int
+) -> PullPage:
+    """Tickets stamped after `cursor` (from `after` on), and the tickets `refs` name."""
+    conn = store.read()
+    conn.execute("BEGIN")
+    try:
+        # Keyset (version, id): many tickets share a version when one change touched them all.
+        version, last_id = (int(x) for x in after.split(",")) if after else (cursor, 2**62)
+        rows = conn.execute(
+            _TICKETS + " WHERE (t.sync_version, t.id) > (?, ?) ORDER BY t.sync_version, t.id"
+            " LIMIT ?",
+            (version, last_id, limit + 1),
+        ).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        named, missing = _by_refs(conn, refs)
+        tickets = {row[0]: _ticket(row) for row in [*rows, *named]}
+        if tickets:
+            _children(conn, tickets)
+        counter = conn.execute("SELECT value FROM counter WHERE name = 'sync'").fetchone()
+        total = None
+        if after is None:
+            total = int(
+                conn.execute(
+                    "SELECT count(*) FROM ticket WHERE sync_version > ?", (cursor,)
+                ).fetchone()[0]
+            )
+    finally:
+        conn.execute("COMMIT")
+    cookie = int(counter[0]) if counter else 0
+    last = rows[-1] if rows else None
+    next_ = f"{last[1 + TICKET_FIELDS.index('sync_version')]},{last[0]}" if more and last else None
+    return PullPage(list(tickets.values()), next_, cookie, missing, total)
+
+
+def read_catalog(store: Store) -> tuple[dict[str, Any], str]:
+    """Agents (no token hashes), groups and canned replies, with a hash to skip resending."""
+    conn = store.read()
+    agents = [
+        dict(zip(("name", "email", "role", "away", "signature"), r, strict=True))
+        for r in conn.execute("SELECT name, email, role, away, signature FROM agent ORDER BY id")
+    ]
+    groups: dict[str, list[str]] = {
+        r[0]: [] for r in conn.execute("SELECT name FROM agent_group ORDER BY name")
+    }
+    for group, email in conn.execute(
+        "SELECT g.name, a.email FROM group_member m JOIN agent_group g ON g.id = m.group_id"
+        " JOIN agent a ON a.id = m.agent_id ORDER BY a.email"
+    ):
+        groups[group].append(email)
+    canned = [
+        dict(zip(("name", "body", "actions", "created_at", "updated_at"), r, strict=True))
+        for r in conn.execute(
+            "SELECT name, body, actions, created_at, updated_at FROM canned_reply ORDER BY name"
+        )
+    ]
+    catalog = {"agents": agents, "groups": groups, "canned": canned}
+    digest = hashlib.sha256(json.dumps(catalog, sort_keys=True).encode()).hexdigest()
+    return catalog, digest
+
+
+def last_mutation(store: Store, client_id: str) -> tuple[int, int | None]:
+    """How far the server got with a replica's ops, and the agent that replica belongs to."""
+    row = (
+        store.read()
+        .execute(
+            "SELECT last_mutation_id, agent_id FROM sync_client WHERE client_id = ?", (client_id,)
+        )
+        .fetchone()
+    )
+    return (0, None) if row is None else (int(row[0]), row[1])
+
+
+def notices_for(store: Store, client_id: str, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    return {
+        int(r[0]): str(r[1])
+        for r in store.read().execute(
+            "SELECT mutation_id, text FROM sync_notice"
+            f" WHERE client_id = ? AND mutation_id IN ({marks})",
+            (client_id, *ids),
+        )
+    }

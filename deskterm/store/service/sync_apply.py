@@ -1,0 +1,305 @@
+"""A replica takes in what the server sent: tickets whole, the catalog, and its own ops' fate.
+
+The server's state wins: each ticket in a page replaces the replica's copy (found by
+uid when it was made here offline, else by number), with its tags, messages and
+events; the search index follows. Then the ops the server has done are dropped and
+the ones it has not seen yet are run again on top (the rebase), so offline work stays
+visible until the server has it. One transaction per page: a crash leaves the replica
+as it was before the page, never half of one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from deskterm.errors import DesktermError
+from deskterm.query import fts
+from deskterm.store.queries.replica import queued_ops
+from deskterm.store.queries.sync import EVENT_FIELDS, MESSAGE_FIELDS, TICKET_FIELDS
+from deskterm.store.schema.db import Store, connect
+from deskterm.store.schema.timefmt import to_db, utcnow
+from deskterm.store.service.sync_journal import mark_replica, replaying
+from deskterm.store.service.sync_ops import RUNNERS
+
+if TYPE_CHECKING:
+    from deskterm.store.service import Service
+
+# Tickets made offline get numbers from here up until the server numbers them.
+PROVISIONAL_BASE = 1_000_000_000
+
+_TICKET_COLUMNS = [f for f in TICKET_FIELDS if f != "message_count"]
+
+
+def is_provisional(number: int) -> bool:
+    return number > PROVISIONAL_BASE
+
+
+class _Writer:
+    """The page's writes on one connection, with lookups of people by address cached."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._agents: dict[str, int | None] = {}
+        self.now = to_db(utcnow())
+
+    def agent_id(self, email: str | None) -> int | None:
+        if not email:
+            return None
+        if email not in self._agents:
+            row = self.conn.execute(
+                "SELECT id FROM agent WHERE lower(email) = lower(?)", (email,)
+            ).fetchone()
+            self._agents[email] = row[0] if row else None
+        return self._agents[email]
+
+    def customer_id(self, email: str, name: str) -> int:
+        self.conn.execute(
+            "INSERT INTO customer (email, name, created_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+            (email, name or "", self.now),
+        )
+        return int(
+            self.conn.execute("SELECT id FROM customer WHERE email = ?", (email,)).fetchone()[0]
+        )
+
+    def group_id(self, name: str | None) -> int | None:
+        if not name:
+            return None
+        self.conn.execute(
+            "INSERT INTO agent_group (name) VALUES (?) ON CONFLICT DO NOTHING", (name,)
+        )
+        return int(
+            self.conn.execute("SELECT id FROM agent_group WHERE name = ?", (name,)).fetchone()[0]
+        )
+
+    def catalog(self, catalog: dict[str, Any]) -> None:
+        for agent in catalog["agents"]:
+            self.conn.execute(
+                "INSERT INTO agent (name, email, role, away, signature, created_at)"
+                " VALUES (:name, :email, :role, :away, :signature, :now)"
+                " ON CONFLICT (email) DO UPDATE SET name = excluded.name, role = excluded.role,"
+                " away = excluded.away, signature = excluded.signature",
+                agent | {"now": self.now},
+            )
+        self._agents.clear()
+        for group, members in catalog["groups"].items():
+            group_id = self.group_id(group)
+            self.conn.execute("DELETE FROM group_member WHERE group_id = ?", (group_id,))
+            for email in members:
+                self.conn.execute(
+                    "INSERT INTO group_member (group_id, agent_id) VALUES (?, ?)",
+                    (group_id, self.agent_id(email)),
+                )
+        names = [c["name"] for c in catalog["canned"]]
+        self.conn.execute(
+            f"DELETE FROM canned_reply WHERE name NOT IN ({','.join('?' * len(names))})", names
+        )
+        for canned in catalog["canned"]:
+            self.conn.execute(
+                "INSERT INTO canned_reply (name, body, actions, created_at, updated_at)"
+                " VALUES (:name, :body, :actions, :created_at, :updated_at)"
+                " ON CONFLICT (name) DO UPDATE SET body = excluded.body,"
+                " actions = excluded.actions, updated_at = excluded.updated_at",
+                canned,
+            )
+
+    def local_ticket(self, uid: str | None, number: int) -> tuple[int, str] | None:
+        row = None
+        if uid:
+            row = self.conn.execute(
+                "SELECT id, subject FROM ticket WHERE uid = ?", (uid,)
+            ).fetchone()
+        if row is None:
+            row = self.conn.execute(
+                "SELECT id, subject FROM ticket WHERE number = ?", (number,)
+            ).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def ticket(self, data: dict[str, Any]) -> None:
+        values = {f: data[f] for f in _TICKET_COLUMNS}
+        values["customer_id"] = self.customer_id(
+            data["customer"]["email"], data["customer"]["name"]
+        )
+        values["assignee_id"] = self.agent_id(data["assignee"])
+        values["group_id"] = self.group_id(data["group"])
+        values["message_count"] = len(data["messages"])
+        found = self.local_ticket(data["uid"], data["number"])
+        if found is None:
+            columns = list(values)
+            cursor = self.conn.execute(
+                f"INSERT INTO ticket ({', '.join(columns)})"
+                f" VALUES ({', '.join(':' + c for c in columns)})",
+                values,
+            )
+            ticket_id = int(cursor.lastrowid or 0)
+        else:
+            ticket_id, old_subject = found
+            self.conn.execute(fts.DELETE_TICKET, (ticket_id, *fts.index_columns(old_subject)))
+            sets = ", ".join(f"{c} = :{c}" for c in values)
+            self.conn.execute(
+                f"UPDATE ticket SET {sets} WHERE id = :id", values | {"id": ticket_id}
+            )
+            self._clear_children(ticket_id)
+        self.conn.execute(fts.INSERT_TICKET, (ticket_id, *fts.index_columns(data["subject"])))
+        self._children(ticket_id, data)
+
+    def _clear_children(self, ticket_id: int) -> None:
+        old = self.conn.execute(
+            "SELECT id, body_text FROM message WHERE ticket_id = ?", (ticket_id,)
+        ).fetchall()
+        self.conn.executemany(
+            fts.DELETE_MESSAGE, [(mid, *fts.index_columns(body or "")) for mid, body in old]
+        )
+        self.conn.execute(
+            "DELETE FROM message_attachment WHERE message_id IN"
+            " (SELECT id FROM message WHERE ticket_id = ?)",
+            (ticket_id,),
+        )
+        for table in ("message", "event", "ticket_tag"):
+            self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (ticket_id,))
+
+    def _children(self, ticket_id: int, data: dict[str, Any]) -> None:
+        for tag in data["tags"]:
+            self.conn.execute("INSERT INTO tag (name) VALUES (?) ON CONFLICT DO NOTHING", (tag,))
+            self.conn.execute(
+                "INSERT INTO ticket_tag (ticket_id, tag_id) SELECT ?, id FROM tag WHERE name = ?",
+                (ticket_id, tag),
+            )
+        columns = ", ".join(f'"{f}"' for f in MESSAGE_FIELDS)
+        marks = ", ".join("?" * len(MESSAGE_FIELDS))
+        for message in data["messages"]:
+            customer = message["author_customer"]
+            cursor = self.conn.execute(
+                f"INSERT INTO message (ticket_id, author_agent_id, author_customer_id, {columns})"
+                f" VALUES (?, ?, ?, {marks})",
+                (
+                    ticket_id,
+                    self.agent_id(message["author_agent"]),
+                    self.customer_id(customer, "") if customer else None,
+                    *(message[f] for f in MESSAGE_FIELDS),
+                ),
+            )
+            self.conn.execute(
+                fts.INSERT_MESSAGE, (cursor.lastrowid, *fts.index_columns(message["body_text"]))
+            )
+        self.conn.executemany(
+            f"INSERT INTO event (ticket_id, actor_agent_id, {', '.join(EVENT_FIELDS)})"
+            f" VALUES (?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
+            [
+                (ticket_id, self.agent_id(e["actor_agent"]), *(e[f] for f in EVENT_FIELDS))
+                for e in data["events"]
+            ],
+        )
+
+    def merges(self, tickets: Iterable[dict[str, Any]]) -> None:
+        for data in tickets:
+            self.conn.execute(
+                "UPDATE ticket SET merged_into_id = (SELECT id FROM ticket WHERE number = ?)"
+                " WHERE number = ?",
+                (data["merged_into"], data["number"]),
+            )
+
+    def drop(self, uid: str) -> None:
+        """A ticket made here that the server never got (its op was refused): gone."""
+        row = self.conn.execute("SELECT id, subject FROM ticket WHERE uid = ?", (uid,)).fetchone()
+        if row is None:
+            return
+        self.conn.execute(fts.DELETE_TICKET, (row[0], *fts.index_columns(row[1])))
+        self._clear_children(row[0])
+        for table in ("ticket_read", "time_entry"):
+            self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (row[0],))
+        self.conn.execute("DELETE FROM ticket WHERE id = ?", (row[0],))
+
+
+def apply_page(
+    store: Store,
+    tickets: list[dict[str, Any]],
+    *,
+    catalog: dict[str, Any] | None = None,
+    missing: Iterable[str] = (),
+) -> None:
+    """Take one page of the server's tickets (and its catalog) in one transaction."""
+    conn = connect(store.path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        writer = _Writer(conn)
+        if catalog is not None:
+            writer.catalog(catalog)
+        # Dirty tickets the server lacks go first: their provisional rows leave room.
+        for ref in missing:
+            if not ref.startswith("#"):
+                writer.drop(ref)
+        for data in tickets:
+            writer.ticket(data)
+        writer.merges(tickets)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.close()
+
+
+def settle(
+    store: Store, make_service: Callable[[], Service], last_mutation_id: int
+) -> list[tuple[int, str]]:
+    """Drop the ops the server has done; run the rest again on the server's state.
+
+    Returns the notices of ops that no longer apply here either (they stay queued:
+    the server decides, and its answer comes with the next sync).
+    """
+    conn = connect(store.path)
+    try:
+        conn.execute("DELETE FROM sync_op WHERE id <= ?", (last_mutation_id,))
+    finally:
+        conn.close()
+    notices = []
+    for op in queued_ops(store):
+        runner = RUNNERS.get(op.name)
+        if runner is None:
+            continue
+        try:
+            with replaying():
+                runner(make_service(), op.args)
+        except DesktermError as exc:
+            notices.append((op.id, str(exc)))
+    return notices
+
+
+def set_state(store: Store, values: dict[str, str]) -> None:
+    conn = connect(store.path)
+    try:
+        conn.executemany(
+            "INSERT INTO sync_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+    finally:
+        conn.close()
+
+
+def become_replica(store: Store, url: str, client_id: str, agent_email: str) -> None:
+    """Mark a new store as a replica of `url`: offline tickets get provisional numbers."""
+    conn = connect(store.path)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "UPDATE counter SET value = max(value, ?) WHERE name = 'ticket'", (PROVISIONAL_BASE,)
+        )
+        conn.executemany(
+            "INSERT INTO sync_state (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            [
+                ("server_url", url),
+                ("client_id", client_id),
+                ("cursor", "-1"),
+                ("agent_email", agent_email),
+            ],
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    mark_replica(store)

@@ -1,0 +1,174 @@
+"""The sync journal: the before-commit hook that makes every change syncable.
+
+On every store it stamps the touched tickets with a new value of the `sync` counter
+(the server's change sequence: a replica pulls what has a higher stamp than its
+cursor). On a replica, a change made by a journaled service call (`journaled`) also
+queues that call as an op, in the same transaction, for the server to run again. On
+the server, a change made while re-running a replica's op (`applying`) records the
+op's id as done for that replica in the same transaction, so a re-sent op is skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
+
+from sqlalchemy import text
+
+from deskterm.errors import SyncError
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.models import SyncClient, SyncOp, Ticket
+from deskterm.store.service.unit_of_work import UnitOfWork
+
+BUMP_SYNC = (
+    "INSERT INTO counter (name, value) VALUES ('sync', 1)"
+    " ON CONFLICT (name) DO UPDATE SET value = counter.value + 1"
+)
+LAST_SYNC = "SELECT value FROM counter WHERE name = 'sync'"
+
+
+@dataclass
+class Command:
+    """A service call being made on a replica: what the server will be asked to run."""
+
+    name: str
+    args: dict[str, Any]
+    refs: list[str] = field(default_factory=list)  # tickets it names (see `ticket_ref`)
+
+
+@dataclass(frozen=True)
+class Applying:
+    """The replica op the server is running again: recorded as done in the same commit."""
+
+    client_id: str
+    mutation_id: int
+    agent_id: int | None
+
+
+class AlreadyApplied(Exception):
+    """The op was applied by an earlier push (a retry after a lost answer): roll back."""
+
+
+_command: ContextVar[Command | None] = ContextVar("deskterm_sync_command", default=None)
+_applying: ContextVar[Applying | None] = ContextVar("deskterm_sync_applying", default=None)
+_replaying: ContextVar[bool] = ContextVar("deskterm_sync_replaying", default=False)
+_replicas: weakref.WeakKeyDictionary[Store, bool] = weakref.WeakKeyDictionary()
+
+
+def is_replica(store: Store) -> bool:
+    """Whether `store` is a replica of a server (it was made by `deskterm join`)."""
+    known = _replicas.get(store)
+    if known is None:
+        row = store.read().execute("SELECT 1 FROM sync_state WHERE name = 'server_url'").fetchone()
+        known = _replicas[store] = row is not None
+    return known
+
+
+def mark_replica(store: Store) -> None:
+    _replicas[store] = True
+
+
+def ticket_ref(ticket: Ticket) -> str:
+    """How a replica names a ticket to the server: its uid if made offline, else #number."""
+    return ticket.uid or f"#{ticket.number}"
+
+
+@contextmanager
+def applying(op: Applying) -> Iterator[None]:
+    token = _applying.set(op)
+    try:
+        yield
+    finally:
+        _applying.reset(token)
+
+
+@contextmanager
+def replaying() -> Iterator[None]:
+    """Re-running queued ops on a replica after a pull: they are queued already."""
+    token = _replaying.set(True)
+    try:
+        yield
+    finally:
+        _replaying.reset(token)
+
+
+def journal(uow: UnitOfWork) -> None:
+    """The hook: stamp touched tickets; queue the replica's op; mark the server's op done."""
+    session, tickets, when = uow.session, uow.tickets(), uow.clock()
+    if tickets:
+        session.execute(text(BUMP_SYNC))
+        version = int(session.execute(text(LAST_SYNC)).scalar_one())
+        for ticket in tickets:
+            ticket.sync_version = version
+    op = _applying.get()
+    if op is not None:
+        client = session.get(SyncClient, op.client_id)
+        if client is None:
+            client = SyncClient(client_id=op.client_id, agent_id=op.agent_id, last_seen_at=when)
+        elif client.last_mutation_id >= op.mutation_id:
+            raise AlreadyApplied(op.mutation_id)
+        client.last_mutation_id = op.mutation_id
+        client.last_seen_at = when
+        session.add(client)
+    command = _command.get()
+    if command is not None and not _replaying.get():
+        refs = list(dict.fromkeys([*command.refs, *(ticket_ref(t) for t in tickets)]))
+        session.add(
+            SyncOp(
+                name=command.name,
+                args=json.dumps(command.args, ensure_ascii=False),
+                tickets=json.dumps(refs),
+                created_at=when,
+            )
+        )
+
+
+class _HasStore(Protocol):
+    store: Store
+
+
+S = TypeVar("S", bound=_HasStore)
+P = ParamSpec("P")
+R = TypeVar("R")
+Encoder = Callable[..., Command]
+
+
+def journaled(
+    encode: Encoder,
+) -> Callable[[Callable[Concatenate[S, P], R]], Callable[Concatenate[S, P], R]]:
+    """Mark a service method as a sync op: on a replica its call is queued for the server.
+
+    `encode(service, *args, **kwargs)` returns the op; it may add keyword arguments the
+    local call must get too (the uid of a ticket made offline) by setting them in `kwargs`.
+    Calls made inside another journaled call are part of that one op.
+    """
+
+    def wrap(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
+        def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            if _command.get() is not None or _replaying.get() or not is_replica(self.store):
+                return method(self, *args, **kwargs)
+            token = _command.set(encode(self, args, kwargs))
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                _command.reset(token)
+
+        functools.update_wrapper(call, method)
+        return call
+
+    return wrap
+
+
+def refuse_offline(what: str) -> Encoder:
+    """For calls a replica cannot queue (they name rows only the server can number)."""
+
+    def encode(service: _HasStore, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+        raise SyncError(f"{what} is done on the server: use the server's store or its API")
+
+    return encode

@@ -1,0 +1,224 @@
+"""The sync ops: how a replica writes down a service call, and how the server runs it again.
+
+Each op is a service method's name and its arguments, with tickets named by `ref`
+(`#number` for a ticket the server numbered, the uid for one made offline). The server
+re-runs the op through its own service as the pushing agent, so rules, SLA and the
+outbox run once, there. Conflict rules (README, "Sync"): fields are last writer wins in
+the server's order (the loser stays in the audit trail); messages are appended; an edit
+of a ticket merged elsewhere is refused with a notice, a message to it goes to the ticket
+it joined with a notice; nothing is dropped without a notice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deskterm.errors import NotFoundError, SyncError, UsageError
+from deskterm.store.schema.db import Store
+from deskterm.store.service.sync_journal import Command
+
+if TYPE_CHECKING:
+    from deskterm.store.service import Service
+
+
+def ref_of(store: Store, number: int) -> str:
+    row = store.read().execute("SELECT uid FROM ticket WHERE number = ?", (number,)).fetchone()
+    if row is None:
+        raise NotFoundError(f"no ticket #{number}")
+    return str(row[0]) if row[0] else f"#{number}"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A ticket an op names, as found on the server."""
+
+    number: int
+    merged_into: int | None
+
+
+def resolve(store: Store, ref: str) -> Target:
+    """The server's ticket for a ref; a ticket merged away also says where it went."""
+    if ref.startswith("#") and ref[1:].isdigit():
+        where, key = "number = ?", int(ref[1:])
+    else:
+        where, key = "uid = ?", ref  # type: ignore[assignment]  # a uid, not a number
+    row = (
+        store.read()
+        .execute(
+            "SELECT t.number, m.number FROM ticket t LEFT JOIN ticket m ON m.id = t.merged_into_id"
+            f" WHERE t.{where}",
+            (key,),
+        )
+        .fetchone()
+    )
+    if row is None:
+        raise NotFoundError(f"ticket {ref} is not on the server (deleted, or never arrived)")
+    return Target(int(row[0]), None if row[1] is None else int(row[1]))
+
+
+# --- encoders: a replica's call -> the op (kwargs may gain what the local call needs too) ---
+
+
+def encode_create(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    names = ("subject", "body", "customer_email", "customer_name")
+    call = dict(zip(names, args, strict=False))
+    kwargs["uid"] = kwargs.get("uid") or uuid.uuid4().hex
+    for key in ("priority", "status", "channel", "assignee", "group", "uid"):
+        if kwargs.get(key) is not None:
+            call[key] = str(kwargs[key])
+    call["tags"] = list(kwargs.get("tags", ()))
+    call.update({k: v for k, v in kwargs.items() if k in names})
+    return Command("create_ticket", call, [kwargs["uid"]])
+
+
+def _message_encoder(name: str) -> Callable[..., Command]:
+    def encode(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+        call = dict(zip(("number", "body"), args, strict=False)) | kwargs
+        ref = ref_of(service.store, int(call.pop("number")))
+        call.pop("when", None)  # the server's clock decides
+        return Command(name, {"ticket": ref, **call}, [ref])
+
+    return encode
+
+
+def encode_send(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    """A reply to be mailed: the server queues it in its outbox, so it goes out once, from there."""
+    if kwargs.get("attachments"):
+        raise SyncError("replies with attachments are sent while online (files go to the server)")
+    call = dict(zip(("number", "body"), args, strict=False))
+    ref = ref_of(service.store, int(kwargs.get("number", call.pop("number"))))
+    body = kwargs.get("body", call.get("body"))
+    extra = {k: kwargs[k] for k in ("status", "quote_original") if kwargs.get(k) is not None}
+    return Command("send_reply", {"ticket": ref, "body": body, **extra}, [ref])
+
+
+def encode_canned(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    call = dict(zip(("number", "name"), args, strict=False)) | kwargs
+    ref = ref_of(service.store, int(call.pop("number")))
+    return Command("apply_canned", {"ticket": ref, **call}, [ref])
+
+
+def encode_update(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    numbers: Sequence[int] = args[0] if args else kwargs["numbers"]
+    refs = [ref_of(service.store, int(n)) for n in numbers]
+    call: dict[str, Any] = {"tickets": refs}
+    for key in ("status", "priority", "subject"):
+        if kwargs.get(key) is not None:
+            call[key] = kwargs[key]
+    for key in ("assignee", "group"):  # absent keeps, None clears
+        if key in kwargs and not _unset(kwargs[key]):
+            call[key] = kwargs[key]
+    for key in ("add_tags", "remove_tags"):
+        call[key] = list(kwargs.get(key, ()))
+    return Command("update_tickets", call, refs)
+
+
+def _unset(value: object) -> bool:
+    from deskterm.store.service.tickets import UNSET
+
+    return value is UNSET
+
+
+def encode_merge(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    source, target = (ref_of(service.store, int(n)) for n in args[:2])
+    return Command("merge", {"source": source, "target": target}, [source, target])
+
+
+def encode_canned_save(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    call = dict(zip(("name", "body", "actions"), args, strict=False)) | kwargs
+    return Command("save_canned", call)
+
+
+def encode_canned_remove(
+    service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Command:
+    return Command("remove_canned", {"name": args[0] if args else kwargs["name"]})
+
+
+# --- runners: the server runs an op again; the answer is a notice for the agent, if any ---
+
+Runner = Callable[["Service", dict[str, Any]], str | None]
+
+
+def _live(service: Service, ref: str, what: str) -> int:
+    """The ticket an edit applies to; a merge elsewhere wins over the edit."""
+    target = resolve(service.store, ref)
+    if target.merged_into is not None:
+        raise UsageError(
+            f"{what} of ticket #{target.number} not applied: it was merged into"
+            f" #{target.merged_into} meanwhile"
+        )
+    return target.number
+
+
+def run_create(service: Service, args: dict[str, Any]) -> str | None:
+    args = dict(args)
+    service.create_ticket(args.pop("subject"), args.pop("body"), args.pop("customer_email"), **args)
+    return None
+
+
+def _run_message(method: str) -> Runner:
+    def run(service: Service, args: dict[str, Any]) -> str | None:
+        args = dict(args)
+        target = resolve(service.store, args.pop("ticket"))
+        notice = None
+        number = target.number
+        if target.merged_into is not None:
+            notice = (
+                f"ticket #{target.number} was merged into #{target.merged_into} meanwhile;"
+                f" your {method.split('_')[-1]} was added there"
+            )
+            number = target.merged_into
+        getattr(service, method)(number, **args)
+        return notice
+
+    return run
+
+
+def run_canned(service: Service, args: dict[str, Any]) -> str | None:
+    args = dict(args)
+    number = _live(service, args.pop("ticket"), "canned reply")
+    service.apply_canned(number, **args)
+    return None
+
+
+def run_update(service: Service, args: dict[str, Any]) -> str | None:
+    args = dict(args)
+    numbers = [_live(service, ref, "the change") for ref in args.pop("tickets")]
+    service.update_tickets(numbers, **args)
+    return None
+
+
+def run_merge(service: Service, args: dict[str, Any]) -> str | None:
+    source = _live(service, args["source"], "the merge")
+    target = _live(service, args["target"], "the merge")
+    service.merge(source, target)
+    return None
+
+
+def run_canned_save(service: Service, args: dict[str, Any]) -> str | None:
+    service.save_canned(**args)
+    return None
+
+
+def run_canned_remove(service: Service, args: dict[str, Any]) -> str | None:
+    service.remove_canned(args["name"])
+    return None
+
+
+RUNNERS: dict[str, Runner] = {
+    "create_ticket": run_create,
+    "add_reply": _run_message("add_reply"),
+    "add_note": _run_message("add_note"),
+    "send_reply": _run_message("send_reply"),
+    "apply_canned": run_canned,
+    "update_tickets": run_update,
+    "merge": run_merge,
+    "save_canned": run_canned_save,
+    "remove_canned": run_canned_remove,
+}
+encode_reply = _message_encoder("add_reply")
+encode_note = _message_encoder("add_note")

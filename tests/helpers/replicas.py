@@ -1,0 +1,67 @@
+"""Replicas of a test server: made by `join` over real HTTP, compared row by row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from deskterm.channels.sync import Replica, SyncReport, join
+from deskterm.store.schema.db import Store, open_store
+from deskterm.store.service import Actor, Service
+from helpers.store import fresh_store_file
+
+
+def local_service(store: Store, email: str) -> Service:
+    """A service on the replica acting as the agent with `email` (as the CLI would)."""
+    row = store.read().execute("SELECT id, name FROM agent WHERE email = ?", (email,)).fetchone()
+    return Service(store, Actor(row[0], row[1]))
+
+
+def make_replica(url: str, token: str, path: Path, email: str) -> tuple[Replica, SyncReport]:
+    replica, _me, report = join(
+        url,
+        token,
+        lambda: open_store(fresh_store_file(path)),
+        lambda store: lambda: local_service(store, email),
+    )
+    return replica, report
+
+
+def snapshot(store: Store) -> dict[int, dict[str, Any]]:
+    """Every ticket as users see it: fields, tags, and the thread (ids left out)."""
+    conn = store.read()
+    tickets: dict[int, dict[str, Any]] = {}
+    for row in conn.execute(
+        "SELECT t.id, t.number, t.subject, t.status, t.priority, a.email, c.email,"
+        " m.number, t.message_count FROM ticket t JOIN customer c ON c.id = t.customer_id"
+        " LEFT JOIN agent a ON a.id = t.assignee_id LEFT JOIN ticket m ON m.id = t.merged_into_id"
+    ):
+        tags = [
+            r[0]
+            for r in conn.execute(
+                "SELECT g.name FROM ticket_tag tt JOIN tag g ON g.id = tt.tag_id"
+                " WHERE tt.ticket_id = ? ORDER BY g.name",
+                (row[0],),
+            )
+        ]
+        thread = conn.execute(
+            "SELECT kind, body_text, from_addr FROM message WHERE ticket_id = ?"
+            " ORDER BY created_at, id",
+            (row[0],),
+        ).fetchall()
+        events = conn.execute(
+            "SELECT kind, old, new, actor FROM event WHERE ticket_id = ? ORDER BY id", (row[0],)
+        ).fetchall()
+        tickets[row[1]] = {
+            "subject": row[2],
+            "status": row[3],
+            "priority": row[4],
+            "assignee": row[5],
+            "customer": row[6],
+            "merged_into": row[7],
+            "message_count": row[8],
+            "tags": tags,
+            "thread": thread,
+            "events": events,
+        }
+    return tickets
