@@ -57,9 +57,12 @@ def reply(
         )
     if outbox_id is None:
         from deskterm.store.queries.outbox import was_not_mailed
+        from deskterm.store.service.sync_journal import is_replica
         from deskterm.vocab import NOT_MAILED_TEXT
 
-        if was_not_mailed(service.store, number, message_id):
+        if is_replica(service.store):  # the server runs the reply again and mails it
+            print(f"deskterm: #{number}: the server mails it at the next sync", file=sys.stderr)
+        elif was_not_mailed(service.store, number, message_id):
             print(f"deskterm: #{number}: {NOT_MAILED_TEXT}", file=sys.stderr)
     _done(number, message_id, as_json, outbox_id)
 

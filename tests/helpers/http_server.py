@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from deskterm.server import ServerState, create_app
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
+from deskterm.store.service.delivery import MailSettings
 from helpers.clock import TickingClock
 from helpers.processes import (
     HOST,
@@ -34,9 +35,9 @@ from helpers.store import fresh_store_file
 class LiveServer:
     """uvicorn on an ephemeral port (the kernel picks it at bind: no race with other tests)."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, port: int = 0) -> None:
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host=HOST, port=0, log_level="warning", lifespan="off")
+            uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
         )
         self._thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 
@@ -89,14 +90,14 @@ class Team:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def start_team(path: Path) -> tuple[Team, Callable[[], None]]:
+def start_team(path: Path, mail: MailSettings | None = None) -> tuple[Team, Callable[[], None]]:
     """A store at `path` with an admin and an agent (tokens kept), served on loopback."""
     store = open_store(fresh_store_file(path))
     clock = TickingClock()
     system = Service(store, Actor.system(), clock)
     _admin_id, admin_token = system.add_agent("Ada Admin", "ada@desk.test", "admin")
     agent_id, agent_token = system.add_agent("Bo Agent", "bo@desk.test", "agent")
-    state = ServerState(store, lambda actor: Service(store, actor, clock))
+    state = ServerState(store, lambda actor: Service(store, actor, clock).with_mail(mail))
     live = LiveServer(create_app(state))
     live.start()
 

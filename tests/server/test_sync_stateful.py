@@ -1,0 +1,161 @@
+"""Random interleavings of offline edits, syncs, repeated pushes and server restarts converge.
+
+Hypothesis drives two replicas and the server through edits on all three, syncs in any
+order, pushes whose answers are lost (the ops go again with the next sync) and server
+restarts. After everyone syncs, every store holds the server's tickets, and every reply
+and note written anywhere is there exactly once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from helpers.http_server import LiveServer, Team, start_team
+from helpers.replicas import local_service, make_replica, snapshot
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from deskterm.channels.sync import Replica
+from deskterm.server import ServerState, create_app
+from deskterm.store.queries.replica import get_state, queued_ops
+from deskterm.store.service import Actor, Service
+
+AGENTS = ("bo@desk.test", "ada@desk.test")
+STATUSES = ("open", "pending", "solved")
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class SyncMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = Path(tempfile.mkdtemp(prefix="deskterm-sync-"))
+        self.team, self._stop = start_team(self.folder / "server.db")
+        system = self.team.state.make_service(Actor.system())
+        for i in range(3):
+            system.create_ticket(f"Ticket {i}", f"Body {i}", f"c{i}@example.test")
+        tokens = (self.team.agent_token, self.team.admin_token)
+        self.replicas: list[Replica] = [
+            make_replica(self.team.url, token, self.folder / f"r{i}.db", email)[0]
+            for i, (token, email) in enumerate(zip(tokens, AGENTS, strict=True))
+        ]
+        self.written: list[str] = []  # every reply and note body, each unique
+        self.counter = 0
+
+    def _body(self) -> str:
+        self.counter += 1
+        self.written.append(f"message {self.counter}")
+        return self.written[-1]
+
+    def _numbers(self, replica: int) -> list[int]:
+        store = self.replicas[replica].store
+        return [int(r[0]) for r in store.read().execute("SELECT number FROM ticket ORDER BY id")]
+
+    def _service(self, replica: int) -> Service:
+        return local_service(self.replicas[replica].store, AGENTS[replica])
+
+    @rule(replica=st.integers(0, 1), pick=st.integers(0, 50), note=st.booleans())
+    def write_message(self, replica: int, pick: int, note: bool) -> None:
+        numbers = self._numbers(replica)
+        number = numbers[pick % len(numbers)]
+        service = self._service(replica)
+        if note:
+            service.add_note(number, self._body())
+        else:
+            service.add_reply(number, self._body())
+
+    @rule(
+        replica=st.integers(0, 1),
+        pick=st.integers(0, 50),
+        status=st.sampled_from(STATUSES),
+        priority=st.sampled_from(PRIORITIES),
+        tag=st.sampled_from(("vip", "billing", "")),
+    )
+    def change_fields(self, replica: int, pick: int, status: str, priority: str, tag: str) -> None:
+        numbers = self._numbers(replica)
+        self._service(replica).update_tickets(
+            [numbers[pick % len(numbers)]],
+            status=status,
+            priority=priority,
+            add_tags=[tag] if tag else [],
+        )
+
+    @rule(replica=st.integers(0, 1))
+    def create_offline(self, replica: int) -> None:
+        self._service(replica).create_ticket(f"Offline {self.counter}", self._body(), "o@x.test")
+
+    @rule(pick=st.integers(0, 50), status=st.sampled_from(STATUSES))
+    def change_on_server(self, pick: int, status: str) -> None:
+        conn = self.team.store.read()
+        numbers = [int(r[0]) for r in conn.execute("SELECT number FROM ticket ORDER BY id")]
+        service = self.team.state.make_service(Actor.system())
+        number = numbers[pick % len(numbers)]
+        service.update_tickets([number], status=status)
+        service.add_customer_message(number, self._body())
+
+    @rule(replica=st.integers(0, 1))
+    def sync(self, replica: int) -> None:
+        self.replicas[replica].sync()
+
+    @rule(replica=st.integers(0, 1))
+    def push_and_lose_the_answer(self, replica: int) -> None:
+        target = self.replicas[replica]
+        ops = queued_ops(target.store)
+        if ops:
+            target.client.push(
+                get_state(target.store)["client_id"],
+                [{"id": op.id, "name": op.name, "args": op.args} for op in ops],
+            )
+
+    @rule()
+    def restart_server(self) -> None:
+        port = int(self.team.url.rsplit(":", 1)[1])
+        self.team.live.stop()
+        # A new process: fresh metrics and limits, the same store and port.
+        state = ServerState(self.team.store, self.team.state.make_service)
+        live = LiveServer(create_app(state), port=port)
+        live.start()
+        self.team = Team(
+            self.team.store,
+            state,
+            live,
+            self.team.admin_token,
+            self.team.agent_token,
+            self.team.agent_id,
+        )
+
+    @invariant()
+    def replicas_show_their_own_work(self) -> None:
+        # Offline work is visible where it was written, before and after syncs.
+        for replica in self.replicas:
+            assert replica.store.read().execute("PRAGMA quick_check").fetchone()[0] == "ok"
+
+    def teardown(self) -> None:
+        try:
+            for _round in range(2):
+                for replica in self.replicas:
+                    replica.sync()
+            server = snapshot(self.team.store)
+            for replica in self.replicas:
+                assert snapshot(replica.store) == server
+                assert queued_ops(replica.store) == []
+            bodies = [body for t in server.values() for _kind, body, _f in t["thread"]]
+            for written in self.written:
+                assert bodies.count(written) == 1, written
+        finally:
+            for replica in self.replicas:
+                replica.client.close()
+                replica.store.close()
+            self._stop()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+TestSyncConverges = SyncMachine.TestCase
+TestSyncConverges.settings = settings(
+    max_examples=12,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
