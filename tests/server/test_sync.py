@@ -14,7 +14,7 @@ from deskterm.channels.sync import Replica, SyncClient, SyncOffline
 from deskterm.errors import SyncError
 from deskterm.store.queries.replica import queued_ops
 from deskterm.store.service import Actor
-from deskterm.store.service.sync_apply import is_provisional
+from deskterm.store.service.sync_apply import is_provisional, set_state
 
 BO, ADA = "bo@desk.test", "ada@desk.test"
 
@@ -164,3 +164,25 @@ def test_a_revoked_token_gets_one_line_and_leaves_the_replica_as_it_was(
         a.sync()
     assert "\n" not in str(caught.value) and "deskterm join" in str(caught.value)
     assert snapshot(a.store) == before and len(queued_ops(a.store)) == 1
+
+
+def test_a_cursor_the_server_never_gave_asks_for_a_new_join(
+    seeded: Team, pair: tuple[Replica, Replica]
+) -> None:
+    a, _b = pair
+    before = snapshot(a.store)
+    set_state(a.store, {"cursor": "999999"})  # as after the server was restored from a backup
+    with pytest.raises(SyncError, match="join` again"):
+        a.sync()
+    assert snapshot(a.store) == before
+
+
+def test_a_server_with_a_newer_schema_is_refused_in_one_line(
+    seeded: Team, pair: tuple[Replica, Replica]
+) -> None:
+    a, _b = pair
+    before = snapshot(a.store)
+    seeded.store.read().execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(SyncError, match="newer deskterm .*upgrade deskterm here"):
+        a.sync()
+    assert snapshot(a.store) == before
