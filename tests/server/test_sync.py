@@ -183,6 +183,6 @@ def test_a_server_with_a_newer_schema_is_refused_in_one_line(
     a, _b = pair
     before = snapshot(a.store)
     seeded.store.read().execute("UPDATE alembic_version SET version_num = '9999'")
-    with pytest.raises(SyncError, match="newer deskterm .*upgrade deskterm here"):
+    with pytest.raises(SyncError, match=r"newer deskterm .*upgrade deskterm here"):
         a.sync()
     assert snapshot(a.store) == before

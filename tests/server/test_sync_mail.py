@@ -31,7 +31,7 @@ def test_an_offline_reply_is_mailed_once_by_the_server(
             .number
         )
         replica, _ = make_replica(team.url, team.agent_token, tmp_path / "bo.db", "bo@desk.test")
-        message_id, outbox_id = local_service(replica.store, "bo@desk.test").send_reply(
+        _message_id, outbox_id = local_service(replica.store, "bo@desk.test").send_reply(
             number, "Yes: it is on its way back to you."
         )
         assert outbox_id is None  # the replica never mails

@@ -23,6 +23,7 @@ from deskterm.store.service.read_marks import mark_read
 from deskterm.store.service.report_hook import report_rollups
 from deskterm.store.service.rules import run_rules
 from deskterm.store.service.sla import refresh_sla
+from deskterm.store.service.sync_journal import journal
 from deskterm.store.service.unit_of_work import UnitOfWork
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # a Monday
@@ -76,7 +77,7 @@ def sam(store: Store, clock: Clock) -> Service:
 
 
 def test_the_hooks_are_one_visible_tuple_in_order() -> None:
-    assert (run_rules, refresh_sla, mark_read, report_rollups) == hooks.BEFORE_COMMIT
+    assert (run_rules, refresh_sla, mark_read, report_rollups, journal) == hooks.BEFORE_COMMIT
 
 
 def test_hooks_run_in_order_and_each_sees_what_the_one_before_did(
@@ -110,6 +111,7 @@ def test_hooks_run_in_order_and_each_sees_what_the_one_before_did(
         ("refresh_sla", ("urgent", None)),  # the rule's change, before the due time
         ("mark_read", ("urgent", from_db(due_at))),  # type: ignore[call-overload]  # a stored time
         ("report_rollups", ("urgent", from_db(due_at))),  # type: ignore[call-overload]  # a stored time
+        ("journal", ("urgent", from_db(due_at))),  # type: ignore[call-overload]  # a stored time
     ]
     assert due_at is not None and (priority, read_at) == ("urgent", updated_at)
 
