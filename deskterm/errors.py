@@ -41,5 +41,9 @@ class MailError(DesktermError):
     """A mail could not be fetched, parsed or sent."""
 
 
+class SyncError(DesktermError):
+    """The team server could not be reached, or refused a replica's sync."""
+
+
 class AuthError(DesktermError):
     """A password or token was refused."""
