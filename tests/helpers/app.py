@@ -6,6 +6,7 @@ import hashlib
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -228,21 +229,30 @@ def screen_segments(app: DesktermApp) -> list[str]:
     return [segment.text for strip in strips for segment in strip]
 
 
+# Waits below are for a state, however long a loaded machine takes to reach it; the
+# deadline only turns a hang into a failure, it is not a window the app must meet.
+HANG_SECONDS = 120.0
+
+
 async def settle(app: App[Any], pilot) -> None:
-    """Let workers finish and their messages land (a worker may start another)."""
-    for _ in range(6):
+    """Let the store open, workers finish and their messages land (a worker may start
+    another): until the app is quiet twice in a row."""
+    from deskterm.screens.loading import LoadingScreen
+
+    deadline = time.monotonic() + HANG_SECONDS
+    while time.monotonic() < deadline:
         await pilot.pause()
-        if not any(w.is_running for w in app.workers):
+        if not isinstance(app.screen, LoadingScreen) and not any(w.is_running for w in app.workers):
             await pilot.pause()
             if not any(w.is_running for w in app.workers):
                 return
         await app.workers.wait_for_complete()
+    raise AssertionError("the app never settled")
 
 
-async def wait_until(pilot, check: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_until(pilot, check: Callable[[], bool], timeout: float = HANG_SECONDS) -> None:
     """Let the app run (its background work is threads) until `check()` holds."""
-    for _ in range(int(timeout / 0.05)):
-        if check():
-            return
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
         await pilot.pause(0.05)
-    assert check(), "timed out"

@@ -188,7 +188,8 @@ class SmtpServer:
         """The next `times` RCPTs (to `address`, or to anyone) get `reply` instead of 250."""
         self.handler.rcpt_replies.extend([(address, reply)] * times)
 
-    def wait_for_messages(self, count: int, timeout: float = 10.0) -> list[RecordedMessage]:
+    def wait_for_messages(self, count: int, timeout: float = 120.0) -> list[RecordedMessage]:
+        """Until `count` mails arrived; `timeout` only turns a hang into a failure."""
         deadline = time.monotonic() + timeout
         while len(self.handler.messages) < count:
             if time.monotonic() > deadline:
