@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Agents: add, list, away, role, revoke.",
     ),
     "groups": ("deskterm.cli.groups", "app", "Agent groups: list, add, rm, members."),
+    "orgs": ("deskterm.cli.orgs", "app", "Organizations: list, show, add, edit."),
     "views": ("deskterm.cli.views", "app", "Queue views: list, show, add, rm."),
     "sla": ("deskterm.cli.sla", "app", "SLA due times: explain, check, recompute."),
     "rules": ("deskterm.cli.rules", "app", "Automation rules: list, test on history, run."),

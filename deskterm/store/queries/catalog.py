@@ -15,6 +15,7 @@ from deskterm.store.queries.records import (
     CannedRecord,
     CustomerRecord,
     GroupRecord,
+    OrgRecord,
     ViewRecord,
 )
 from deskterm.store.queries.sql import where_sql
@@ -47,11 +48,20 @@ def get_customer(store: Store, key: int | str) -> CustomerRecord:
 
 
 def list_customers(
-    store: Store, *, text: str | None = None, after: int | None = None, limit: int = CUSTOMER_PAGE
+    store: Store,
+    *,
+    text: str | None = None,
+    after: int | None = None,
+    limit: int = CUSTOMER_PAGE,
+    org_id: int | None = None,
 ) -> list[CustomerRecord]:
-    """Customers by id (keyset on id), optionally matching `text` in email, name or org."""
+    """Customers by id (keyset on id), optionally matching `text` in email, name or org,
+    or of organization `org_id`."""
     conds: list[str] = []
     params: list[object] = []
+    if org_id is not None:
+        conds.append("c.organization_id = ?")
+        params.append(org_id)
     if text:
         conds.append("(c.email LIKE ? OR c.name LIKE ? OR o.name LIKE ?)")
         params.extend([f"%{text}%"] * 3)
@@ -152,3 +162,33 @@ def list_groups(store: Store) -> list[GroupRecord]:
             " ORDER BY g.name"
         )
     ]
+
+
+_ORG_SQL = """
+    SELECT o.id, o.name, o.domain,
+      (SELECT count(*) FROM customer c WHERE c.organization_id = o.id),
+      (SELECT count(*) FROM ticket t JOIN customer c ON c.id = t.customer_id
+        WHERE c.organization_id = o.id AND t.status IN ('new', 'open', 'pending', 'on_hold'))
+    FROM organization o
+"""
+
+
+def list_organizations(store: Store) -> list[OrgRecord]:
+    return [OrgRecord(*r) for r in store.read().execute(_ORG_SQL + " ORDER BY o.name")]
+
+
+def get_organization(store: Store, key: int | str) -> OrgRecord:
+    """An organization by id, name or domain."""
+    if isinstance(key, int):
+        row = store.read().execute(_ORG_SQL + " WHERE o.id = ?", (key,)).fetchone()
+    else:
+        row = (
+            store.read()
+            .execute(
+                _ORG_SQL + " WHERE lower(o.name) = lower(?) OR o.domain = lower(?)", (key, key)
+            )
+            .fetchone()
+        )
+    if row is None:
+        raise NotFoundError(f"no organization {key!r} (see `deskterm orgs list`)")
+    return OrgRecord(*row)

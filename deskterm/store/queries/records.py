@@ -252,6 +252,24 @@ class AgentRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class OrgRecord:
+    id: int
+    name: str
+    domain: str | None
+    customer_count: int
+    open_count: int  # unresolved tickets of its customers
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "domain": self.domain,
+            "customer_count": self.customer_count,
+            "open_count": self.open_count,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class GroupRecord:
     id: int
     name: str

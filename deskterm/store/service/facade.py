@@ -402,6 +402,12 @@ class Service:
         with self.unit() as uow:
             return people.add_organization(uow, name, domain)
 
+    def edit_organization(
+        self, org_id: int, name: str | None = None, domain: str | None = None
+    ) -> None:
+        with self.unit() as uow:
+            people.edit_organization(uow, org_id, name, domain)
+
     def save_view(self, name: str, query: str, position: int | None = None) -> None:
         with self.unit() as uow:
             people.save_view(uow, name, query, position)

@@ -90,6 +90,34 @@ def add_organization(uow: UnitOfWork, name: str, domain: str | None = None) -> i
     return org.id  # type: ignore[return-value]
 
 
+def edit_organization(
+    uow: UnitOfWork, org_id: int, name: str | None = None, domain: str | None = None
+) -> None:
+    """Rename an organization or change its domain ("" clears it); customers at a new
+    domain who belong to no organization join it."""
+    s = uow.session
+    org = s.get(Organization, org_id)
+    if org is None:
+        raise NotFoundError(f"no organization {org_id} (see `deskterm orgs list`)")
+    if name is not None:
+        if not name.strip():
+            raise UsageError("an organization needs a name")
+        clash = s.exec(select(Organization).where(Organization.name == name.strip())).first()
+        if clash is not None and clash.id != org.id:
+            raise UsageError(f"an organization named {name.strip()!r} exists")
+        org.name = name.strip()
+    if domain is not None:
+        org.domain = domain.strip().lower() or None
+        if org.domain:
+            for customer in s.exec(
+                select(Customer).where(
+                    col(Customer.email).endswith("@" + org.domain),
+                    col(Customer.organization_id).is_(None),
+                )
+            ):
+                customer.organization_id = org.id
+
+
 def save_view(uow: UnitOfWork, name: str, query: str, position: int | None = None) -> None:
     parse_query(query)  # refuse a view whose query would fail every time
     s = uow.session
