@@ -17,6 +17,7 @@ walk starts from and what it checks on each row:
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Sequence
 
@@ -25,10 +26,16 @@ from deskterm.store.queries.filters import QueryContext, TicketFilters
 from deskterm.store.queries.records import Cursor
 from deskterm.store.queries.sql import where_sql
 from deskterm.store.search.order import Sort
-from deskterm.store.search.words import TICKETS_HOLDING, Word, holding, words_of
+from deskterm.store.search.words import (
+    TICKETS_HOLDING,
+    Word,
+    holding,
+    messages_per_ticket,
+    words_of,
+)
 
 FIRST_BATCH = 200  # rows read per step while common words are checked
-MAX_BATCH = 20_000
+MAX_BATCH = 5_000
 
 
 class SqliteSearch:
@@ -55,7 +62,10 @@ class SqliteSearch:
         if not common:
             return [i for i, _ in self._walk(query.status, conds, params, sort, after, limit)]
         found: list[int] = []
-        batch = max(FIRST_BATCH, 4 * limit)
+        # Enough rows that one batch likely fills the page, from each word's share.
+        per_ticket = messages_per_ticket(self._conn)
+        share = math.prod(word.share(per_ticket) for word in common)
+        batch = min(MAX_BATCH, max(FIRST_BATCH, 4 * limit, int(2 * limit / max(share, 1e-4))))
         while True:
             rows = self._walk(query.status, conds, params, sort, after, batch)
             keep = [i for i, _ in rows]

@@ -31,6 +31,7 @@ MAX_PREFIX_TERMS = 200
 # runs of ids join when the hits expected in the gap between them cost less.
 _QUERY_COST_IN_HITS = 1500
 _DENSITY_WINDOW = 20_000  # newest rowids sampled for a common word's density
+_RUNS_PER_STATEMENT = 200  # SQLite allows 500 SELECTs in one compound
 
 # The tickets holding a word, as a set for `t.id IN (...)`.
 TICKETS_HOLDING = (
@@ -46,8 +47,22 @@ class Word:
 
     expr: str
     hits: int
-    subject_gap: int = 0  # ids further apart start a new rowid range (common words)
-    body_gap: int = 0
+    # Common words only: hits per rowid among the newest subjects and messages.
+    subject_density: float = 0.0
+    body_density: float = 0.0
+
+    @property
+    def subject_gap(self) -> int:
+        """Ids further apart than this start a new rowid range."""
+        return int(_QUERY_COST_IN_HITS / max(self.subject_density, 1e-6))
+
+    @property
+    def body_gap(self) -> int:
+        return int(_QUERY_COST_IN_HITS / max(self.body_density, 1e-6))
+
+    def share(self, messages_per_ticket: float) -> float:
+        """About how many of the newest tickets hold the word (sizes the walk's batches)."""
+        return min(1.0, self.subject_density + self.body_density * messages_per_ticket)
 
     @property
     def rare(self) -> bool:
@@ -67,7 +82,12 @@ def words_of(conn: sqlite3.Connection, query: TicketQuery) -> list[Word]:
             words.append(Word(expr, hits))
         else:
             words.append(
-                Word(expr, hits, _gap(conn, "ticket_fts", expr), _gap(conn, "message_fts", expr))
+                Word(
+                    expr,
+                    hits,
+                    _density(conn, "ticket_fts", expr),
+                    _density(conn, "message_fts", expr),
+                )
             )
     return sorted(words, key=lambda w: w.hits)
 
@@ -106,14 +126,21 @@ def _stem(token: str) -> str | None:
     return str(rows[0][0]) if len(rows) == 1 else None
 
 
-def _gap(conn: sqlite3.Connection, table: str, expr: str) -> int:
-    """The run gap for `expr` in `table`, from its hits among the newest rowids."""
+def _density(conn: sqlite3.Connection, table: str, expr: str) -> float:
+    """Hits of `expr` per rowid among the newest _DENSITY_WINDOW rowids of `table`."""
     found = conn.execute(
         f"SELECT count(*) FROM {table} WHERE {table} MATCH ?"
         f" AND rowid > (SELECT max(rowid) FROM {table}) - ?",
         (expr, _DENSITY_WINDOW),
     ).fetchone()[0]
-    return _QUERY_COST_IN_HITS * _DENSITY_WINDOW // max(1, int(found))
+    return int(found) / _DENSITY_WINDOW
+
+
+def messages_per_ticket(conn: sqlite3.Connection) -> float:
+    row = conn.execute(
+        "SELECT (SELECT max(id) FROM message), (SELECT max(id) FROM ticket)"
+    ).fetchone()
+    return (row[0] or 0) / max(1, row[1] or 0)
 
 
 def _hits(conn: sqlite3.Connection, expr: str) -> int:
@@ -147,16 +174,21 @@ def holding(conn: sqlite3.Connection, word: Word, ids: Sequence[int]) -> set[int
 def _hits_among(
     conn: sqlite3.Connection, table: str, expr: str, rowids: Sequence[int], gap: int
 ) -> list[int]:
-    """The rowids among `rowids` that hold `expr`: one FTS5 range query per run of close
-    ids, intersected in SQL (`+` keeps FTS5 from looking each id up on its own)."""
-    sql = (
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid BETWEEN ? AND ?"
-        " AND +rowid IN (SELECT value FROM json_each(?))"
-    )
-    wanted = sorted(rowids)
+    """The rowids among `rowids` that hold `expr`: an FTS5 range query per run of close
+    ids, all in one statement, intersected in SQL with the ids (parsed once)."""
+    runs = list(_runs(sorted(rowids), gap))
     out: list[int] = []
-    for low, high, run in _runs(wanted, gap):
-        out.extend(r[0] for r in conn.execute(sql, (expr, low, high, json.dumps(run))))
+    for start in range(0, len(runs), _RUNS_PER_STATEMENT):
+        chunk = runs[start : start + _RUNS_PER_STATEMENT]
+        ranges = " UNION ALL ".join(
+            f"SELECT rowid AS h FROM {table} WHERE {table} MATCH ?1"
+            f" AND rowid BETWEEN ?{3 + 2 * i} AND ?{4 + 2 * i}"
+            for i in range(len(chunk))
+        )
+        sql = f"SELECT h FROM ({ranges}) WHERE +h IN (SELECT value FROM json_each(?2))"
+        wanted = json.dumps([i for _, _, ids in chunk for i in ids])
+        bounds = [bound for low, high, _ in chunk for bound in (low, high)]
+        out.extend(r[0] for r in conn.execute(sql, (expr, wanted, *bounds)))
     return out
 
 
