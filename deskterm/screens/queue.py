@@ -261,6 +261,8 @@ class QueueScreen(Screen[None]):
 
         The rows on screen stay until the fresh pages replace them.
         """
+        if not self.query("#tickets"):  # torn down (the app is closing): nothing to show
+            return
         self._reload(keep_cursor=True)
         self._count_views()
 
