@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import BindingType
 from textual.command import Provider
@@ -27,6 +27,7 @@ from deskterm import keys, safetext
 from deskterm.config import Config
 from deskterm.drafts import Drafts, drafts_path
 from deskterm.errors import DesktermError
+from deskterm.reports.active_time import ActiveTime
 from deskterm.runtime import Runtime, Timings
 from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import AgentRecord
@@ -160,6 +161,8 @@ class DesktermApp(App[None]):
             if unknown:
                 self.notify_error(f"[keys]: unknown action id {unknown[0]!r} (see ? for the ids)")
         self._open_store()
+        # Time in $EDITOR or with the app suspended is not counted as time on the ticket.
+        self.app_resume_signal.subscribe(self, lambda _app: self._ticket_time(ActiveTime.pause))
 
     @work(thread=True, exit_on_error=False, group="open")
     def _open_store(self) -> None:
@@ -305,6 +308,24 @@ class DesktermApp(App[None]):
             self.notify_error(f"unexpected error: {type(error).__name__}: {error}")
 
     # -- actions --------------------------------------------------------------------
+
+    # -- time on tickets ------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown
+                      | events.MouseScrollUp):  # fmt: skip
+            self._ticket_time(lambda counter: counter.active(self.now()))
+        elif isinstance(event, events.AppBlur):
+            self._ticket_time(lambda counter: counter.pause())
+        await super().on_event(event)
+
+    def _ticket_time(self, step: Callable[[ActiveTime], None]) -> None:
+        """Apply `step` to the time counter of the ticket open on top (under any dialog)."""
+        for screen in reversed(self.screen_stack):
+            counter = getattr(screen, "active_time", None)
+            if isinstance(counter, ActiveTime):
+                step(counter)
+                return
 
     def action_reports(self) -> None:
         from deskterm.screens.reports import ReportsScreen

@@ -49,8 +49,11 @@ class UiConfig:
     theme: str = "textual-dark"
     page_size: int = 50
     downloads: str = ""  # where `d` saves attachments; "" is the platform's downloads folder
+    idle_minutes: float = 5.0  # time on a ticket stops counting after this long idle; 0: off
 
     def check(self) -> str | None:
+        if not 0 <= self.idle_minutes <= 120:
+            return "idle_minutes: must be 0-120"
         return None if 10 <= self.page_size <= 500 else "page_size: must be 10-500"
 
 

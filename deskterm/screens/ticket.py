@@ -18,6 +18,7 @@ from textual.widgets import Footer, Static
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
 from deskterm.errors import DesktermError
+from deskterm.reports.active_time import ActiveTime
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
 from deskterm.screens.host import DeskHost
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 Navigator = Callable[[int, int], TicketRow | None]
 DRAFT_SAVE_DELAY = 1.0
 DELIVERY_TICK = 1.0  # seconds between delivery rereads while a mail waits or is being sent
+TIME_SAVE_EVERY = 60.0  # seconds between saves of the time counted on the open ticket
 UNDOABLE = ("waiting", "sending")  # `sending` too: the service then says it is too late
 TARGET_LABEL = {"first_reply": "first reply", "next_reply": "next reply", "resolution": "resolve"}
 
@@ -123,6 +125,8 @@ class TicketScreen(SimilarSide):
         self.delivery: dict[int, OutboxRecord] = {}
         """Outbox state of this ticket's mailed replies, by message id."""
         self._read_at: dict[int, datetime] = {}  # the version of each ticket marked read
+        self.active_time = ActiveTime(desk.config.ui.idle_minutes * 60)
+        """Time the agent works on the ticket shown, saved as tracked time entries."""
 
     @property
     def composer(self) -> Composer:
@@ -151,6 +155,8 @@ class TicketScreen(SimilarSide):
         self.query_one("#ticket-suggest").display = False
         self.thread.focus()
         self.set_interval(DELIVERY_TICK, self._tick_delivery, name="delivery")
+        self.set_interval(TIME_SAVE_EVERY, lambda: self.save_time(self.number), name="time")
+        self.active_time.active(self.desk.now())
         data, self._preloaded = self._preloaded, None
         if data is None:
             self._load(self.number)
@@ -161,6 +167,8 @@ class TicketScreen(SimilarSide):
     # -- loading -------------------------------------------------------------------
 
     def _load(self, number: int) -> None:
+        if number != self.number:
+            self.save_time(self.number)
         self._token += 1
         self.number = number
         self._fetch(self._token, number)
@@ -183,6 +191,7 @@ class TicketScreen(SimilarSide):
         if not self.is_mounted:
             self.number, self._preloaded = number, data
             return
+        self.save_time(self.number)
         self._token += 1
         self.number = number
         self.detail = None
@@ -368,10 +377,24 @@ class TicketScreen(SimilarSide):
             self._save_timer = self.set_timer(DRAFT_SAVE_DELAY, self.desk.save_drafts)
 
     def _leave_ticket(self) -> None:
-        """Keep the draft of the ticket being left, and write the drafts file."""
+        """Keep the draft and the time of the ticket being left, and write the drafts file."""
         if self.composer.display:
             self._keep_draft()
         self.desk.save_drafts()
+        self.save_time(self.number)
+
+    # -- time on the ticket --------------------------------------------------------
+
+    def save_time(self, number: int) -> None:
+        """Save the active time counted on ticket `number` as a tracked entry (in a worker)."""
+        self.active_time.active(self.desk.now())
+        taken = self.active_time.take()
+        if taken is not None:
+            self._write_time(number, *taken)
+
+    @work(thread=True, exit_on_error=False, group="time")
+    def _write_time(self, number: int, started_at: datetime, seconds: int) -> None:
+        self.desk.service().track_time(number, started_at, seconds)
 
     # -- keys ----------------------------------------------------------------------
 

@@ -70,3 +70,37 @@ async def test_a_store_without_rollups_says_what_to_run(tmp_path: Path) -> None:
         await settle(app, pilot)
         assert isinstance(app.screen, ReportsScreen)
         assert "deskterm report --rebuild" in " ".join(screen_text(app).split())
+
+
+async def test_time_with_a_ticket_open_is_saved_without_the_idle_gaps(tmp_path: Path) -> None:
+    import sqlite3
+
+    from helpers.app import make_config
+
+    from deskterm.app import DesktermApp
+
+    now = [NOW]
+    app = DesktermApp(seeded_copy(tmp_path), make_config(), clock=lambda: now[0])
+
+    def later(**delta: float) -> None:
+        now[0] += timedelta(**delta)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")  # opens the ticket under the cursor
+        await settle(app, pilot)
+        number = app.screen.number  # type: ignore[attr-defined]
+        later(seconds=30)
+        await pilot.press("j")
+        later(seconds=40)
+        await pilot.press("k")
+        later(minutes=10)  # away: more than the five-minute cut-off
+        await pilot.press("j")
+        later(seconds=20)
+        await pilot.press("escape")  # leaving saves: 30 + 40 + 20 s
+        await settle(app, pilot)
+    db = sqlite3.connect(app.runtime.store_path)
+    rows = db.execute(
+        "SELECT t.number, e.seconds, e.source FROM time_entry e JOIN ticket t ON t.id = e.ticket_id"
+    ).fetchall()
+    assert rows == [(number, 90, "tracked")]
