@@ -269,6 +269,9 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
     reads: dict[tuple[int, int], str] = {}
     # Each ticket's latest customer message (body, subject if it opened the ticket).
     latest: dict[int, tuple[str, str]] = {}
+    # The time an agent spent on each reply or note, tracked as the app would: 2-17
+    # minutes before it, spread by message id (the same seed gives the same store).
+    time_rows: list[tuple[object, ...]] = []
     mid = last_id
     for t, tid, msg, evs in items:
         stamp = time_text(t)
@@ -277,6 +280,10 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
             kind, agent_id, cust_id, name, addr, to, subject, body, msg_id, ev_id, actor, ev = msg
             if agent_id is not None:
                 reads[(agent_id, tid)] = stamp
+                spent = 120 + (mid * 2654435761) % 900
+                time_rows.append(
+                    (tid, agent_id, time_text(t - spent * SECOND), spent, "tracked", "")
+                )
             elif kind == "customer":
                 latest[tid] = (body, "" if subject.startswith("Re: ") else subject)
             add_message(
@@ -309,6 +316,11 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
                 reads[(ev_agent, tid)] = stamp
     bulk.add_messages(message_rows, fts_rows)
     bulk.add_events(event_rows)
+    bulk.add_rows(
+        "time_entry",
+        ("ticket_id", "agent_id", "started_at", "seconds", "source", "note"),
+        time_rows,
+    )
     bulk.add_read_marks((agent, tid, stamp) for (agent, tid), stamp in reads.items())
     bulk.add_tones((tid, read_tone(body, subject)) for tid, (body, subject) in latest.items())
     return mid - last_id, len(event_rows)
