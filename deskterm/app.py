@@ -229,11 +229,6 @@ class DesktermApp(App[None]):
         if not event.report.errors:
             self._last_send_error = ""
 
-    @property
-    def mail_enabled(self) -> bool:
-        """A [[mailbox]] can send: replies to email tickets go out through the outbox."""
-        return self.runtime.mail_enabled
-
     def nudge_sender(self) -> None:
         """A mail was queued: let the sender plan its next pass now (any thread)."""
         self.runtime.nudge_sender()

@@ -190,11 +190,6 @@ class Runtime:
         if self._solo is not None:
             self._solo.nudge_sender()
 
-    def check_store(self) -> None:
-        """Look for other connections' commits now, not at the next poll (any thread)."""
-        if self._solo is not None:
-            self._solo.check_store()
-
     def stop(self) -> None:
         """Stop the background work (the sender finishes the mail it is sending)."""
         with self._parts_lock:
