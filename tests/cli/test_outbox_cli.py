@@ -22,6 +22,8 @@ def test_reply_ls_cancel_send(
     config = tmp_path / "config.toml"
     config.write_text(
         f'[agent]\nname = "Sam Lee"\nemail = "sam@desk.test"\n\n'
+        # an undo window no loaded machine outlasts between `reply` and `send`
+        "[mail]\nundo_seconds = 3600\n\n"
         f'[[mailbox]]\naddress = "{SUPPORT}"\nname = "Example Support"\n'
         f'smtp_host = "{smtp_server.host}"\nsmtp_port = {smtp_server.port}\n'
         'smtp_security = "plain"\n'
