@@ -42,8 +42,13 @@ _FREQUENT = frozenset(
     "оеаинтсрвлкмдпуяыьгзб"
 )
 _ONE_LETTER_WORDS = frozenset("вскоуиаяВСКОУИАЯ")  # Russian words of one letter
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+_HIGH_BYTES = re.compile(rb"[\x80-\xff]")
 _WORD = re.compile(r"[A-Za-z]*[^\x00-\x7f]+(?:[A-Za-z]+[^\x00-\x7f]+)*[A-Za-z]*")
-_MAX_WORDS = 400
+# Characters scored per reading: plenty of evidence, and a bounded cost per mail
+# (a long run of CJK text is one "word": it is cut to its first _LONGEST characters).
+_BUDGET = 800
+_LONGEST = 64
 _HINT_BONUS = 1.0  # per non-ASCII character, for a codec the mail declares elsewhere
 
 
@@ -70,6 +75,7 @@ def _common_hangul(ch: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
 def _script(ch: str) -> str:
     code = ord(ch)
     if code < 0x80:
@@ -143,11 +149,20 @@ def _score_word(word: str) -> float:
 
 def plausibility(text: str) -> float:
     """The evidence that `text` is real writing: higher is likelier (0 for plain ASCII)."""
+    first = _NON_ASCII.search(text)
+    if first is None:
+        return 0.0
+    # Only a window from the first non-ASCII character is read: the word regex would
+    # otherwise scan a whole long run before yielding its first match.
+    window = text[max(0, first.start() - _LONGEST) : first.start() + 8 * _BUDGET]
     score = 0.0
-    for count, match in enumerate(_WORD.finditer(text)):
-        if count == _MAX_WORDS:
+    used = 0
+    for match in _WORD.finditer(window):
+        word = match.group(0)[:_LONGEST]
+        score += _score_word(word)
+        used += len(word)
+        if used >= _BUDGET:
             break
-        score += _score_word(match.group(0))
     return score - 6.0 * text.count("\ufffd")
 
 
@@ -169,12 +184,12 @@ def guess_codec(data: bytes, hints: tuple[str, ...] = ()) -> tuple[str, str] | N
         return "utf-8", text
     best: tuple[float, int, str, str] | None = None
     order = list(dict.fromkeys((*hints, *CANDIDATES)))
-    wide = sum(1 for byte in data[:65536] if byte > 0x7F)
+    wide = len(_HIGH_BYTES.findall(data, 0, 4 * _BUDGET))  # about what is scored
     for rank, codec in enumerate(order):
         text = _strict(data, codec)
         if text is None:
             continue
-        score = plausibility(text[:65536]) + (_HINT_BONUS * wide if codec in hints else 0.0)
+        score = plausibility(text) + (_HINT_BONUS * wide if codec in hints else 0.0)
         if best is None or (score, -rank) > (best[0], -best[1]):
             best = (score, rank, codec, text)
     return None if best is None else (best[2], best[3])

@@ -10,6 +10,7 @@ serialised form only when the two disagree on the parts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from email.message import Message
 
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
@@ -25,10 +26,21 @@ def body_of(entity: bytes) -> bytes:
     return entity[match.end() :] if match else b""
 
 
-def _delimiters(boundary: bytes) -> re.Pattern[bytes]:
-    # A delimiter is a whole line: `--boundary`, `--` to close, trailing blanks allowed.
-    # The line break before it belongs to it (RFC 2046 5.1.1), not to the part.
-    return re.compile(rb"(?:\r?\n|\A)--" + re.escape(boundary) + rb"(--)?[ \t]*(?=\r?\n|\Z)", re.M)
+def _delimiter_lines(body: bytes, marker: bytes) -> Iterator[tuple[int, int, bool]]:
+    """(start, end of line, closing) of each `--marker` line: the whole line, blanks allowed.
+
+    Found by `bytes.find`, not a regex: every mail has its own boundary, and compiling
+    a pattern per boundary cost more than the rest of this module.
+    """
+    delimiter = b"--" + marker
+    pos = 0
+    while (found := body.find(delimiter, pos)) >= 0:
+        newline = body.find(b"\n", found)
+        line_end = len(body) if newline < 0 else newline
+        rest = body[found + len(delimiter) : line_end].rstrip(b"\r").rstrip(b" \t")
+        if (found == 0 or body[found - 1] == 0x0A) and rest in (b"", b"--"):
+            yield found, line_end, rest == b"--"
+        pos = found + len(delimiter)
 
 
 def child_entities(part: Message, entity: bytes) -> list[bytes] | None:
@@ -48,14 +60,17 @@ def child_entities(part: Message, entity: bytes) -> list[bytes] | None:
     body = body_of(entity)
     found: list[bytes] = []
     start: int | None = None
-    for match in _delimiters(marker).finditer(body):
+    for line_start, line_end, closing in _delimiter_lines(body, marker):
         if start is not None:
-            found.append(body[start : match.start()])
-        if match.group(1):
+            # The line break before a delimiter belongs to it (RFC 2046 5.1.1), not the part.
+            cut = line_start - 1 if line_start else 0
+            if cut and body[cut - 1] == 0x0D:
+                cut -= 1
+            found.append(body[start : max(start, cut)])
+        if closing:
             start = None
             break
-        end = match.end()
-        start = end + (2 if body.startswith(b"\r\n", end) else 1)
+        start = line_end + 1
     if start is not None:
         found.append(body[start:])  # no closing delimiter: the last part runs to the end
     return found if len(found) == len(children) else None
