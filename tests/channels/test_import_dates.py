@@ -6,35 +6,26 @@ import mailbox
 from datetime import UTC, datetime
 from pathlib import Path
 
+from helpers.cli import cli_stdout
 from helpers.mails import customer_mail
-from typer.testing import CliRunner
 
-from deskterm.cli import app
 from deskterm.mail.dates import sent_at
 from deskterm.store.queries.tickets import get_ticket
-
-runner = CliRunner()
-
-
-def _cli(db: Path, *args: str) -> str:
-    config = db.with_name("config.toml")
-    config.write_text('[agent]\nname = "Sam Lee"\nemail = "sam@desk.test"\n')
-    result = runner.invoke(app, ["--db", str(db), *args], env={"DESKTERM_CONFIG": str(config)})
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_mbox_of_1997_keeps_the_date(store, tmp_path: Path) -> None:
     box = mailbox.mbox(tmp_path / "1997.mbox")
     box.add(customer_mail("old@customer.test", day=2))
     box.flush()
-    _cli(store.path, "import", str(tmp_path / "1997.mbox"))
+    cli_stdout(store.path, "import", str(tmp_path / "1997.mbox"))
     (message,) = get_ticket(store, 1).messages
     assert message.written_at == datetime(1997, 3, 2, 9, 0, tzinfo=UTC)
     assert message.received_late is not None and message.received_late.year > 2000
-    shown = _cli(store.path, "tickets", "show", "1")
+    shown = cli_stdout(store.path, "tickets", "show", "1")
     assert "1997-03-02 09:00 UTC (received " in shown
-    assert '"sent_at": "1997-03-02T09:00:00Z"' in _cli(store.path, "tickets", "show", "1", "--json")
+    assert '"sent_at": "1997-03-02T09:00:00Z"' in cli_stdout(
+        store.path, "tickets", "show", "1", "--json"
+    )
 
 
 def test_implausible_dates_are_not_believed() -> None:

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from helpers.cli import cli_stdout
 from rich.cells import cell_len
-from typer.testing import CliRunner
 
-from deskterm.cli import app
 from deskterm.store.service import Service
 
-runner = CliRunner()
 NAMES = ("Chen Wei", "陈伟", "Zoe\u200b\u200b\u200b", "Jose\u0301 Ruiz")
-
-
-def _invoke(db: Path, *args: str) -> str:
-    config = db.with_name("config.toml")
-    config.write_text('[agent]\nname = "Sam Lee"\nemail = "sam@desk.test"\n')
-    result = runner.invoke(app, ["--db", str(db), *args], env={"DESKTERM_CONFIG": str(config)})
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def test_json_escapes_c1_controls_and_reads_back_the_same(service: Service) -> None:
     subject = "Invoice \x9b31m red \x85 \x7f end"
     service.create_ticket(subject, "body", "ana@example.com")
-    out = _invoke(service.store.path, "tickets", "list", "--json")
+    out = cli_stdout(service.store.path, "tickets", "list", "--json")
     assert not any("\x7f" <= ch <= "\x9f" for ch in out)
     assert [row["subject"] for row in json.loads(out)] == [subject]
-    shown = _invoke(service.store.path, "tickets", "show", "1", "--json")
+    shown = cli_stdout(service.store.path, "tickets", "show", "1", "--json")
     assert not any("\x7f" <= ch <= "\x9f" for ch in shown)
     assert json.loads(shown)["subject"] == subject
 
@@ -37,7 +26,7 @@ def test_json_escapes_c1_controls_and_reads_back_the_same(service: Service) -> N
 def test_plain_list_aligns_wide_and_zero_width_names(service: Service) -> None:
     for n, name in enumerate(NAMES):
         service.create_ticket(f"Subject {n}", "body", f"c{n}@example.com", name)
-    lines = _invoke(service.store.path, "tickets", "list").splitlines()[1:]
+    lines = cli_stdout(service.store.path, "tickets", "list").splitlines()[1:]
     starts = {cell_len(row[: row.index("Subject")]) for row in lines}
     assert len(lines) == len(NAMES) and len(starts) == 1
 
@@ -45,5 +34,5 @@ def test_plain_list_aligns_wide_and_zero_width_names(service: Service) -> None:
 def test_combining_and_zero_width_floods_are_capped(service: Service) -> None:
     flood = "Z" + "\u0301" * 200 + "a" + "\u200b" * 200 + "lgo"
     service.create_ticket(flood, "body", "ana@example.com")
-    row = _invoke(service.store.path, "tickets", "list").splitlines()[1]
+    row = cli_stdout(service.store.path, "tickets", "list").splitlines()[1]
     assert row.count("\u0301") == 3 and row.count("\u200b") == 1
