@@ -1,62 +1,27 @@
-"""Canned replies: rendering for a ticket, applying one with its actions, editing them."""
+"""Canned replies: applying one to a ticket with its actions, adding and removing them.
+
+What a template sees (and the preview) is a read: `queries.canned`.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from deskterm import canned
 from deskterm.errors import NotFoundError, UsageError
+from deskterm.store.queries.canned import template_context
 from deskterm.store.schema.models import (
-    Agent,
-    AgentGroup,
     CannedReply,
-    Customer,
-    Organization,
-    Tag,
     Ticket,
-    TicketTag,
 )
 from deskterm.store.service import lookups, records, replies, tickets
 from deskterm.store.service.lookups import normalize_tag
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
-
-
-def render(s: Session, agent_id: int | None, number: int, name: str) -> tuple[str, dict[str, Any]]:
-    """The rendered body and the actions of canned reply `name` for ticket `number`."""
-    reply = lookups.canned_reply(s, name)
-    return (
-        canned.render(name, reply.body, context(s, agent_id, lookups.ticket(s, number))),
-        json.loads(reply.actions or "{}"),
-    )
-
-
-def context(s: Session, agent_id: int | None, ticket: Ticket) -> dict[str, dict[str, Any]]:
-    """What a template sees: the ticket, its customer and organization, the agent."""
-    customer = s.get(Customer, ticket.customer_id)
-    assert customer is not None
-    org = s.get(Organization, customer.organization_id) if customer.organization_id else None
-    agent = s.get(Agent, agent_id) if agent_id else None
-    tags = s.exec(select(Tag.name).join(TicketTag).where(TicketTag.ticket_id == ticket.id))
-    group = s.get(AgentGroup, ticket.group_id) if ticket.group_id else None
-    return canned.build_context(
-        {
-            "number": ticket.number,
-            "subject": ticket.subject,
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "channel": ticket.channel,
-            "created_at": ticket.created_at.strftime("%Y-%m-%d"),
-            "tags": sorted(tags),
-            "group": group.name if group else None,
-        },
-        {"name": customer.name, "email": customer.email},
-        {"name": agent.name, "email": agent.email, "signature": agent.signature} if agent else {},
-        {"name": org.name, "domain": org.domain} if org else None,
-    )
 
 
 def apply(uow: UnitOfWork, ticket: Ticket, name: str, body: str | None, as_note: bool) -> int:
@@ -69,7 +34,9 @@ def apply(uow: UnitOfWork, ticket: Ticket, name: str, body: str | None, as_note:
     reply = lookups.canned_reply(s, name)
     actions = json.loads(reply.actions or "{}")
     if body is None:
-        body = canned.render(name, reply.body, context(s, uow.actor.agent_id, ticket))
+        s.flush()
+        context = template_context(uow.db, stored(ticket.id), uow.actor.agent_id)
+        body = canned.render(name, reply.body, context)
     kind = MessageKind.NOTE if as_note else MessageKind.REPLY
     message_id = replies.agent_message(uow, ticket.number, body, kind, actions.get("status"), when)
     uow.touch(ticket.id, ticket)

@@ -9,11 +9,12 @@ objects.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from sqlmodel import Session
 
@@ -22,6 +23,7 @@ from deskterm.rules.engine import Fired, RuleSet
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Trigger
 from deskterm.store.queries import sla as sla_queries
+from deskterm.store.queries.canned import render_canned
 from deskterm.store.queries.rules import ticket_snapshot
 from deskterm.store.schema.db import Store, connect
 from deskterm.store.schema.models import Ticket
@@ -45,13 +47,13 @@ from deskterm.store.service import (
 from deskterm.store.service.auto_mail import AutoMailResult
 from deskterm.store.service.delivery import MailSettings
 from deskterm.store.service.lookups import Created
+from deskterm.store.service.records import stored
 from deskterm.store.service.sync_journal import journaled, refuse_offline
 from deskterm.store.service.tickets import UNSET
 from deskterm.store.service.unit_of_work import (
     Actor,
     Settings,
     UnitOfWork,
-    reading,
     transaction,
 )
 from deskterm.vocab import MessageKind, Priority, Role, Status
@@ -274,8 +276,7 @@ class Service:
 
     def render_canned(self, number: int, name: str) -> tuple[str, dict[str, Any]]:
         """The rendered body and the actions of canned reply `name` for ticket `number`."""
-        with reading(self.store) as s:
-            return canned.render(s, self.actor.agent_id, number, name)
+        return render_canned(self.store, self.actor.agent_id, number, name)
 
     @journaled(sync_ops.encode_canned)
     def apply_canned(
@@ -306,7 +307,8 @@ class Service:
     def snapshot(self, s: Session, ticket: Ticket) -> TicketSnapshot:
         """The ticket as rule conditions see it, read inside session `s`."""
         s.flush()
-        return ticket_snapshot(s.connection().connection.driver_connection, ticket.id)  # type: ignore[arg-type]
+        db = cast(sqlite3.Connection, s.connection().connection.driver_connection)
+        return ticket_snapshot(db, stored(ticket.id))
 
     def run_time_rules(self, batch: int = 200) -> list[Fired]:
         """Check every time rule against the tickets its query finds (run each minute).
