@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 from helpers.store import HookProbe
 
-from deskterm.config import PolicyConfig, RuleConfig, SlaConfig
+from deskterm.config import MailboxConfig, PolicyConfig, RuleConfig, SlaConfig
 from deskterm.demo.thread import TicketState
 from deskterm.errors import StoreError
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config, settings_from_config
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.schema.timefmt import from_db
-from deskterm.store.service import Actor, RuleSet, Service, hooks
+from deskterm.store.service import Actor, RuleSet, Service, hooks, outbox, replies
+from deskterm.store.service.delivery import MailSettings
 from deskterm.store.service.ingest import MailIngest, parse_incoming
 from deskterm.store.service.read_marks import mark_read
 from deskterm.store.service.report_hook import report_rollups
@@ -242,3 +243,18 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> HookProbe:
     seen = HookProbe()
     monkeypatch.setattr(hooks, "BEFORE_COMMIT", (*hooks.BEFORE_COMMIT, seen))
     return seen
+
+
+def test_a_reply_taken_back_in_its_own_unit_leaves_no_event_for_the_hooks(store: Store) -> None:
+    """What the hooks see is what will be committed: a deleted event is forgotten too."""
+    clock = Clock()
+    box = MailboxConfig(address="support@desk.test", name="Desk", smtp_host="127.0.0.1")
+    agent = Service(store, Actor.system(), clock).ensure_agent("Sam", "sam@desk.test")
+    desk = Service(store, Actor(agent, "Sam"), clock).with_mail(MailSettings(mailboxes=(box,)))
+    number = desk.create_ticket("Hello", "hi", "ana@acme.test").number
+    with desk.unit() as uow:
+        _, outbox_id = replies.send_reply(uow, number, "On it", None, None, [], None, None, None)
+        assert outbox_id is not None and [e.kind for e in uow.events] == ["reply", "status"]
+        outbox.cancel(uow, outbox_id)
+        assert [e.kind for e in uow.events] == [e.kind for e in uow.triggers] == ["status"]
+    assert rows(store, "SELECT kind FROM event ORDER BY id") == [("created",), ("status",)]

@@ -44,6 +44,7 @@ from deskterm.store.service.ingest_rows import (
     attach_files,
     parse_incoming,
 )
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import Actor, UnitOfWork
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ class MailIngest(Service):
                 row.reason = item.error or row.reason
                 return IngestResult(Outcome.QUARANTINED, reason=row.reason, quarantine_id=row.id)
             writer = BatchWriter(self, uow)
-            result = writer.take_parsed(item.parsed, raw.id, None)  # type: ignore[arg-type]
+            result = writer.take_parsed(item.parsed, stored(raw.id), None)
             writer.finish()
             row.resolved_at = self.clock()
             row.message_id = result.message_id
@@ -263,7 +264,7 @@ class MailIngest(Service):
 
 def _folder(state: MailboxState) -> FolderState:
     return FolderState(
-        state.id,  # type: ignore[arg-type]
+        stored(state.id),
         state.address,
         state.folder,
         state.uidvalidity,

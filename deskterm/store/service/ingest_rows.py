@@ -27,6 +27,7 @@ from deskterm.store.prepared import Prepared, prepare
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import records, tickets
+from deskterm.store.service.records import inserted
 from deskterm.store.service.tone import record_tone
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Status
@@ -174,7 +175,7 @@ class BatchWriter:
         else:
             ticket_id, number, subject = self._ticket(decision.number)
         self.ticket_ids[ticket_id] = None
-        message_id = int(
+        message_id = inserted(
             self.db.execute(
                 _INSERT_MESSAGE,
                 (
@@ -184,7 +185,7 @@ class BatchWriter:
                     " ".join(mail.references) or None, self.stamp, raw_id, key, mailbox,
                     None if mail.auto is AutoKind.NONE else mail.auto.value, self._sent_at(mail),
                 ),
-            ).lastrowid  # type: ignore[arg-type]
+            )
         )  # fmt: skip
         self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
         record_tone(self.db, ticket_id, mail.body_text, subject if decision.number is None else "")
@@ -228,7 +229,7 @@ class BatchWriter:
             "INSERT INTO raw_mail (sha256, size, data, received_at) VALUES (?, ?, ?, ?)",
             (digest, len(raw), raw, self.stamp),
         )
-        return int(cursor.lastrowid), True  # type: ignore[arg-type]
+        return inserted(cursor), True
 
     def _quarantine(self, item: Incoming, raw_id: int, raw_is_new: bool) -> IngestResult:
         if not raw_is_new:

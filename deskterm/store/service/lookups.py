@@ -56,7 +56,7 @@ def agent_id(uow: UnitOfWork, key: str) -> int:
         if uow.actor.agent_id is None:
             raise UsageError("'me' needs to know who you are: set [agent] email in the config")
         return uow.actor.agent_id
-    return agent(uow.session, key).id  # type: ignore[return-value]
+    return records.stored(agent(uow.session, key).id)
 
 
 def group(s: Session, name: str) -> AgentGroup:

@@ -33,6 +33,7 @@ from deskterm.store.schema.models import (
     Ticket,
 )
 from deskterm.store.service.delivery import MailSettings as MailSettings
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind
 
@@ -138,8 +139,8 @@ def queue(
     )
     not_before = message.created_at + timedelta(seconds=max(undo, 0.0))
     row = Outbox(
-        message_id=message.id,  # type: ignore[arg-type]
-        ticket_id=ticket.id,  # type: ignore[arg-type]
+        message_id=stored(message.id),
+        ticket_id=stored(ticket.id),
         kind=kind,
         mailbox=box.address,
         rfc_message_id=rfc_id,
@@ -152,7 +153,7 @@ def queue(
     )
     s.add(row)
     s.flush()
-    return row.id  # type: ignore[return-value]
+    return stored(row.id)
 
 
 def attach(s: Session, message: Message, files: list[mc.OutgoingAttachment]) -> None:
@@ -164,7 +165,7 @@ def attach(s: Session, message: Message, files: list[mc.OutgoingAttachment]) -> 
             s.flush()
         s.add(
             MessageAttachment(
-                message_id=message.id,  # type: ignore[arg-type]
+                message_id=stored(message.id),
                 sha256=digest,
                 filename=item.filename,
                 mime_type=item.mime_type,
@@ -207,10 +208,11 @@ def remove_message(uow: UnitOfWork, ticket: Ticket, message: Message) -> None:
             " (SELECT 1 FROM message_attachment WHERE sha256 = :sha)",
             {"sha": sha},
         )
-    db.execute(
-        "DELETE FROM event WHERE ticket_id = ? AND kind = ? AND new = ?",
+    events = db.execute(
+        "DELETE FROM event WHERE ticket_id = ? AND kind = ? AND new = ? RETURNING id",
         (ticket.id, EventKind.REPLY.value, str(message.id)),
-    )
+    ).fetchall()
+    uow.forget([event_id for (event_id,) in events])
     s.delete(message)
     ticket.message_count -= 1
     if ticket.first_response_at == message.created_at and message.author_agent_id:

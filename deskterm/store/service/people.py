@@ -21,6 +21,7 @@ from deskterm.store.schema.models import (
     View,
 )
 from deskterm.store.service import lookups
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import Role, parse_choice
 
@@ -42,7 +43,7 @@ def add_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) ->
     )
     s.add(agent)
     s.flush()
-    return agent.id, token  # type: ignore[return-value]
+    return stored(agent.id), token
 
 
 def ensure_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT) -> int:
@@ -54,7 +55,7 @@ def ensure_agent(uow: UnitOfWork, name: str, email: str, role: str = Role.AGENT)
         agent = Agent(name=name, email=email, role=role, created_at=uow.clock())
         s.add(agent)
         s.flush()
-    return agent.id  # type: ignore[return-value]
+    return stored(agent.id)
 
 
 def set_away(uow: UnitOfWork, email: str, away: bool) -> None:
@@ -72,8 +73,8 @@ def add_group(uow: UnitOfWork, name: str, members: Iterable[str] = ()) -> int:
     for key in members:
         agent = lookups.agent(s, key)
         if s.get(GroupMember, (group.id, agent.id)) is None:
-            s.add(GroupMember(group_id=group.id, agent_id=agent.id))  # type: ignore[arg-type]
-    return group.id  # type: ignore[return-value]
+            s.add(GroupMember(group_id=stored(group.id), agent_id=stored(agent.id)))
+    return stored(group.id)
 
 
 def add_organization(uow: UnitOfWork, name: str, domain: str | None = None) -> int:
@@ -87,7 +88,7 @@ def add_organization(uow: UnitOfWork, name: str, domain: str | None = None) -> i
             select(Customer).where(col(Customer.email).endswith("@" + domain.lower()))
         ):
             customer.organization_id = org.id
-    return org.id  # type: ignore[return-value]
+    return stored(org.id)
 
 
 def edit_organization(

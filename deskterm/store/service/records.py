@@ -82,6 +82,18 @@ COUNT_MESSAGE = (
 T = TypeVar("T")
 
 
+def stored(ident: int | None) -> int:
+    """An ORM row's id, which SQLite gave it at the flush."""
+    assert ident is not None, "the row is not flushed yet"
+    return ident
+
+
+def inserted(cursor: sqlite3.Cursor) -> int:
+    """The rowid SQLite gave the row a plain INSERT just wrote."""
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
 # -- events ------------------------------------------------------------------------
 
 
@@ -117,7 +129,7 @@ def write_event(
     when = when or uow.clock()
     actor = uow.actor
     row = event_row(ticket_id, actor.agent_id, actor.label, kind.value, old, new, to_db(when))
-    event_id = int(uow.db.execute(INSERT_EVENT, row).lastrowid)  # type: ignore[arg-type]
+    event_id = inserted(uow.db.execute(INSERT_EVENT, row))
     old_text, new_text = _text(old), _text(new)
     recorded = Recorded(
         event_id, ticket_id, kind.value, old_text, new_text, when, actor.label, actor.agent_id
@@ -206,7 +218,7 @@ def customer_id(db: sqlite3.Connection, email: str, name: str, stamp: str) -> in
         "INSERT INTO customer (email, name, organization_id, created_at) VALUES (?, ?, ?, ?)",
         (email, name, None if org is None else org[0], stamp),
     )
-    return int(cursor.lastrowid)  # type: ignore[arg-type]
+    return inserted(cursor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +254,7 @@ def insert_ticket(
             assignee_id, group_id, stamp, stamp, None, solved, 0, 0, None,
         ),
     )  # fmt: skip
-    ticket_id = int(cursor.lastrowid)  # type: ignore[arg-type]
+    ticket_id = inserted(cursor)
     db.execute(fts.INSERT_TICKET, (ticket_id, *fts.index_columns(subject)))
     return NewTicket(ticket_id, number, subject)
 
@@ -258,7 +270,7 @@ def add_message(
     """A message on `ticket`, in the search index and counted on the ticket."""
     s = uow.session
     message = Message(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
+        ticket_id=stored(ticket.id),
         kind=kind.value,
         body_text=body,
         subject=fields.pop("subject", None) or ticket.subject,

@@ -22,6 +22,7 @@ from deskterm.store.queries.suggest import suggested_routing
 from deskterm.store.schema.models import Agent, GroupMember, RuleFiring, Ticket
 from deskterm.store.service import auto_mail, canned, lookups, replies, tickets
 from deskterm.store.service.lookups import normalize_tag
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import Actor, UnitOfWork
 from deskterm.vocab import UNRESOLVED_STATUSES, MessageKind, Priority, Status, parse_choice
 
@@ -76,7 +77,7 @@ def fire(
     s = uow.session
     if s.get(RuleFiring, (rule.name, ticket.id, key)) is not None:
         return False
-    s.add(RuleFiring(rule=rule.name, ticket_id=ticket.id, event_key=key, fired_at=now))  # type: ignore[arg-type]
+    s.add(RuleFiring(rule=rule.name, ticket_id=stored(ticket.id), event_key=key, fired_at=now))
     with uow.acting_as(Actor(None, f"rule:{rule.name}")):
         changes = _apply(uow, rule, ticket, now)
     uow.fired.append(Fired(rule.name, ticket.number, trigger.value, tuple(changes)))
@@ -139,10 +140,10 @@ def _pick_agent(uow: UnitOfWork, how: str) -> int | None:
     group = lookups.group(s, group_name)
     members: list[int] = list(
         s.exec(
-            select(Agent.id)
-            .join(GroupMember, GroupMember.agent_id == Agent.id)  # type: ignore[arg-type]
+            select(GroupMember.agent_id)
+            .join(Agent, col(Agent.id) == col(GroupMember.agent_id))
             .where(GroupMember.group_id == group.id, Agent.away == False)  # noqa: E712
-            .order_by(col(Agent.id))
+            .order_by(col(GroupMember.agent_id))
         )
     )
     if not members:
@@ -173,5 +174,5 @@ def time_rule(uow: UnitOfWork, rule: Rule, number: int) -> None:
     ledger key is the ticket's last update, so it fires again only after new activity)."""
     ticket = lookups.ticket(uow.session, number)
     key = f"time:{ticket.updated_at:%Y%m%d%H%M%S%f}"
-    snap = snapshot(uow, ticket.id)  # type: ignore[arg-type]
+    snap = snapshot(uow, stored(ticket.id))
     fire(uow, rule, ticket, key, Trigger.TIME, uow.clock(), snap)

@@ -17,6 +17,7 @@ from deskterm.sla.policy import DueTimes, State, compute
 from deskterm.store.queries.sla import ticket_facts
 from deskterm.store.schema.models import Ticket
 from deskterm.store.service import records
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import UNRESOLVED_STATUSES, EventKind
 
@@ -35,7 +36,7 @@ def refresh(uow: UnitOfWork, ticket: Ticket, now: datetime) -> DueTimes | None:
     settings = uow.settings.sla
     assert settings is not None
     uow.session.flush()
-    due = compute(settings, ticket_facts(uow.db, ticket.id))  # type: ignore[arg-type]
+    due = compute(settings, ticket_facts(uow.db, stored(ticket.id)))
     ticket.sla_policy = due.policy.name if due else None
     for kind in ("first_reply", "next_reply", "resolution"):
         target = due.get(kind) if due else None

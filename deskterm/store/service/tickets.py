@@ -19,6 +19,7 @@ from deskterm.store.schema.models import Agent, Customer, Message, Tag, Ticket, 
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import auto_mail, lookups, records
 from deskterm.store.service.lookups import Created
+from deskterm.store.service.records import stored
 from deskterm.store.service.tone import refresh_tone
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
@@ -53,7 +54,7 @@ def create_ticket(
     assignee_id = lookups.agent_id(uow, assignee) if assignee else None
     group_id = lookups.group(s, group).id if group else None
     new = records.insert_ticket(
-        uow.db, subject, customer.id, to_db(when), status=state, priority=prio,  # type: ignore[arg-type]
+        uow.db, subject, stored(customer.id), to_db(when), status=state, priority=prio,
         channel=channel, assignee_id=assignee_id, group_id=group_id,
     )  # fmt: skip
     ticket = s.get(Ticket, new.id)
@@ -68,7 +69,7 @@ def create_ticket(
     uow.touch(new.id, ticket)
     for tag in tags:
         set_tag(uow, ticket, lookups.normalize_tag(tag), add=True, when=when)
-    return Created(new.number, new.id, message.id)  # type: ignore[arg-type]
+    return Created(new.number, stored(new.id), stored(message.id))
 
 
 def add_customer_message(
@@ -95,7 +96,7 @@ def add_customer_message(
     records.write_event(uow, ticket.id, EventKind.CUSTOMER_MESSAGE, None, message.id, when)
     if reopen and ticket.status != Status.NEW:
         set_status(uow, ticket, Status.OPEN, when)
-    return message.id  # type: ignore[return-value]
+    return stored(message.id)
 
 
 def follow_merges(uow: UnitOfWork, ticket: Ticket) -> Ticket:
@@ -150,7 +151,7 @@ def store_agent_message(
             state = Status.OPEN
     if state is not None:
         set_status(uow, ticket, state, when)
-    return message.id  # type: ignore[return-value]
+    return stored(message.id)
 
 
 def set_status(uow: UnitOfWork, ticket: Ticket, status: Status, when: datetime) -> None:
@@ -172,7 +173,7 @@ def set_tag(uow: UnitOfWork, ticket: Ticket, name: str, *, add: bool, when: date
     link = s.get(TicketTag, (ticket.id, tag.id))
     uow.touch(ticket.id, ticket)
     if add and link is None:
-        s.add(TicketTag(ticket_id=ticket.id, tag_id=tag.id))  # type: ignore[arg-type]
+        s.add(TicketTag(ticket_id=stored(ticket.id), tag_id=stored(tag.id)))
         records.write_event(uow, ticket.id, EventKind.TAG_ADDED, None, name, when)
     elif not add and link is not None:
         s.delete(link)
@@ -288,7 +289,7 @@ def merge(uow: UnitOfWork, source: int, target: int) -> None:
         raise UsageError(f"ticket #{target} was merged away; merge into the ticket it joined")
     moved = s.exec(select(Message).where(Message.ticket_id == src.id)).all()
     for message in moved:
-        message.ticket_id = dst.id  # type: ignore[assignment]
+        message.ticket_id = stored(dst.id)
     dst.message_count += src.message_count
     src.message_count = 0
     tags = s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == src.id)).all()
@@ -344,11 +345,11 @@ def split(uow: UnitOfWork, number: int, message_id: int) -> Created:
     new.message_count = len(moved)
     new.first_response_at = next((m.created_at for m in moved if m.kind == MessageKind.REPLY), None)
     for message in moved:
-        message.ticket_id = new.id  # type: ignore[assignment]
+        message.ticket_id = stored(new.id)
     ticket.message_count -= len(moved)
     ticket.updated_at = when
     for tag in s.exec(select(Tag).join(TicketTag).where(TicketTag.ticket_id == ticket.id)):
-        s.add(TicketTag(ticket_id=new.id, tag_id=tag.id))  # type: ignore[arg-type]
+        s.add(TicketTag(ticket_id=stored(new.id), tag_id=stored(tag.id)))
     uow.touch(made.id, new)
     uow.touch(ticket.id, ticket)
     records.write_event(uow, made.id, EventKind.CREATED, None, f"#{made.number}", when)

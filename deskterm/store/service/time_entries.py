@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from deskterm.errors import UsageError
 from deskterm.store.schema.models import Ticket, TimeEntry
 from deskterm.store.service import lookups, records
+from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.time_spent import MAX_SECONDS, format_time_spent
 from deskterm.vocab import EventKind
@@ -25,7 +26,7 @@ def log_time(uow: UnitOfWork, number: int, seconds: int, note: str, when: dateti
     label = format_time_spent(seconds) + (f" ({entry.note})" if entry.note else "")
     uow.touch(ticket.id, ticket)
     records.write_event(uow, ticket.id, EventKind.TIME_LOGGED, None, label, when)
-    return entry.id  # type: ignore[return-value]
+    return stored(entry.id)
 
 
 def track_time(uow: UnitOfWork, number: int, started_at: datetime, seconds: int) -> int:
@@ -34,7 +35,7 @@ def track_time(uow: UnitOfWork, number: int, started_at: datetime, seconds: int)
     entry = _entry(uow, ticket, started_at, seconds, "tracked", "")
     # No event: the ticket still counts as changed, for the hooks that derive from it.
     uow.touch(ticket.id, ticket)
-    return entry.id  # type: ignore[return-value]
+    return stored(entry.id)
 
 
 def _entry(
@@ -43,7 +44,7 @@ def _entry(
     if not 0 < seconds <= MAX_SECONDS:
         raise UsageError(f"a time entry is between 1 second and 24h, not {seconds} s")
     entry = TimeEntry(
-        ticket_id=ticket.id,  # type: ignore[arg-type]
+        ticket_id=stored(ticket.id),
         agent_id=uow.actor.agent_id,
         started_at=started_at,
         seconds=seconds,

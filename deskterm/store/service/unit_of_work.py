@@ -128,6 +128,12 @@ class UnitOfWork:
             self.touch(event.ticket_id)
             self.triggers.append(event)
 
+    def forget(self, event_ids: Sequence[int]) -> None:
+        """Events this unit wrote were deleted again (a queued reply taken back)."""
+        gone = set(event_ids)
+        self.events = [e for e in self.events if e.id not in gone]
+        self.triggers = [e for e in self.triggers if e.id not in gone]
+
     def ticket(self, ticket_id: int) -> Ticket:
         """The touched ticket as an ORM object (loaded once, then the writer's own)."""
         ticket = self.touched.get(ticket_id)
@@ -198,18 +204,6 @@ def transaction(
     except sqlite3.IntegrityError as exc:  # the same, from a plain statement on `db`
         raise StoreError(f"{store.path}: refused by the store ({exc})") from exc
     except DBAPIError as exc:  # locked, corrupt, disk full, read-only
-        raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]
+        raise describe(store.path, cast(sqlite3.Error, exc.orig)) from exc
     except sqlite3.Error as exc:
         raise describe(store.path, exc) from exc
-
-
-@contextmanager
-def reading(store: Store) -> Iterator[Session]:
-    """A session that never takes the write lock and never commits."""
-    engine = store.engine().execution_options(deskterm_read_only=True)
-    try:
-        with Session(engine) as session:
-            yield session
-            session.rollback()
-    except DBAPIError as exc:
-        raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]
