@@ -162,7 +162,7 @@ def set_members(uow: UnitOfWork, name: str, add: Iterable[str], remove: Iterable
     for key in add:
         agent = lookups.agent(s, key)
         if s.get(GroupMember, (group.id, agent.id)) is None:
-            s.add(GroupMember(group_id=group.id, agent_id=agent.id))  # type: ignore[arg-type]
+            s.add(GroupMember(group_id=stored(group.id), agent_id=stored(agent.id)))
     for key in remove:
         agent = lookups.agent(s, key)
         member = s.get(GroupMember, (group.id, agent.id))

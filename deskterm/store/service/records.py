@@ -60,6 +60,7 @@ MESSAGE_COLUMNS = (
     "created_at",
 )
 EVENT_COLUMNS = ("ticket_id", "actor_agent_id", "actor", "kind", "old", "new", "created_at")
+EventRow = tuple[int, int | None, str, str, str | None, str | None, str]
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
@@ -105,13 +106,15 @@ def event_row(
     old: object,
     new: object,
     stamp: str,
-) -> tuple[object, ...]:
-    """An event row in EVENT_COLUMNS order; `stamp` is the time as `timefmt.to_db` writes it."""
-    return (ticket_id, actor_agent_id, actor, kind, _text(old), _text(new), stamp)
+) -> EventRow:
+    """An event row in EVENT_COLUMNS order; `stamp` is the time as `timefmt.to_db` writes it.
 
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    Old and new values are text (or NULL). Written out, not a helper's calls: the demo
+    load makes millions of rows.
+    """
+    old_text = None if old is None else str(old)
+    new_text = None if new is None else str(new)
+    return (ticket_id, actor_agent_id, actor, kind, old_text, new_text, stamp)
 
 
 def write_event(
@@ -130,9 +133,8 @@ def write_event(
     actor = uow.actor
     row = event_row(ticket_id, actor.agent_id, actor.label, kind.value, old, new, to_db(when))
     event_id = inserted(uow.db.execute(INSERT_EVENT, row))
-    old_text, new_text = _text(old), _text(new)
     recorded = Recorded(
-        event_id, ticket_id, kind.value, old_text, new_text, when, actor.label, actor.agent_id
+        event_id, ticket_id, kind.value, row[4], row[5], when, actor.label, actor.agent_id
     )
     uow.record(recorded, trigger=trigger)
     return recorded
