@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from deskterm.sla.calendar import BusinessCalendar
 
@@ -96,15 +97,15 @@ class Contribution:
         ]
 
     @classmethod
-    def from_json(cls, data: list[object]) -> Contribution:
+    def from_json(cls, data: list[Any]) -> Contribution:  # what to_json wrote, parsed back
         group, channel, mailbox, tags, counts, durations = data
         return cls(
-            group,  # type: ignore[arg-type]
-            channel,  # type: ignore[arg-type]
-            mailbox,  # type: ignore[arg-type]
-            tuple(tags),  # type: ignore[arg-type]
-            tuple(tuple(c) for c in counts),  # type: ignore[attr-defined]
-            tuple(tuple(d) for d in durations),  # type: ignore[attr-defined]
+            group,
+            channel,
+            mailbox,
+            tuple(tags),
+            tuple(tuple(c) for c in counts),
+            tuple(tuple(d) for d in durations),
         )
 
     def count_rows(self) -> Counter[tuple[int, str, str, str]]:

@@ -11,6 +11,7 @@ from textual.widgets import DataTable
 from deskterm.reports.model import Period
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.reports import ReportsScreen
+from deskterm.screens.ticket import TicketScreen
 from deskterm.store.queries.reports import build_report
 from deskterm.store.schema.db import open_store
 from deskterm.widgets.kpi_tile import KpiTile
@@ -89,7 +90,8 @@ async def test_time_with_a_ticket_open_is_saved_without_the_idle_gaps(tmp_path: 
         await settle(app, pilot)
         await pilot.press("enter")  # opens the ticket under the cursor
         await settle(app, pilot)
-        number = app.screen.number  # type: ignore[attr-defined]
+        assert isinstance(app.screen, TicketScreen)
+        number = app.screen.number
         later(seconds=30)
         await pilot.press("j")
         later(seconds=40)
