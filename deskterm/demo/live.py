@@ -148,8 +148,10 @@ def _toml(value: str) -> str:
 
 
 def make_live(service: Service) -> list[int]:
-    """Due times for every unresolved ticket, then a few replies queued as mail
-    (to the demo agent's newest tickets first).
+    """Due times for every unresolved ticket, then a few replies queued as mail.
+
+    The replies go to colleagues' newest tickets first: a reply makes its ticket
+    pending, and a small demo's "My open" view must not be emptied by them.
 
     `service` acts as the demo agent with the demo config's SLAs and mailbox;
     returns the outbox ids of the queued replies.
@@ -160,7 +162,7 @@ def make_live(service: Service) -> list[int]:
         for row in service.store.read().execute(
             "SELECT t.number FROM ticket t LEFT JOIN agent a ON a.id = t.assignee_id"
             " WHERE t.status IN ('new', 'open') AND t.channel = 'email'"
-            " ORDER BY a.email IS ? DESC, t.updated_at DESC LIMIT ?",
+            " ORDER BY a.email IS ? ASC, t.updated_at DESC LIMIT ?",
             (people.ME_EMAIL, QUEUED_REPLIES),
         )
     ]
