@@ -84,7 +84,8 @@ def test_demo_in_tmux_queue_ticket_editor_help_quit(tmux) -> None:
         return [ln for ln in below if ln.split() and ln.split()[0].isdigit()]
 
     def first_row(text: str) -> str | None:
-        return (rows(text) or [None])[0]
+        found = rows(text)
+        return found[0] if found else None
 
     def all_open_shown(text: str) -> bool:
         """The list holds as many rows as the "All open" tab counts (or a screenful)."""
