@@ -110,6 +110,8 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         # While a reload refetches pages, the rows shown before it stay on screen.
         self._stale: dict[int, tuple[TicketRow, ...]] = {}
         self._stale_count = 0
+        # The ticket under the cursor when the store changed: the cursor follows it.
+        self._follow: int | None = None
 
     @property
     def sla(self) -> SlaSettings | None:
@@ -151,9 +153,12 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         """
         self.generation += 1
         if keep_cursor and self.loaded_once and from_bottom is None:
+            row = self.current_row
+            self._follow = row.number if row is not None else self._follow
             self._stale = dict(self._pages)
             self._stale_count = self.row_count
         else:
+            self._follow = None
             self._stale = {}
             self._stale_count = 0
         if from_bottom is not None:
@@ -205,12 +210,30 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             self.call_after_refresh(self._scroll_to_cursor)  # once the new size is laid out
         elif self.cursor >= self.row_count:
             self.cursor = max(0, self.row_count - 1)
+        self._follow_ticket()
         self._ensure_pages()
         if self._shows(page, len(result.rows)) or size != self.virtual_size:
             self.refresh()  # a prefetched page off screen needs no repaint
         else:
             self._prerender(result.rows)
         self.post_message(self.CursorMoved(self.current_row))
+
+    def _follow_ticket(self) -> None:
+        """After a reload, put the cursor back on the ticket it was on, wherever that moved.
+
+        Once fresh pages cover the cursor without it, the ticket left the list (a reply
+        solved it out of an open view): the cursor keeps its place, on the ticket that
+        followed it.
+        """
+        if self._follow is None:
+            return
+        index = self.index_of(self._follow)
+        if index is not None:
+            self._follow = None
+            if index != self.cursor:
+                self.cursor = index
+        elif not self._stale:
+            self._follow = None
 
     def _prerender(self, rows: tuple[TicketRow, ...]) -> None:
         """Build a prefetched page's lines now, so the page-down that shows them only paints."""
@@ -301,6 +324,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def move_to(self, index: int) -> None:
         self._follow_bottom = False
+        self._follow = None  # the agent moved: the cursor is theirs again
         self.cursor = max(0, min(index, self.row_count - 1))
 
     def to_bottom(self) -> None:
