@@ -114,8 +114,8 @@ def match_expression(
 
     FTS5 answers a prefix by merging the doclists of every term under it on each
     query, which a rowid range cannot shorten (8 s for `refun*` checked on batches
-    at 1M). `terms(prefix)`, when given, lists the indexed terms under a one-token
-    prefix (None: too many to list), and the prefix is asked as their OR instead.
+    at 1M). `terms(prefix)`, when given, lists words that ask for the indexed terms
+    under a one-token prefix (None: it cannot), and the prefix is asked as their OR.
     """
     parts: list[str] = []
     for word in words:

@@ -14,6 +14,7 @@ from deskterm.errors import QuerySyntaxError
 from deskterm.query import fts
 from deskterm.query.syntax import TicketQuery, parse_query
 from deskterm.store.queries import tickets as queries
+from deskterm.store.search import words as search_words
 
 # number -> (subject, body); created in this order, so ticket n is the n-th entry.
 CORPUS: list[tuple[str, str]] = [
@@ -298,3 +299,46 @@ def test_nul_character_in_search_words_is_harmless(desk: Desk) -> None:
     for text in ("refund\x00", "\x00", "환불\x00", "ref\x00und*"):
         queries.list_tickets(desk.store, parse_query(text))
         queries.count_tickets(desk.store, parse_query(text))
+
+
+# Words the porter stemmer changes (please -> pleas, happy -> happi, plead -> plead).
+STEMMED = [
+    ("Please help", "I am pleased with nothing."),
+    ("Pleasant call", "A pleasure, really."),
+    ("A plea", "We are pleading for a refund."),
+    ("Happy", "Happily ever after, in happiness."),
+    ("Deliveries", "Two deliveries were late."),
+    ("Plain", "Nothing to see here."),
+]
+
+
+@pytest.mark.parametrize("prefix", ["pleas*", "plea*", "pleasu*", "happ*", "deliv*", "pl*"])
+def test_prefix_whose_terms_the_stemmer_changes_is_listed_and_finds_what_fts5_finds(
+    tmp_path: Path, prefix: str
+) -> None:
+    d = make_desk(tmp_path)
+    try:
+        for i, (subject, body) in enumerate(STEMMED, start=1):
+            d.svc.create_ticket(subject, body, f"s{i}@example.com")
+        query = parse_query(prefix)
+        # Asked as the OR of words spelt to stem to each indexed term (pleas is asked as
+        # please), not as FTS5's own prefix, which merges every term on each query.
+        (word,) = search_words.words_of(d.store.read(), query)
+        assert word.expr.startswith("text : (") and "*" not in word.expr, word.expr
+        # The oracle: FTS5's own prefix over both tables, scanned whole.
+        plain = fts.match_expression((prefix,))
+        conn = d.raw()
+        expected = sorted(
+            r[0]
+            for r in conn.execute(
+                "SELECT number FROM ticket WHERE id IN (SELECT rowid FROM ticket_fts"
+                " WHERE ticket_fts MATCH ?1 UNION SELECT ticket_id FROM message WHERE id IN"
+                " (SELECT rowid FROM message_fts WHERE message_fts MATCH ?1))",
+                (plain,),
+            )
+        )
+        conn.close()
+        assert expected  # every prefix here finds something
+        assert hits(d, prefix) == expected
+    finally:
+        d.store.close()

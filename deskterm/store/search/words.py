@@ -93,8 +93,9 @@ def words_of(conn: sqlite3.Connection, query: TicketQuery) -> list[Word]:
 
 
 def _terms_under(conn: sqlite3.Connection, prefix: str) -> list[str] | None:
-    """The indexed terms under a Latin prefix as FTS5 reads it (stemmed), or None when
-    they cannot stand for it (more than MAX_PREFIX_TERMS, or one the stemmer changes)."""
+    """Words that ask for the indexed terms under a Latin prefix as FTS5 reads it
+    (stemmed), or None when they cannot stand for it (more than MAX_PREFIX_TERMS,
+    or a term no spelling of ours stems to)."""
     stem = _stem(prefix)
     if stem is None:
         return None
@@ -105,25 +106,50 @@ def _terms_under(conn: sqlite3.Connection, prefix: str) -> list[str] | None:
             (stem, stem + "\U0010ffff", MAX_PREFIX_TERMS + 1),
         ).fetchall()
         found.update(r[0] for r in rows)
-    # A term is asked for by writing it, and FTS5 stems what is written: only terms
-    # the stemmer leaves alone can be asked for (pleas, from please, would be plea).
-    if len(found) > MAX_PREFIX_TERMS or any(_stem(term) != term for term in found):
+    if len(found) > MAX_PREFIX_TERMS:
         return None
-    return sorted(found) or [stem]  # no term: the stem alone finds nothing, as the prefix would
+    if not found:
+        return [stem]  # no term: the stem alone finds nothing, as the prefix would
+    # A term is asked for by writing it, and FTS5 stems what is written: pleas (from
+    # please) written as itself is asked as plea, so it is written as please.
+    spelt = [_spelling(term) for term in sorted(found)]
+    return None if None in spelt else [w for w in spelt if w is not None]
+
+
+# What porter takes off a word, put back: a term is the stem of one of these.
+_ENDINGS = ("", "e", "s", "es", "ed", "ing")
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelling(term: str) -> str | None:
+    """A word the index's tokenizer reads as `term` (the term itself when it is its
+    own stem), or None when none of `_ENDINGS` put back gives it."""
+    tries = [term + end for end in _ENDINGS]
+    if term.endswith("i"):  # porter writes a final y as i (happy -> happi)
+        tries.append(term[:-1] + "y")
+    stems = _stems(tuple(tries))
+    return next((word for word, stem in zip(tries, stems, strict=True) if stem == term), None)
 
 
 @functools.lru_cache(maxsize=512)
 def _stem(token: str) -> str | None:
     """`token` as the index's tokenizer leaves it (porter: please -> pleas)."""
+    return _stems((token,))[0]
+
+
+def _stems(tokens: tuple[str, ...]) -> list[str | None]:
+    """Each token as the tokenizer leaves it; None for one it splits or drops."""
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute(f"CREATE VIRTUAL TABLE s USING fts5(x, tokenize='{fts.TOKENIZE}')")
-        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(s, 'row')")
-        conn.execute("INSERT INTO s (x) VALUES (?)", (token,))
-        rows = conn.execute("SELECT term FROM v").fetchall()
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(s, 'instance')")
+        conn.executemany("INSERT INTO s (rowid, x) VALUES (?, ?)", enumerate(tokens))
+        terms: dict[int, list[str]] = {}
+        for term, doc in conn.execute("SELECT term, doc FROM v"):
+            terms.setdefault(doc, []).append(term)
     finally:
         conn.close()
-    return str(rows[0][0]) if len(rows) == 1 else None
+    return [found[0] if len(found := terms.get(i, [])) == 1 else None for i in range(len(tokens))]
 
 
 def _density(conn: sqlite3.Connection, table: str, expr: str) -> float:
