@@ -21,7 +21,8 @@ from deskterm.reports.model import Period
 from deskterm.sla.settings import settings_from_config
 from deskterm.store.queries.reports import build_report
 from deskterm.store.schema.db import open_store
-from deskterm.store.service import Actor, Service
+from deskterm.store.service import Actor, Service, hooks
+from deskterm.store.service.report_hook import due_tickets
 
 NOW = datetime(2026, 11, 25, 15, 30, tzinfo=UTC)  # a Wednesday
 # Berlin hours with a lunch break and a holiday: business time differs from calendar time.
@@ -200,6 +201,36 @@ def test_rollups_kept_by_the_hook_equal_a_rebuild(history: Path, tmp_path: Path)
     assert dump(sqlite3.connect(copy)) == before
 
 
+def test_report_neutral_changes_skip_the_recount(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An assignment, priority, subject or note leaves the facts alone: no recount is due."""
+    store = open_store(fresh_store_file(tmp_path / "n.db"))
+    clock = Clock(NOW)
+    a = Service(store, Actor.system(), clock).ensure_agent("Ana", "ana@desk.test")
+    svc = Service(store, Actor(a, "Ana"), clock)
+    number = svc.create_ticket("printer", "it jams", "c@example.com").number
+    due: list[list[int]] = []
+    monkeypatch.setattr(
+        hooks, "BEFORE_COMMIT", (*hooks.BEFORE_COMMIT, lambda u: due.append(due_tickets(u)))
+    )
+    svc.set_priority(number, "urgent")
+    svc.set_assignee(number, "ana@desk.test")
+    svc.add_note(number, "asked the vendor")
+    svc.update_tickets([number], subject="printer jams")
+    assert due == [[], [], [], []]
+    ticket_id = int(
+        store.read().execute("SELECT id FROM ticket WHERE number = ?", (number,)).fetchone()[0]
+    )
+    svc.update_tickets([number], priority="low", status="pending")  # a neutral event with a status
+    svc.track_time(number, NOW - timedelta(minutes=5), 300)  # no event at all
+    svc.add_tags(number, ["printer"])  # volume by tag
+    assert due[4:] == [[ticket_id]] * 3
+    kept = dump(store.read())
+    Service(store, Actor.system()).rebuild_reports()
+    assert dump(store.read()) == kept
+
+
 OPS = st.lists(
     st.tuples(
         st.sampled_from(
@@ -218,6 +249,10 @@ OPS = st.lists(
                 "time",
                 "group",
                 "wait",
+                "priority",
+                "assign",
+                "subject",
+                "track",
             ]
         ),
         st.integers(0, 7),
@@ -272,6 +307,14 @@ def test_rollups_equal_a_rebuild_after_any_changes(
                 svc.log_time(n, 60 * (y + 1))
             elif op == "group":
                 svc.set_group(n, "billing" if y % 2 else None)
+            elif op == "priority":
+                svc.set_priority(n, "urgent" if y % 2 else "low")
+            elif op == "assign":
+                svc.set_assignee(n, "ana@desk.test" if y % 2 else None)
+            elif op == "subject":
+                svc.update_tickets([n], subject=f"s{y}", priority="high")
+            elif op == "track":
+                svc.track_time(n, clock() - timedelta(minutes=y + 1), 60 * (y + 1))
             else:
                 clock.advance(days=y)
                 svc.check_breaches()

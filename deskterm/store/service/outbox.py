@@ -222,7 +222,7 @@ def remove_message(uow: UnitOfWork, ticket: Ticket, message: Message) -> None:
             .where(Message.id != message.id, col(Message.author_agent_id).is_not(None))
             .order_by(col(Message.created_at))
         ).first()
-    uow.touch(ticket.id, ticket)
+    uow.touch(ticket.id, ticket, unrecorded=True)
 
 
 def retry(uow: UnitOfWork, outbox_id: int) -> None:

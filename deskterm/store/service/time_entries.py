@@ -34,7 +34,7 @@ def track_time(uow: UnitOfWork, number: int, started_at: datetime, seconds: int)
     ticket = lookups.ticket(uow.session, number)
     entry = _entry(uow, ticket, started_at, seconds, "tracked", "")
     # No event: the ticket still counts as changed, for the hooks that derive from it.
-    uow.touch(ticket.id, ticket)
+    uow.touch(ticket.id, ticket, unrecorded=True)
     return stored(entry.id)
 
 

@@ -73,6 +73,7 @@ class Mark:
     """How far a unit had got, to go back to when a savepoint is rolled back."""
 
     touched: dict[int, Ticket | None]
+    unrecorded: frozenset[int]
     events: int
     triggers: int
 
@@ -98,6 +99,9 @@ class UnitOfWork:
         self.started = clock()
         # ticket id -> the ORM object when the writer had one (loaded on demand otherwise)
         self.touched: dict[int, Ticket | None] = {}
+        # tickets whose rows changed in ways no event of this unit tells (tracked time,
+        # a queued reply taken back): a hook cannot judge their change by its events
+        self.unrecorded: set[int] = set()
         self.events: list[Recorded] = []  # every event row written, in order
         self.triggers: list[Recorded] = []  # events the rules have not looked at yet
         self.fired: list[Fired] = []  # the rules that fired, with what they did
@@ -115,9 +119,16 @@ class UnitOfWork:
     def touched_ids(self) -> list[int]:
         return list(self.touched)
 
-    def touch(self, ticket_id: int | None, ticket: Ticket | None = None) -> None:
-        """Ticket `ticket_id` changed in this unit (its derived fields are due again)."""
+    def touch(
+        self, ticket_id: int | None, ticket: Ticket | None = None, *, unrecorded: bool = False
+    ) -> None:
+        """Ticket `ticket_id` changed in this unit (its derived fields are due again).
+
+        `unrecorded`: the change writes no event that says what it was.
+        """
         assert ticket_id is not None, "only a stored ticket can be touched"
+        if unrecorded:
+            self.unrecorded.add(ticket_id)
         if ticket is not None or ticket_id not in self.touched:
             self.touched[ticket_id] = ticket
 
@@ -153,6 +164,7 @@ class UnitOfWork:
         self.session.flush()
         for ticket_id in ticket_ids:
             self.touched[ticket_id] = None
+            self.unrecorded.add(ticket_id)
             held = self.session.identity_map.get(self.session.identity_key(Ticket, ticket_id))
             if held is not None:
                 self.session.expire(held)
@@ -167,11 +179,14 @@ class UnitOfWork:
             self.actor = saved
 
     def mark(self) -> Mark:
-        return Mark(dict(self.touched), len(self.events), len(self.triggers))
+        return Mark(
+            dict(self.touched), frozenset(self.unrecorded), len(self.events), len(self.triggers)
+        )
 
     def back_to(self, mark: Mark) -> None:
         """A savepoint was rolled back: forget what was recorded inside it."""
         self.touched = mark.touched
+        self.unrecorded = set(mark.unrecorded)
         del self.events[mark.events :]
         del self.triggers[mark.triggers :]
 
