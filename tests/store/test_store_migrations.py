@@ -164,6 +164,8 @@ def test_store_from_first_migration_opens_with_nothing_lost_and_is_searchable(
         assert search(store, "返金") == [3]  # inside 返金してください
         assert search(store, "주문 55") == [2]
         assert search(store, "배송") == []
+        # Old customers and organizations are in the trigram indexes (0014).
+        assert search(store, "customer:acme") == search(store, "customer:ana@acme.test") != []
 
         # And the new code writes on top of the old data.
         svc = Service(store, Actor(1, "me"))

@@ -14,6 +14,7 @@ full: `tag:billing` is 400,000 tickets at 1M.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,13 +63,7 @@ class TicketFilters:
             marks = ",".join("?" * len(query.from_))
             self._customers(f"SELECT id FROM customer WHERE email IN ({marks})", query.from_)
         for text in query.customer:
-            like = f"%{text}%"
-            self._customers(
-                "SELECT cu.id FROM customer cu LEFT JOIN organization o"
-                " ON o.id = cu.organization_id WHERE cu.email LIKE ? OR cu.name LIKE ?"
-                " OR o.name LIKE ?",
-                (like, like, like),
-            )
+            self._customers(*_customer_lookup(text))
         if query.group:
             marks = ",".join("?" * len(query.group))
             self.sql.append(
@@ -207,3 +202,29 @@ class TicketFilters:
         for op, value in bounds:
             self.sql.append(f"{column} {op} ?")
             self.params.append(to_db(value))
+
+
+def _customer_lookup(text: str) -> tuple[str, tuple[str]]:
+    """Customers with `text` (as written: % and _ are no wildcards) anywhere in their
+    email, name or organization's name, ignoring case.
+
+    Three or more characters are a phrase in the trigram indexes (migration 0014); a
+    LIKE scan of 250,000 customers cost 85 ms of CPU. Shorter text has no trigram, so
+    it is scanned. (FTS5 3.40 takes a LIKE of two Hangul letters for a trigram and finds
+    nothing, so the index is asked by MATCH, never by LIKE.)
+    """
+    text = text.replace("\x00", "")
+    if len(text) >= 3:
+        return (
+            "SELECT rowid FROM customer_trigrams WHERE customer_trigrams MATCH ?1"
+            " UNION SELECT id FROM customer WHERE organization_id IN"
+            " (SELECT rowid FROM organization_trigrams WHERE organization_trigrams MATCH ?1)",
+            ('"' + text.replace('"', '""') + '"',),
+        )
+    like = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+    return (
+        "SELECT cu.id FROM customer cu LEFT JOIN organization o ON o.id = cu.organization_id"
+        " WHERE cu.email LIKE ?1 ESCAPE '\\' OR cu.name LIKE ?1 ESCAPE '\\'"
+        " OR o.name LIKE ?1 ESCAPE '\\'",
+        (like,),
+    )
