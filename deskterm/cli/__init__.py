@@ -108,6 +108,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "status",
         "Online or offline, queued changes, last sync, the server's version.",
     ),
+    "watch": (
+        "deskterm.cli.watch",
+        "watch",
+        "Print what changes on the server as it happens, until interrupted (reconnects itself).",
+    ),
     "init": (
         "deskterm.cli.setup",
         "init",

@@ -6,6 +6,8 @@ import typer
 
 from deskterm.cli.common import ctx_of
 
+STREAMS_CLOSE_S = 3  # at shutdown, open event streams get this long, then they are cut
+
 
 def serve(
     ctx: typer.Context,
@@ -23,4 +25,10 @@ def serve(
     c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
     state = ServerState(store, c.service_for)
     print(f"deskterm serve: {c.store_path()} on http://{host}:{port}", flush=True)
-    uvicorn.run(create_app(state), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(state),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=STREAMS_CLOSE_S,  # live streams never end by themselves
+    )

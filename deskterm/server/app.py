@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 from deskterm import __version__
 from deskterm.server import errors
 from deskterm.server.deps import ServerState
-from deskterm.server.routes import canned, forms, health, people, sync, tickets
+from deskterm.server.routes import canned, events, forms, health, people, sync, tickets
 from deskterm.store.queries.outbox import count_outbox
 
 
@@ -23,7 +23,7 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.deskterm = state
     errors.install(app)
-    for module in (health, tickets, people, canned, forms, sync):
+    for module in (health, tickets, people, canned, forms, sync, events):
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
 
@@ -33,6 +33,8 @@ def create_app(state: ServerState) -> FastAPI:
     ) -> Response:
         start = time.perf_counter()
         response = await call_next(request)
+        if request.method != "GET":
+            state.feed.poke()  # it may have written: streams hear of it now, not at the next poll
         route = request.scope.get("route")
         # The route's template (/api/v1/tickets/{number}), never the raw path: bounded labels.
         name = getattr(route, "path", "unmatched")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from deskterm.server.feed import ChangeFeed
 from deskterm.server.metrics import ServerMetrics
 from deskterm.server.rate_limit import FormLimits
 from deskterm.store.schema.db import Store
@@ -17,12 +18,17 @@ ServiceFactory = Callable[[Actor], Service]
 
 @dataclass
 class ServerState:
-    """One running server: its store, its service factory (config applied), its metrics."""
+    """One running server: its store, its service factory (config applied), its metrics,
+    and the live feed its event streams wait on."""
 
     store: Store
     make_service: ServiceFactory
     metrics: ServerMetrics = field(default_factory=ServerMetrics)
     form_limits: FormLimits = field(default_factory=FormLimits)
+    feed: ChangeFeed = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.feed = ChangeFeed(self.store)
 
     @classmethod
     def plain(cls, store: Store) -> ServerState:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -52,6 +52,9 @@ class ServerMetrics:
 
         self.ops_applied = Counter(
             "deskterm_sync_ops_applied", "Replica ops the server ran", registry=self.registry
+        )
+        self.streams = Gauge(
+            "deskterm_event_streams", "Clients connected to /api/v1/events", registry=self.registry
         )
 
     def watch_outbox(self, read: Callable[[], dict[str, int]]) -> None:

@@ -31,13 +31,22 @@ from helpers.processes import (
 )
 from helpers.store import fresh_store_file
 
+STREAMS_CLOSE_S = 2  # at stop, open event streams get this long before they are cut
+
 
 class LiveServer:
     """uvicorn on an ephemeral port (the kernel picks it at bind: no race with other tests)."""
 
     def __init__(self, app: FastAPI, port: int = 0) -> None:
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host=HOST, port=port, log_level="warning", lifespan="off")
+            uvicorn.Config(
+                app,
+                host=HOST,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                timeout_graceful_shutdown=STREAMS_CLOSE_S,
+            )
         )
         self._thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
 

@@ -1,0 +1,109 @@
+"""The live feed of one server process: notices new changes in the store and wakes streams.
+
+One watcher per process (not per client) reads the sync journal's counter every
+`poll_seconds`, and at once when this process has just answered a write (`poke`), so
+commits by any process on the store (the CLI, the mail fetcher) reach the streams.
+Streams at the same position share one read of what changed (`changes_after`): a
+change costs one query however many clients are connected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
+from anyio import to_thread
+
+from deskterm.store.queries.changes import Change, Position, changes_after, latest_version
+from deskterm.store.schema.db import Store
+
+PAGE = 500  # changes per read; a stream behind by more reads again
+
+
+class Pulse:
+    """A generation number and a way to wait for the next one (one event loop)."""
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._event: asyncio.Event | None = None
+
+    def beat(self) -> None:
+        self.generation += 1
+        event, self._event = self._event, None
+        if event is not None:
+            event.set()
+
+    async def wait_past(self, generation: int, timeout: float) -> None:
+        """Return once the generation is past `generation`, or after `timeout` seconds."""
+        if self.generation != generation:
+            return
+        if self._event is None:
+            self._event = asyncio.Event()
+        try:
+            await asyncio.wait_for(self._event.wait(), timeout)
+        except TimeoutError:
+            return
+
+
+@dataclass(frozen=True)
+class _Batch:
+    after: Position
+    version: int  # the counter when it was read: valid until the counter moves
+    changes: list[Change]
+
+
+class ChangeFeed:
+    """What streams of one process wait on; the watcher runs while any stream is open."""
+
+    def __init__(self, store: Store, poll_seconds: float = 0.1) -> None:
+        self.store = store
+        self.poll_seconds = poll_seconds
+        self.pulse = Pulse()
+        self.version = -1
+        self.streams = 0
+        self._poke: asyncio.Event | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._batch: _Batch | None = None
+        self._read_lock: asyncio.Lock | None = None
+
+    async def join(self) -> int:
+        """A stream opens: make sure the watcher runs; the counter as it is now."""
+        self.streams += 1
+        if self._watcher is None or self._watcher.done():
+            self.version = await to_thread.run_sync(latest_version, self.store)
+            self._poke = asyncio.Event()
+            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        return self.version
+
+    def leave(self) -> None:
+        self.streams -= 1
+
+    def poke(self) -> None:
+        """This process just wrote: read the counter now rather than at the next poll."""
+        if self._poke is not None:
+            self._poke.set()
+
+    async def _watch(self) -> None:
+        while self.streams > 0:
+            version = await to_thread.run_sync(latest_version, self.store)
+            if version != self.version:
+                self.version = version
+                self.pulse.beat()
+            assert self._poke is not None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.poll_seconds)
+            self._poke.clear()
+
+    async def changes_after(self, after: Position) -> list[Change]:
+        """What changed after `after`; streams at the same place share one read."""
+        if self._read_lock is None:
+            self._read_lock = asyncio.Lock()
+        async with self._read_lock:
+            batch = self._batch
+            if batch is not None and batch.after == after and batch.version == self.version:
+                return batch.changes
+            version = self.version
+            changes = await to_thread.run_sync(changes_after, self.store, after, PAGE)
+            self._batch = _Batch(after, version, changes)
+            return changes
