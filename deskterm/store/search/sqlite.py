@@ -62,6 +62,7 @@ class SqliteSearch:
         if not common:
             return [i for i, _ in self._walk(query.status, conds, params, sort, after, limit)]
         found: list[int] = []
+        walked = 0
         # Enough rows that one batch likely fills the page, from each word's share.
         per_ticket = messages_per_ticket(self._conn)
         share = math.prod(word.share(per_ticket) for word in common)
@@ -73,10 +74,11 @@ class SqliteSearch:
                 held = holding(self._conn, word, keep)
                 keep = [i for i in keep if i in held]
             found.extend(keep)
+            walked += len(rows)
             if len(found) >= limit or len(rows) < batch:
                 return found[:limit]
             after = Cursor(rows[-1][1], rows[-1][0])
-            batch = min(4 * batch, MAX_BATCH)
+            batch = _next_batch(batch, walked, len(found), limit)
 
     def _walk(
         self,
@@ -124,6 +126,16 @@ class SqliteSearch:
             params.extend((word.expr, word.expr))
         sql = "SELECT count(*) FROM ticket t" + where_sql(conds)
         return int(self._conn.execute(sql, params).fetchone()[0])
+
+
+def _next_batch(batch: int, walked: int, found: int, limit: int) -> int:
+    """Rows to read next: the rest of the page at the share of rows that held the words
+    so far, with a margin (4 times more while none has). Growing 4 times whatever was
+    found read 5,000 rows of `환불` for the last 4 of 50 (20 ms at 1M tickets)."""
+    if not found:
+        return min(4 * batch, MAX_BATCH)
+    wanted = 1.5 * (limit - found) * walked / found
+    return min(MAX_BATCH, max(FIRST_BATCH, int(wanted)))
 
 
 def _conditions(query: TicketQuery, filters: TicketFilters) -> tuple[list[str], list[object]]:
