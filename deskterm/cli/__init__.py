@@ -31,6 +31,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "note": ("deskterm.cli.messages", "note", "Add an internal note (never sent to the customer)."),
     "canned": ("deskterm.cli.canned", "app", "Canned replies: list, add, edit, lint, render."),
+    "kb": (
+        "deskterm.cli.kb",
+        "app",
+        "Knowledge base: list, show, add, edit, rm, search, import, export.",
+    ),
     "customers": ("deskterm.cli.customers", "app", "Customers and their tickets."),
     "agent": (
         "deskterm.cli.agent_admin",

@@ -50,6 +50,12 @@ CREATE_TABLES = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS ticket_fts USING fts5("
     f"text, cjk, content='', tokenize='{TOKENIZE}')",
 )
+# Knowledge-base articles: few and short next to messages, so the table keeps its text
+# (a delete is by rowid) and titles get columns of their own, weighted in the ranking.
+CREATE_ARTICLE_TABLE = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS article_fts USING fts5("
+    f"title, title_cjk, text, cjk, tokenize='{TOKENIZE}')"
+)
 # The indexed terms of each table, for listing the terms under a prefix.
 CREATE_VOCABULARIES = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS ticket_terms USING fts5vocab(ticket_fts, 'row')",
@@ -105,7 +111,11 @@ _ONE_TOKEN = re.compile(r"[a-z0-9]+")
 
 
 def match_expression(
-    words: tuple[str, ...], terms: Callable[[str], list[str] | None] | None = None
+    words: tuple[str, ...],
+    terms: Callable[[str], list[str] | None] | None = None,
+    *,
+    latin_column: str = "text",
+    cjk_column: str = "cjk",
 ) -> str | None:
     """An FTS5 MATCH string requiring every word; None if nothing searchable remains.
 
@@ -116,6 +126,7 @@ def match_expression(
     query, which a rowid range cannot shorten (8 s for `refun*` checked on batches
     at 1M). `terms(prefix)`, when given, lists words that ask for the indexed terms
     under a one-token prefix (None: it cannot), and the prefix is asked as their OR.
+    `latin_column` and `cjk_column` name the columns searched (`{title text}`: both).
     """
     parts: list[str] = []
     for word in words:
@@ -126,9 +137,9 @@ def match_expression(
             run = korean_stem(found)
             grams = bigrams(run)
             if len(grams) == 1 and len(run) == 1:
-                parts.append(f"cjk : {_quote(run)} *")
+                parts.append(f"{cjk_column} : {_quote(run)} *")
             else:
-                parts.append(f"cjk : {_quote(' '.join(grams))}")
+                parts.append(f"{cjk_column} : {_quote(' '.join(grams))}")
         latin = _CJK_RUN.sub(" ", word).strip()
         if not re.search(r"\w", latin):
             continue
@@ -138,7 +149,7 @@ def match_expression(
             else None
         )
         if listed:
-            parts.append("text : (" + " OR ".join(_quote(t) for t in listed) + ")")
+            parts.append(f"{latin_column} : (" + " OR ".join(_quote(t) for t in listed) + ")")
         else:
-            parts.append(f"text : {_quote(latin)}" + (" *" if prefix else ""))
+            parts.append(f"{latin_column} : {_quote(latin)}" + (" *" if prefix else ""))
     return " AND ".join(parts) if parts else None

@@ -427,3 +427,40 @@ class SyncState(SQLModel, table=True):
     __tablename__ = "sync_state"
     name: str = Field(primary_key=True)
     value: str
+
+
+class Article(SQLModel, table=True):
+    """A knowledge-base article (Markdown); `uid` names it across replicas, `slug` in URLs."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(unique=True)
+    slug: str = Field(unique=True)
+    title: str
+    body: str
+    section: str = Field(default="", index=True)
+    tags: str = "[]"  # JSON list
+    status: str = "draft"  # published | draft
+    locale: str = "en"
+    created_at: datetime
+    updated_at: datetime
+
+
+class ArticleSlug(SQLModel, table=True):
+    """A slug an article had before: its old URL redirects to the article."""
+
+    __tablename__ = "article_slug"
+    slug: str = Field(primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+
+
+class KbEvent(SQLModel, table=True):
+    """One counted use of the knowledge base: a view, a helpful click, a link in a reply..."""
+
+    __tablename__ = "kb_event"
+    __table_args__ = (Index("ix_kb_event_kind_created", "kind", "created_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Self, cast
 from sqlmodel import Session
 
 from deskterm.errors import UsageError
+from deskterm.kb.article import ArticleDraft
+from deskterm.kb.counts import KbEventKind
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Trigger
@@ -32,6 +34,8 @@ from deskterm.store.service import (
     auto_mail,
     canned,
     hooks,
+    kb,
+    kb_sync,
     lookups,
     outbox,
     people,
@@ -56,7 +60,7 @@ from deskterm.store.service.unit_of_work import (
     UnitOfWork,
     transaction,
 )
-from deskterm.vocab import MessageKind, Priority, Role, Status
+from deskterm.vocab import MessageKind, Priority, Role, Status, parse_choice
 
 if TYPE_CHECKING:
     from deskterm.config import MailboxConfig
@@ -301,6 +305,35 @@ class Service:
     def remove_canned(self, name: str) -> None:
         with self.unit() as uow:
             canned.remove(uow, name)
+
+    # -- knowledge base ----------------------------------------------------------------
+
+    @journaled(kb_sync.encode_save)
+    def save_article(
+        self, draft: ArticleDraft, *, slug_before: str | None = None, uid: str | None = None
+    ) -> str:
+        """Add an article, or change the one at `slug_before` (its old URL redirects); its slug."""
+        with self.unit() as uow:
+            return kb.save(uow, draft, slug_before, uid)
+
+    @journaled(kb_sync.encode_import)
+    def import_articles(
+        self, drafts: Sequence[ArticleDraft], *, uids: Sequence[str | None] = ()
+    ) -> tuple[int, int]:
+        """Save many articles at once, all or nothing, by slug: (added, changed)."""
+        with self.unit() as uow:
+            return kb.import_all(uow, drafts, uids)
+
+    @journaled(kb_sync.encode_remove)
+    def remove_article(self, slug: str) -> None:
+        with self.unit() as uow:
+            kb.remove(uow, slug)
+
+    @journaled(kb_sync.encode_count)
+    def count_kb(self, kind: str, slug: str | None = None, *, ticket: int | None = None) -> None:
+        """Count one use of the knowledge base (a view, a helpful click, a link in a reply)."""
+        with self.unit() as uow:
+            kb.count(uow, parse_choice(KbEventKind, kind, "kb event"), slug, ticket)
 
     # -- rules -------------------------------------------------------------------------
 

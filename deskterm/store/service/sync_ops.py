@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from deskterm.errors import NotFoundError, SyncError, UsageError
 from deskterm.store.schema.db import Store
+from deskterm.store.service import kb_sync
 from deskterm.store.service.sync_journal import Command
 
 if TYPE_CHECKING:
@@ -219,6 +220,10 @@ RUNNERS: dict[str, Runner] = {
     "merge": run_merge,
     "save_canned": run_canned_save,
     "remove_canned": run_canned_remove,
+    "save_article": kb_sync.run_save,
+    "import_articles": kb_sync.run_import,
+    "remove_article": kb_sync.run_remove,
+    "count_kb": kb_sync.run_count,
 }
 encode_reply = _message_encoder("add_reply")
 encode_note = _message_encoder("add_note")

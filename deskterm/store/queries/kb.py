@@ -1,0 +1,185 @@
+"""Knowledge-base reads: articles by slug (old slugs redirect), by section, by search.
+
+Search uses the tickets' index approach (`query.fts`): Latin words stemmed, CJK runs
+as bigram phrases, Korean particles dropped; ranked by BM25 with titles weighing most.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from deskterm.errors import NotFoundError
+from deskterm.kb.article import PUBLISHED, ArticleDraft
+from deskterm.query import fts
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db, iso
+
+_COLUMNS = "a.uid, a.slug, a.title, a.section, a.tags, a.status, a.locale, a.updated_at"
+# title, title_cjk, text, cjk: a word in the title counts as much as ten in the text
+_RANK = "bm25(article_fts, 10.0, 10.0, 1.0, 1.0)"
+_WORD = re.compile(r"\S+")
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRecord:
+    """An article as lists show it; `body` is filled only when one article is read."""
+
+    uid: str
+    slug: str
+    title: str
+    section: str
+    tags: tuple[str, ...]
+    status: str
+    locale: str
+    updated_at: datetime
+    body: str = ""
+
+    @property
+    def published(self) -> bool:
+        return self.status == PUBLISHED
+
+    def draft(self) -> ArticleDraft:
+        return ArticleDraft(
+            self.title, self.body, self.slug, self.section, self.tags, self.status, self.locale
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "slug": self.slug,
+            "title": self.title,
+            "section": self.section,
+            "tags": list(self.tags),
+            "status": self.status,
+            "locale": self.locale,
+            "updated_at": iso(self.updated_at),
+            "uid": self.uid,
+        }
+        if self.body:
+            data["body"] = self.body
+        return data
+
+
+def _record(row: Sequence[Any], body: str = "") -> ArticleRecord:
+    tags = json.loads(row[4] or "[]")
+    return ArticleRecord(
+        str(row[0]), str(row[1]), str(row[2]), str(row[3]), tuple(tags), str(row[5]),
+        str(row[6]), from_db(row[7]), body,
+    )  # fmt: skip
+
+
+def _where(published_only: bool, section: str | None, locale: str | None) -> tuple[str, list[Any]]:
+    conds, params = [], []
+    if published_only:
+        conds.append("a.status = ?")
+        params.append(PUBLISHED)
+    if section is not None:
+        conds.append("a.section = ?")
+        params.append(section)
+    if locale:
+        conds.append("a.locale = ?")
+        params.append(locale)
+    return (" WHERE " + " AND ".join(conds) if conds else ""), params
+
+
+def list_articles(
+    store: Store,
+    *,
+    published_only: bool = False,
+    section: str | None = None,
+    locale: str | None = None,
+) -> list[ArticleRecord]:
+    """Articles by section, then title."""
+    where, params = _where(published_only, section, locale)
+    rows = store.read().execute(
+        f"SELECT {_COLUMNS} FROM article a{where} ORDER BY a.section, a.title", params
+    )
+    return [_record(r) for r in rows]
+
+
+def sections(store: Store, *, published_only: bool = False) -> list[tuple[str, int]]:
+    """Each section with how many articles it holds, by name ("" for none)."""
+    where, params = _where(published_only, None, None)
+    rows = store.read().execute(
+        f"SELECT a.section, count(*) FROM article a{where} GROUP BY a.section ORDER BY a.section",
+        params,
+    )
+    return [(str(r[0]), int(r[1])) for r in rows]
+
+
+@dataclass(frozen=True)
+class Found:
+    """The article at a slug; `moved` when the slug asked for is an old one (redirect)."""
+
+    article: ArticleRecord
+    moved: bool
+
+
+def find_article(store: Store, slug: str, *, published_only: bool = False) -> Found:
+    """The article at `slug`, or at the slug it had before; NotFoundError if neither."""
+    conn = store.read()
+    row = conn.execute(
+        f"SELECT {_COLUMNS}, a.body FROM article a WHERE a.slug = ?", (slug,)
+    ).fetchone()
+    moved = False
+    if row is None:
+        row = conn.execute(
+            f"SELECT {_COLUMNS}, a.body FROM article_slug s JOIN article a ON a.id = s.article_id"
+            " WHERE s.slug = ?",
+            (slug,),
+        ).fetchone()
+        moved = True
+    if row is None or (published_only and row[5] != PUBLISHED):
+        raise NotFoundError(f"no article {slug!r} (see `deskterm kb list`)")
+    return Found(_record(row, str(row[8])), moved)
+
+
+def get_article(store: Store, slug: str) -> ArticleRecord:
+    return find_article(store, slug).article
+
+
+def search_articles(
+    store: Store,
+    text: str,
+    *,
+    published_only: bool = False,
+    locale: str | None = None,
+    limit: int = 20,
+    prefix_last: bool = False,
+) -> list[ArticleRecord]:
+    """Articles holding every word of `text`, best first; `prefix_last` while someone types."""
+    words = _WORD.findall(text)
+    if prefix_last and words and not text[-1:].isspace():
+        words[-1] += "*"
+    expr = fts.match_expression(
+        tuple(words), latin_column="{title text}", cjk_column="{title_cjk cjk}"
+    )
+    if expr is None:
+        return []
+    where, params = _where(published_only, None, locale)
+    where = where.replace(" WHERE ", " AND ")
+    rows = store.read().execute(
+        f"SELECT {_COLUMNS} FROM article_fts f JOIN article a ON a.id = f.rowid"
+        f" WHERE article_fts MATCH ?{where} ORDER BY {_RANK} LIMIT ?",
+        (expr, *params, limit),
+    )
+    return [_record(r) for r in rows]
+
+
+def related(store: Store, article: ArticleRecord, *, limit: int = 5) -> list[ArticleRecord]:
+    """Published articles of the same section and locale, most shared tags first, then newest."""
+    rows = store.read().execute(
+        f"SELECT {_COLUMNS} FROM article a"
+        " WHERE a.section = ? AND a.status = ? AND a.slug != ? AND a.locale = ?"
+        " ORDER BY (SELECT count(*) FROM json_each(a.tags) t"
+        "   WHERE t.value IN (SELECT value FROM json_each(?))) DESC, a.updated_at DESC LIMIT ?",
+        (
+            article.section, PUBLISHED, article.slug, article.locale,
+            json.dumps(list(article.tags)), limit,
+        ),
+    )  # fmt: skip
+    return [_record(r) for r in rows]
