@@ -342,3 +342,20 @@ def test_prefix_whose_terms_the_stemmer_changes_is_listed_and_finds_what_fts5_fi
         assert hits(d, prefix) == expected
     finally:
         d.store.close()
+
+
+def test_a_prefix_finds_a_term_first_indexed_after_it_was_listed(tmp_path: Path) -> None:
+    # The terms under a prefix are remembered per read connection until another
+    # connection commits: a new term under it must be found at once.
+    d = make_desk(tmp_path)
+    try:
+        d.svc.create_ticket("Zebra crossing", "Stripes.", "z1@example.com")
+        assert hits(d, "zebr*") == [1]
+        assert hits(d, "zebr*") == [1]  # asked again, unchanged
+        d.svc.create_ticket("Fish", "A zebrafish tank.", "z2@example.com")
+        assert hits(d, "zebr*") == [1, 2]
+        conn = d.raw()  # a plain connection lists the terms each time
+        assert search_words._terms_under(conn, "zebr") == ["zebra", "zebrafish"]
+        conn.close()
+    finally:
+        d.store.close()
