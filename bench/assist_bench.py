@@ -203,8 +203,10 @@ def _canned_quality(ctx: Context) -> list[Figure]:
 
 def _routing_quality(ctx: Context) -> list[Figure]:
     """Accuracy of the top suggested topic tag, group and priority on held-out tickets."""
+    from deskterm.assist.model import tone_class
+    from deskterm.store.assist_model import train
     from deskterm.store.queries.similar import list_similar
-    from deskterm.store.queries.suggest import NEIGHBOURS, route_votes
+    from deskterm.store.queries.suggest import NEIGHBOURS, route_votes, ticket_tone, weigh_tone
     from deskterm.store.schema.db import open_store
 
     store = open_store(_quality_store(ctx))
@@ -218,6 +220,7 @@ def _routing_quality(ctx: Context) -> list[Figure]:
     topics = _topics(conn, [r[0] for r in rows])
     cut = int(len(rows) * 0.8)
     cutoff = rows[cut][1]
+    model = train(store, before=cutoff, write=False)  # priority by tone, older tickets only
     truth = {r[1]: (topics.get(r[0], frozenset()), r[3], r[4], r[2].lower()) for r in rows}
     older = [truth[r[1]] for r in rows[:cut]]
     majority = {
@@ -227,14 +230,18 @@ def _routing_quality(ctx: Context) -> list[Figure]:
     }
     asking = random.Random(6).sample([r[1] for r in rows[cut:]], QUERIES)
     right = {f: [0, 0, 0] for f in ("tag", "group", "priority")}  # ours, majority, keyword
+    alone = 0  # priority from the neighbours' vote without the tone model
+
+    def top(votes: dict[tuple[str, str], tuple[float, tuple[int, ...]]], f: str) -> str:
+        return max((k for k in votes if k[0] == f and (f != "tag" or k[1] in TOPICS)),
+                   key=lambda k: votes[k][0], default=(f, ""))[1]  # fmt: skip
+
     for n in asking:
         tags, group, priority, text = truth[n]
-        votes = route_votes(conn, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
-        best = {
-            f: max((k for k in votes if k[0] == f and (f != "tag" or k[1] in TOPICS)),
-                   key=lambda k: votes[k][0], default=(f, ""))[1]
-            for f in right
-        }  # fmt: skip
+        neighbours = route_votes(conn, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
+        votes = weigh_tone(neighbours, model, tone_class(*ticket_tone(conn, n)))
+        best = {f: top(votes, f) for f in right}
+        alone += top(neighbours, "priority") == priority
         keyword = {
             "tag": next((t for t in sorted(TOPICS) if t.split("-")[0] in text), majority["tag"]),
             "group": majority["group"],
@@ -256,7 +263,9 @@ def _routing_quality(ctx: Context) -> list[Figure]:
             Figure("assist", f"routing {f} accuracy", acc * 100, "%", size, goal=goal,
                    ok=acc >= floor if goal else None,
                    extra=f"baselines: majority {most / len(asking):.0%},"
-                   f" keyword {key / len(asking):.0%}")
+                   f" keyword {key / len(asking):.0%}"
+                   + (f"; neighbours without the tone model {alone / len(asking):.0%}"
+                      if f == "priority" else ""))
         )  # fmt: skip
     return figures
 

@@ -17,6 +17,7 @@ QUEUE = "queue"
 TICKET = "ticket"
 COMPOSER = "composer"
 REPORTS = "reports"
+CHIP_KEYS = 5  # the ticket screen's routing chips 1..5 each have their digit key
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,16 @@ TABLE: tuple[KeySpec, ...] = (
         "Accept the suggested tags, group and priority",
         TICKET,
         label="Accept",
+    ),
+    *(
+        KeySpec(
+            f"accept_suggestion_{n}",
+            str(n),
+            f"accept_suggestion({n - 1})",
+            f"Accept suggestion {n} only",
+            TICKET,
+        )
+        for n in range(1, CHIP_KEYS + 1)
     ),
     KeySpec(
         "undo",

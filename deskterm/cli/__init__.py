@@ -50,7 +50,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "assist": (
         "deskterm.cli.assist",
         "app",
-        "Urgency and mood of tickets: read them for an older store.",
+        "Assist's model and tone: train, status, rebuild.",
     ),
     "suggest": (
         "deskterm.cli.assist",

@@ -1,6 +1,8 @@
-"""`deskterm assist ...`: the local, explainable help (urgency and mood for now)."""
+"""`deskterm assist ...`: the local, explainable help: its trained model and the tone."""
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -9,14 +11,14 @@ from deskterm.cli.common import JsonOpt, ctx_of
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Urgency and mood of tickets: read them for an older store.",
+    help="Assist's model and tone: train, status, rebuild.",
     no_args_is_help=True,
 )
 
 
 @app.callback()
 def assist() -> None:
-    """Urgency and mood of tickets: read them for an older store."""
+    """Assist's model and tone: train, status, rebuild."""
 
 
 @app.command("rebuild")
@@ -26,25 +28,11 @@ def rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     New mail is read as it arrives; this catches up an older store, a chunk per
     transaction, so it can be stopped and run again.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
     from deskterm.store.service.tone import rebuild_tone
 
     store = ctx_of(ctx).store()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-        disable=as_json or not sys.stderr.isatty(),
-    ) as progress:
-        task = progress.add_task("reading urgency and mood", total=None)
-        result = rebuild_tone(
-            store, lambda done, total: progress.update(task, completed=done, total=total)
-        )
+    with _progress("reading urgency and mood", quiet=as_json) as step:
+        result = rebuild_tone(store, step)
     if as_json:
         from deskterm.cli.output import emit_json
 
@@ -55,6 +43,79 @@ def rebuild(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         if result.tickets
         else "every ticket's urgency and mood is read already"
     )
+
+
+@contextmanager
+def _progress(what: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr (none in JSON mode or off a terminal): yields its step."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+        disable=quiet or not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task(what, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
+@app.command("train")
+def train(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Learn from the solved tickets how priority follows urgent or upset mail.
+
+    Writes the model beside the store (`NAME.assist.json`); nothing leaves the
+    machine. The app trains it again in the background once enough tickets were
+    solved since. Similar tickets, canned replies, tags and groups need no training.
+    """
+    from deskterm.assist.model import model_path
+    from deskterm.store.assist_model import train as train_model
+
+    store = ctx_of(ctx).store()
+    with _progress("counting solved tickets", quiet=as_json) as step:
+        model = train_model(store, progress=step)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({"path": str(model_path(store.path)), **model.to_json()})
+        return
+    print("\n".join(model.summary()))
+    print(f"saved {model_path(store.path)}")
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Where the model is, when it was trained, what it learned, and whether it is due."""
+    from deskterm.assist.model import model_path
+    from deskterm.store.assist_model import model_due, model_for, too_little_history
+
+    store = ctx_of(ctx).store()
+    model = model_for(store.path)
+    short = too_little_history(store.read())
+    due = model_due(store)
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json({
+            "path": str(model_path(store.path)),
+            "model": None if model is None else model.to_json(),
+            "too_little_history": short,
+            "due": due,
+        })  # fmt: skip
+        return
+    if model is None:
+        print(f"no model at {model_path(store.path)}: `deskterm assist train` makes one")
+    else:
+        print(f"{model_path(store.path)}, trained {model.trained_at}")
+        print("\n".join(model.summary()))
+        if due:
+            print("due again: many tickets were solved since (the app retrains in the background)")
+    if short is not None:
+        print(short)
 
 
 def suggest(
@@ -70,6 +131,9 @@ def suggest(
         from deskterm.cli.output import emit_json
 
         emit_json({"number": number, **found.to_json()})
+        return
+    if found.too_little_history is not None:
+        print(found.too_little_history)
         return
     if not found.similar:
         print(f"no solved ticket is like #{number} yet: nothing to suggest")

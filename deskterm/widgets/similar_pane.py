@@ -20,10 +20,12 @@ class SimilarPane(Widget):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._rows: list[SimilarTicket] | None = None
+        self._why_none: str | None = None
 
-    def show(self, rows: list[SimilarTicket] | None) -> None:
-        """`rows` best first; None while they are being read."""
-        self._rows = rows
+    def show(self, rows: list[SimilarTicket] | None, why_none: str | None = None) -> None:
+        """`rows` best first; None while they are being read. `why_none`: the line said
+        instead when history is too short to look."""
+        self._rows, self._why_none = rows, why_none
         self.refresh(layout=True)
 
     def render(self) -> Text:
@@ -34,7 +36,7 @@ class SimilarPane(Widget):
             out.append("reading…", dim)
             return out
         if not self._rows:
-            out.append("none yet: no solved ticket shares enough words", dim)
+            out.append(self._why_none or "none yet: no solved ticket shares enough words", dim)
             return out
         for row in self._rows:
             line = Text(f"#{row.number} {row.score:.0%} ", end="")

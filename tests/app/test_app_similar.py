@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from helpers.app import ME, NOW, make_app, screen_text, settle
+from helpers.store import solved_history
 
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.schema.db import open_store
@@ -19,6 +20,7 @@ def similar_store(path: Path) -> tuple[Path, int]:
     boot = Service(store, Actor.system(), clock=lambda: NOW)
     me = boot.ensure_agent("Me Agent", ME, role="admin")
     agent = Service(store, Actor(me, "Me Agent"), clock=lambda: NOW)
+    solved_history(agent)
     old = agent.create_ticket(
         HOSTILE, "My headphones arrived broken.", "ana@acme.example", when=NOW - timedelta(days=9)
     )

@@ -6,7 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from helpers.app import ME, NOW, make_app, screen_text, settle
+from helpers.store import solved_history
 
+from deskterm.assist.model import model_path
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.queries.tickets import get_ticket_row
 from deskterm.store.schema.db import open_store
@@ -18,6 +20,7 @@ def store_with(path: Path, *, canned_history: bool) -> Path:
     boot = Service(store, Actor.system(), clock=lambda: NOW)
     me = boot.ensure_agent("Me Agent", ME, role="admin")
     agent = Service(store, Actor(me, "Me Agent"), clock=lambda: NOW)
+    solved_history(agent)
     agent.save_canned("Apology", "Sorry about that.", {})
     agent.save_canned("Refund issued", "Hi {{ customer.first_name }}, refund issued.", {})
     for i in range(2):
@@ -77,15 +80,14 @@ async def test_without_a_fitting_canned_reply_a_scrubbed_draft_is_offered(tmp_pa
         assert screen.composer.canned is None  # a draft runs no canned actions
 
 
-async def test_routing_chips_show_what_similar_tickets_carry_and_y_accepts(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "r.db"
+def routing_store(path: Path) -> int:
+    """Three solved refunds tagged `refund` in Billing; a new refund ticket without either."""
     store = open_store(path, create=True)
     boot = Service(store, Actor.system(), clock=lambda: NOW)
     me = boot.ensure_agent("Me Agent", ME, role="admin")
     boot.add_group("Billing", [ME])
     agent = Service(store, Actor(me, "Me Agent"), clock=lambda: NOW)
+    solved_history(agent)
     for i in range(3):
         old = agent.create_ticket(
             "Refund for headphones", "Broken headphones, refund please.", f"o{i}@x.example",
@@ -97,20 +99,73 @@ async def test_routing_chips_show_what_similar_tickets_carry_and_y_accepts(
         when=NOW - timedelta(hours=1),
     )  # fmt: skip
     store.close()
+    return new.number
+
+
+async def open_new_ticket(app, pilot) -> None:
+    await settle(app, pilot)
+    await pilot.press("3")  # All open: the new ticket only
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+async def test_routing_chips_show_what_similar_tickets_carry_and_y_accepts(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "r.db"
+    number = routing_store(path)
     app = make_app(path)
     async with app.run_test(size=(140, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("3")
-        await settle(app, pilot)
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await open_new_ticket(app, pilot)
         text = screen_text(app)
-        assert "+tag refund 100%" in text and "group Billing 100%" in text
-        assert "y accepts" in text
+        assert "1 +tag refund 100%" in text and "2 group Billing 100%" in text
+        assert "y accepts all" in text
         await pilot.press("y")
         await settle(app, pilot)
         assert "+tag refund" not in screen_text(app)  # accepted: nothing left to suggest
     reopened = open_store(path)
-    row = get_ticket_row(reopened, new.number)
+    row = get_ticket_row(reopened, number)
     reopened.close()
     assert (row.tags, row.group) == (("refund",), "Billing")
+    # The first ticket opened trained the model beside the store, in a worker.
+    assert model_path(path).exists()
+
+
+async def test_a_digit_accepts_only_the_chip_it_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "d.db"
+    number = routing_store(path)
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_new_ticket(app, pilot)
+        await pilot.press("2")  # group Billing only
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "1 +tag refund 100%" in text and "group Billing" not in text
+        await pilot.press("2")  # nothing numbered 2 any more
+        await settle(app, pilot)
+        assert "no suggestion 2 on this ticket" in [str(n.message) for n in app._notifications]
+    reopened = open_store(path)
+    row = get_ticket_row(reopened, number)
+    reopened.close()
+    assert (row.tags, row.group) == ((), "Billing")
+
+
+async def test_too_little_history_says_why_under_the_head_and_in_the_pane(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "h.db"
+    store = open_store(path, create=True)
+    me = Service(store, Actor.system(), clock=lambda: NOW).ensure_agent("Me", ME, role="admin")
+    agent = Service(store, Actor(me, "Me"), clock=lambda: NOW)
+    agent.create_ticket("Refund", "Refund please", "a@x.example", when=NOW - timedelta(hours=1))
+    store.close()
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_new_ticket(app, pilot)
+        line = "too little history to suggest: 0 solved tickets (suggestions start at 10)"
+        assert line in screen_text(app)
+        await pilot.press("i")
+        await settle(app, pilot)
+        assert screen_text(app).count("too little history") == 2  # chips row and pane
+    assert not model_path(path).exists()  # nothing to learn from yet

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from helpers.store import solved_history
+
 from deskterm.store.service import Service
 
 
@@ -33,6 +35,7 @@ def test_rebuild_catches_up_an_older_store_and_search_finds_the_flags(
 
 
 def test_suggest_lists_similar_solved_tickets_with_reasons(service: Service, run_cli) -> None:
+    solved_history(service)
     old = service.create_ticket(
         "Refund for the headphones", "The headphones arrived broken.", "a@x.test"
     )
@@ -51,3 +54,24 @@ def test_suggest_lists_similar_solved_tickets_with_reasons(service: Service, run
     assert f"{old.number}" in text.stdout and "headphones" in text.stdout
     missing = run_cli("--db", db, "suggest", "999")
     assert missing.returncode == 1 and missing.stderr == "deskterm: no ticket #999\n"
+
+
+def test_train_says_what_it_learned_and_status_shows_the_model(service: Service, run_cli) -> None:
+    for i in range(3):
+        urgent = service.create_ticket("Down", "Checkout is down, asap!", f"u{i}@x.test")
+        service.update_tickets([urgent.number], priority="urgent", status="solved")
+    db = str(service.store.path)
+    service.store.close()
+    before = run_cli("--db", db, "assist", "status")
+    assert before.returncode == 0, before.stderr
+    assert "no model at" in before.stdout and "`deskterm assist train` makes one" in before.stdout
+    assert "too little history to suggest: 3 solved tickets" in before.stdout
+    out = run_cli("--db", db, "assist", "train")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[:2] == [
+        "learned from 3 solved tickets (up to #3)",
+        "urgent mail (3 tickets): priority urgent 100%",
+    ]
+    status = json.loads(run_cli("--db", db, "assist", "status", "--json").stdout)
+    assert status["path"].endswith(".assist.json") and status["due"] is False
+    assert status["model"]["priority_by_tone"] == {"urgent": {"urgent": 3}}

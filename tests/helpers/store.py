@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deskterm.assist.model import MIN_HISTORY
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 from deskterm.store.service.unit_of_work import UnitOfWork
@@ -54,6 +55,13 @@ class Desk:
 
 
 _TEMPLATE: Path | None = None
+
+
+def solved_history(svc: Service, n: int = MIN_HISTORY) -> None:
+    """`n` solved tickets about nothing a test asks about: history enough to suggest from."""
+    for i in range(n):
+        number = svc.create_ticket(f"Filler {i}", "Nothing of note.", f"f{i}@history.test").number
+        svc.set_status(number, "solved")
 
 
 def fresh_store_file(path: Path) -> Path:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from helpers.store import Desk, events, make_desk
+from helpers.store import Desk, events, make_desk, solved_history
 
 from deskterm.config import RuleConfig
 from deskterm.errors import ConfigError
@@ -25,6 +25,7 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     d = make_desk(tmp_path)
     d.svc.save_canned("Refund issued", "Hi {{ customer.first_name }}, refunded.", {})
     d.svc.save_canned("Shipping delay", "Hi, the carrier is late.", {})
+    solved_history(d.svc)
     yield d
     d.store.close()
 

@@ -69,7 +69,12 @@ def _would(rule: Rule, snap: TicketSnapshot, conn: sqlite3.Connection) -> tuple[
         have = {("tag", t) for t in snap.tags} | {("priority", snap.priority)}
         have.add(("group", snap.group or ""))
         found = suggested_routing(
-            conn, snap.number, a.apply_suggestion, have=have, before=snap.number
+            conn,
+            snap.number,
+            a.apply_suggestion,
+            have=have,
+            tone=(snap.urgent_words, snap.upset_words),
+            before=snap.number,
         )
         out += [f"apply suggestion {r.label} ({r.confidence:.0%})" for r in found]
     return tuple(out)

@@ -9,7 +9,10 @@ other customer's name, address and long numbers (orders, cards) taken out.
 Routing (tags, group, priority) is voted the same way, a k-nearest-neighbours
 vote over the similar tickets: lighter than a trained model, no training step,
 and each suggestion names the tickets it follows (the bench holds its accuracy
-against majority and keyword baselines).
+against majority and keyword baselines). Priority also weighs how the team set it
+on all solved mail of the same tone (urgent, upset, calm), which the trained
+model beside the store counts (`deskterm assist train`); the urgent or upset
+words are then part of the reason.
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from deskterm.assist.model import AssistModel, tone_class
+from deskterm.assist.tone import SEPARATOR
+from deskterm.store.assist_model import model_for, store_path, too_little_history
 from deskterm.store.queries.similar import SimilarTicket, list_similar, similar_on
 from deskterm.store.schema.db import Store
 
@@ -63,6 +69,7 @@ class RouteSuggestion:
     value: str
     confidence: float
     tickets: tuple[int, ...]
+    words: tuple[str, ...] = ()  # priority: the urgent or upset words the tone weighed
 
     @property
     def label(self) -> str:
@@ -74,6 +81,7 @@ class RouteSuggestion:
             "value": self.value,
             "confidence": round(self.confidence, 3),
             "because": list(self.tickets),
+            "words": list(self.words),
         }
 
 
@@ -83,9 +91,11 @@ class Suggestions:
     canned: tuple[CannedSuggestion, ...]
     draft: DraftSuggestion | None
     routing: tuple[RouteSuggestion, ...] = ()
+    too_little_history: str | None = None  # why nothing is suggested, when that is why
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "too_little_history": self.too_little_history,
             "similar": [s.to_json() for s in self.similar],
             "canned": [c.to_json() for c in self.canned],
             "draft": self.draft.to_json() if self.draft else None,
@@ -95,11 +105,15 @@ class Suggestions:
 
 def suggest(store: Store, number: int, *, before: int | None = None) -> Suggestions:
     """Similar tickets, the canned replies they suggest (else a draft), and routing."""
+    conn = store.read()
+    short = too_little_history(conn)
+    if short is not None:
+        return Suggestions((), (), None, (), short)
     similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
     canned = tuple(_canned(store, similar))
     draft = None if canned or not similar else _draft(store, similar[0].number)
-    conn = store.read()
-    routing = _routing(conn, similar, _fields(conn, number), ROUTE_CONFIDENCE)
+    tone = ticket_tone(conn, number)
+    routing = _routing(conn, tone, similar, _fields(conn, number), ROUTE_CONFIDENCE)
     return Suggestions(similar, canned, draft, tuple(routing))
 
 
@@ -109,12 +123,16 @@ def suggested_routing(
     floor: float,
     *,
     have: set[tuple[str, str]] | None = None,
+    tone: Tone | None = None,
     before: int | None = None,
 ) -> list[RouteSuggestion]:
     """Routing for ticket `number` with confidence >= `floor`, leaving out what it `have`s
-    (default: its fields now). For rules, on the writer's connection, and their simulator."""
+    and reading its `tone` (default: its fields and tone now). For rules, on the
+    writer's connection, and their simulator."""
     similar = tuple(similar_on(conn, number, NEIGHBOURS, before=before))
-    return _routing(conn, similar, _fields(conn, number) if have is None else have, floor)
+    if have is None:
+        have = _fields(conn, number)
+    return _routing(conn, tone or ticket_tone(conn, number), similar, have, floor)
 
 
 def _fields(conn: sqlite3.Connection, number: int) -> set[tuple[str, str]]:
@@ -161,15 +179,52 @@ def route_votes(
     return {key: (votes[key] / total, tuple(by[key])) for key in votes}
 
 
+Tone = tuple[str | None, str | None]
+"""A ticket's (urgent words, upset words), as stored on it."""
+
+
+def ticket_tone(conn: sqlite3.Connection, number: int) -> Tone:
+    row = conn.execute(
+        "SELECT urgent_words, upset_words FROM ticket WHERE number = ?", (number,)
+    ).fetchone()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
+def _tone_words(tone: Tone) -> tuple[str, tuple[str, ...]]:
+    """The tone class and the words that set it."""
+    kind = tone_class(*tone)
+    words = {"urgent": tone[0], "upset": tone[1]}.get(kind) or ""
+    return kind, tuple(w for w in words.split(SEPARATOR) if w)
+
+
+def weigh_tone(
+    votes: dict[tuple[str, str], tuple[float, tuple[int, ...]]],
+    model: AssistModel | None,
+    tone: str,
+) -> dict[tuple[str, str], tuple[float, tuple[int, ...]]]:
+    """Priority votes averaged with the model's shares for mail of this tone (the
+    neighbours' vote alone without a model, or when it knows no mail of the tone)."""
+    shares = model.priority_shares(tone) if model is not None else {}
+    if not shares:
+        return votes
+    out = {k: v for k, v in votes.items() if k[0] != "priority"}
+    for value in {v for f, v in votes if f == "priority"} | set(shares):
+        share, tickets = votes.get(("priority", value), (0.0, ()))
+        out["priority", value] = ((share + shares.get(value, 0.0)) / 2, tickets)
+    return out
+
+
 def _routing(
     conn: sqlite3.Connection,
+    tone: Tone,
     similar: tuple[SimilarTicket, ...],
     have: set[tuple[str, str]],
     floor: float,
 ) -> list[RouteSuggestion]:
-    """Tags, group and priority with at least `floor` of the similar tickets' weight,
-    that the ticket does not `have` yet."""
-    votes = route_votes(conn, similar)
+    """Tags, group and priority with at least `floor` of the similar tickets' weight
+    (priority: and of the tone's history), that the ticket does not `have` yet."""
+    kind, words = _tone_words(tone)
+    votes = weigh_tone(route_votes(conn, similar), model_for(store_path(conn)), kind)
     out: list[RouteSuggestion] = []
     for field in ("tag", "group", "priority"):
         ranked = sorted((k for k in votes if k[0] == field), key=lambda k: (-votes[k][0], k[1]))
@@ -178,7 +233,8 @@ def _routing(
         for key in ranked:
             share, tickets = votes[key]
             if share >= floor and key not in have:
-                out.append(RouteSuggestion(field, key[1], share, tickets))
+                said = words if field == "priority" else ()
+                out.append(RouteSuggestion(field, key[1], share, tickets, said))
     return out
 
 

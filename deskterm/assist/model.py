@@ -1,0 +1,108 @@
+"""What assist learns from a store's solved tickets, as a small versioned file beside it.
+
+Similar tickets, canned replies, tags and groups need no training: they are voted
+at query time by the most similar solved tickets (see `store/queries/suggest.py`).
+What a vote of ten neighbours cannot see is how the team sets priority for mail
+that reads urgent or upset: that is counted over all solved history here, once,
+by `deskterm assist train` (and again in the background as history grows).
+The file never leaves the machine; a file of another version is not used.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODEL_VERSION = 1
+# Below this many solved tickets suggestions say why they are missing instead.
+MIN_HISTORY = 10
+# Retrain when this many tickets were solved since the model was trained.
+REFRESH_AFTER = 500
+# The tone classes of a ticket's latest customer message.
+TONES = ("urgent", "upset", "calm")
+
+
+def model_path(store_path: Path) -> Path:
+    """`desk.db` -> `desk.assist.json`: beside the store, named after it."""
+    return store_path.with_name(store_path.stem + ".assist.json")
+
+
+def tone_class(urgent_words: str | None, upset_words: str | None) -> str:
+    """Urgent wins over upset: an urgent and angry customer is urgent first."""
+    if urgent_words:
+        return "urgent"
+    return "upset" if upset_words else "calm"
+
+
+@dataclass(frozen=True)
+class AssistModel:
+    """Solved tickets' priorities counted by the tone of their latest customer message."""
+
+    solved: int  # solved tickets it learned from
+    last_number: int  # the newest ticket number it saw
+    trained_at: str  # ISO time
+    priority_by_tone: dict[str, dict[str, int]] = field(default_factory=dict)
+    version: int = MODEL_VERSION
+
+    def priority_shares(self, tone: str) -> dict[str, float]:
+        """priority -> share of solved tickets of this tone that had it."""
+        counts = self.priority_by_tone.get(tone, {})
+        total = sum(counts.values())
+        return {p: n / total for p, n in counts.items()} if total else {}
+
+    def summary(self) -> list[str]:
+        """What it learned, a line a tone: `urgent (1,204 tickets): urgent 61%, high 22%`."""
+        lines = [f"learned from {self.solved:,} solved tickets (up to #{self.last_number})"]
+        for tone in TONES:
+            counts = self.priority_by_tone.get(tone, {})
+            if not counts:
+                continue
+            shares = sorted(self.priority_shares(tone).items(), key=lambda kv: (-kv[1], kv[0]))
+            text = ", ".join(f"{p} {share:.0%}" for p, share in shares)
+            lines.append(f"{tone} mail ({sum(counts.values()):,} tickets): priority {text}")
+        return lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "solved": self.solved,
+            "last_number": self.last_number,
+            "trained_at": self.trained_at,
+            "priority_by_tone": self.priority_by_tone,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AssistModel | None:
+        """None for a file of another version (or not a model): it is trained again."""
+        if not isinstance(data, dict) or data.get("version") != MODEL_VERSION:
+            return None
+        return cls(
+            solved=int(data["solved"]),
+            last_number=int(data["last_number"]),
+            trained_at=str(data["trained_at"]),
+            priority_by_tone={
+                str(tone): {str(p): int(n) for p, n in counts.items()}
+                for tone, counts in data["priority_by_tone"].items()
+            },
+        )
+
+
+def read_model(path: Path) -> AssistModel | None:
+    """The model at `path`; None when missing, unreadable or of another version."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    try:
+        return AssistModel.from_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def write_model(path: Path, model: AssistModel) -> None:
+    """Written whole, then renamed over the old one: a reader never sees half a file."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(model.to_json(), indent=1, sort_keys=True), encoding="utf-8")
+    partial.replace(path)

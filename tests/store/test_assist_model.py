@@ -1,0 +1,110 @@
+"""Assist's trained model: counted exactly from solved history, stored beside the store,
+versioned; priority suggestions weigh it with the urgent words as the reason; too little
+history says so in one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.store import Desk, make_desk, solved_history
+
+from deskterm.assist.model import MIN_HISTORY, MODEL_VERSION, model_path
+from deskterm.store.assist_model import model_due, model_for, train
+from deskterm.store.queries.suggest import suggest, suggested_routing
+
+URGENT = "Our shop is down, please help asap."
+UPSET = "This is unacceptable, I am furious."
+CALM = "Could you send the invoice again?"
+
+
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[Desk]:
+    d = make_desk(tmp_path)
+    yield d
+    d.store.close()
+
+
+def solved(desk: Desk, body: str, priority: str, n: int = 1, subject: str = "Shop") -> None:
+    for i in range(n):
+        number = desk.svc.create_ticket(
+            subject, body, f"{priority}{i}@x.test", priority=priority
+        ).number
+        desk.svc.set_status(number, "solved")
+
+
+def test_with_too_little_history_one_line_says_why_and_nothing_is_suggested(desk: Desk) -> None:
+    solved(desk, CALM, "normal", MIN_HISTORY - 1, subject="Invoice copy")
+    asked = desk.svc.create_ticket("Invoice copy", CALM, "n@x.test").number
+    found = suggest(desk.store, asked)
+    assert found.too_little_history == (
+        f"too little history to suggest: {MIN_HISTORY - 1} solved tickets"
+        f" (suggestions start at {MIN_HISTORY})"
+    )
+    assert (found.similar, found.canned, found.draft, found.routing) == ((), (), None, ())
+    assert found.to_json()["too_little_history"] == found.too_little_history
+    solved(desk, CALM, "normal", subject="Invoice copy")  # the twentieth... enough now
+    enough = suggest(desk.store, asked)
+    assert enough.too_little_history is None and enough.similar
+
+
+def test_training_counts_priority_by_tone_exactly_and_writes_a_versioned_file(
+    desk: Desk,
+) -> None:
+    solved(desk, URGENT, "urgent", 4)
+    solved(desk, URGENT, "high", 1)
+    solved(desk, UPSET, "normal", 2)
+    solved(desk, CALM, "normal", 3)
+    solved(desk, CALM, "low", 1)
+    desk.svc.create_ticket("Open", URGENT, "open@x.test", priority="low")  # not solved: not counted
+    assert model_for(desk.path) is None and model_due(desk.store)
+    model = train(desk.store)
+    # Urgent wins over upset; an open ticket teaches nothing.
+    assert model.priority_by_tone == {
+        "urgent": {"urgent": 4, "high": 1},
+        "upset": {"normal": 2},
+        "calm": {"normal": 3, "low": 1},
+    }
+    assert model.solved == 11 and model.version == MODEL_VERSION
+    assert model.summary()[1] == "urgent mail (5 tickets): priority urgent 80%, high 20%"
+    path = model_path(desk.path)
+    assert path == desk.path.with_name("desk.assist.json") and path.exists()
+    assert model_for(desk.path) == model and not model_due(desk.store)
+    stale = json.loads(path.read_text()) | {"version": MODEL_VERSION + 1}
+    path.write_text(json.dumps(stale))
+    assert model_for(desk.path) is None  # another version: not used, trained again
+    path.write_text("{not json")
+    assert model_for(desk.path) is None
+
+
+def test_training_before_a_ticket_learns_only_from_older_ones(desk: Desk) -> None:
+    solved(desk, URGENT, "urgent", 2)
+    cut = desk.svc.create_ticket("Later", URGENT, "later@x.test", priority="low").number
+    desk.svc.set_status(cut, "solved")
+    model = train(desk.store, before=cut, write=False)
+    assert model.priority_by_tone == {"urgent": {"urgent": 2}}
+    assert not model_path(desk.path).exists()
+
+
+def test_urgent_mail_gets_the_priority_the_team_gives_urgent_mail_with_the_words(
+    desk: Desk,
+) -> None:
+    solved_history(desk.svc)  # calm, normal
+    solved(desk, URGENT, "urgent", 6, subject="Checkout broken")
+    asked = desk.svc.create_ticket(
+        "Printer question", "The printer jammed, we need it fixed urgently!", "p@x.test"
+    )
+    no_model = {(r.field, r.value) for r in suggest(desk.store, asked.number).routing}
+    assert ("priority", "urgent") not in no_model  # no similar ticket, no model: no priority
+    train(desk.store)
+    routing = {(r.field, r.value): r for r in suggest(desk.store, asked.number).routing}
+    urgent = routing["priority", "urgent"]
+    # No neighbour votes; the model: all 6 urgent-worded solved tickets were urgent -> 100 / 2.
+    assert urgent.confidence == pytest.approx(0.5)
+    assert urgent.words == ("urgently",) and urgent.tickets == ()
+    assert urgent.to_json()["words"] == ["urgently"]
+    # The rules read it on the writer's connection too, with the tone they are given.
+    calm = suggested_routing(desk.store.read(), asked.number, 0.5, tone=("", ""))
+    assert ("priority", "urgent") not in {(r.field, r.value) for r in calm}
