@@ -96,7 +96,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "deskterm.cli.server",
         "serve",
-        "Run the shared server: REST API, /healthz, /metrics, the web form.",
+        "Run the shared server: REST API, /healthz, /metrics, the web form, the team's mail.",
     ),
     "join": (
         "deskterm.cli.sync",

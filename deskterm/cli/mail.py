@@ -15,9 +15,8 @@ from deskterm.errors import UsageError
 
 if TYPE_CHECKING:
     from deskterm.channels.imap import FetchReport
-    from deskterm.channels.intake import IntakeSettings, Tally
-    from deskterm.cli.context import Context
-    from deskterm.store.service.ingest import IngestResult, MailIngest
+    from deskterm.channels.intake import Tally
+    from deskterm.store.service.ingest import IngestResult
 
 quarantine_app = typer.Typer(
     rich_markup_mode=None, help="Mails that could not be parsed, kept whole.", no_args_is_help=True
@@ -29,22 +28,6 @@ thread_app = typer.Typer(
 _BatchOpt = Annotated[
     int | None, typer.Option("--batch-size", min=1, max=1000, help="Mails per transaction.")
 ]
-
-
-def _ingest(context: Context, settings: IntakeSettings) -> MailIngest:
-    from deskterm.store.service.ingest import MailIngest
-
-    runtime = context.runtime()
-    return (
-        MailIngest(
-            runtime.open(create=True),
-            tag_prefix=settings.tag_prefix,
-            own_addresses=settings.own_addresses(context.config),
-            sla=runtime.sla,
-        )
-        .with_rules(runtime.ruleset())
-        .with_mail(runtime.mail_settings())
-    )
 
 
 @contextmanager
@@ -101,13 +84,16 @@ def fetch(
     from deskterm.errors import ConfigError
 
     context = ctx_of(ctx)
+    context.store(create=True)  # a first fetch makes the store
+    if context.runtime().replica:
+        raise UsageError(f"{context.store_path()}: a replica: the team server fetches the mail")
     config = context.config
     boxes = [b for b in config.mailbox if mailbox is None or b.address.lower() == mailbox.lower()]
     if not boxes:
         where = f" {mailbox!r}" if mailbox else ""
         raise ConfigError(f"{config.source or 'config'}: no [[mailbox]]{where} to fetch from")
     settings = IntakeSettings.from_config(config, batch_size)
-    ingest = _ingest(context, settings)
+    ingest = context.runtime().mail_ingest(settings)
     with parser(settings) as parse, _progress(not as_json and not watch) as progress:
         fetchers = [
             MailboxFetcher(box, ingest, settings, parse, on_progress=progress) for box in boxes
@@ -177,7 +163,7 @@ def import_(
     context = ctx_of(ctx)
     settings = IntakeSettings.from_config(context.config, batch_size)
     refs = collect(paths)
-    ingest = _ingest(context, settings)
+    ingest = context.runtime().mail_ingest(settings)
     with parser(settings) as parse, _progress(not as_json) as progress:
         tally = import_mail(
             refs, ingest, settings, parse, on_progress=lambda d, t: progress("import", d, t)
@@ -279,7 +265,7 @@ def quarantine_retry(
     else:
         raise UsageError("give quarantine ids or --all")
     settings = IntakeSettings.from_config(context.config)
-    ingest = _ingest(context, settings)
+    ingest = context.runtime().mail_ingest(settings)
     results = [(i, ingest.retry_quarantined(i, settings.max_bytes)) for i in ids]
     _print_results(results, as_json)
 
@@ -320,7 +306,7 @@ def reingest(
     if not every and not messages:
         raise UsageError("give message ids or --all")
     settings = IntakeSettings.from_config(context.config)
-    ingest = _ingest(context, settings)
+    ingest = context.runtime().mail_ingest(settings)
     store = context.store()
 
     def ids() -> Iterator[int]:

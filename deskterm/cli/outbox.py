@@ -75,9 +75,12 @@ def send(
 ) -> None:
     """Deliver the outgoing mail that is due now, then report what still waits."""
     from deskterm.channels.sender import SendReport
+    from deskterm.errors import UsageError
 
     context = ctx_of(ctx)
     context.store()  # open (and migrate) before the sender reads it
+    if context.runtime().replica:
+        raise UsageError(f"{context.store_path()}: a replica: the team server sends the mail")
     sender = context.runtime().sender()
 
     def show(report: SendReport) -> None:

@@ -14,21 +14,28 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
 ) -> None:
-    """Run the shared server: REST API, /healthz, /metrics, the web form."""
+    """Run the shared server: REST API, /healthz, /metrics, the web form, the team's mail."""
     import uvicorn
 
     from deskterm.server import ServerState, create_app
+    from deskterm.server.background import ServerLog
     from deskterm.store.service import Actor
 
     c = ctx_of(ctx)
     store = c.store(create=True)
     c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
     state = ServerState(store, c.service_for)
+    runtime = c.runtime()
+    log = ServerLog(state.metrics)
+    runtime.start(log, fetched=log.fetched)
     print(f"deskterm serve: {c.store_path()} on http://{host}:{port}", flush=True)
-    uvicorn.run(
-        create_app(state),
-        host=host,
-        port=port,
-        log_level="warning",
-        timeout_graceful_shutdown=STREAMS_CLOSE_S,  # live streams never end by themselves
-    )
+    try:
+        uvicorn.run(
+            create_app(state),
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=STREAMS_CLOSE_S,  # live streams never end by themselves
+        )
+    finally:
+        runtime.stop()

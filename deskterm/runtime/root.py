@@ -22,12 +22,15 @@ from deskterm.store.schema.db import Store, open_store
 from deskterm.store.schema.timefmt import utcnow
 
 if TYPE_CHECKING:
+    from deskterm.channels.imap import FetchReport
+    from deskterm.channels.intake import IntakeSettings
     from deskterm.channels.sender import Sender
     from deskterm.runtime.listener import RuntimeListener
     from deskterm.runtime.solo import SoloWork
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.service import Actor, RuleSet, Service
     from deskterm.store.service.delivery import MailSettings
+    from deskterm.store.service.ingest import MailIngest
 
 Clock = Callable[[], datetime]
 
@@ -134,15 +137,39 @@ class Runtime:
                 self._mail = MailSettings.from_config(self.config)
             return self._mail
 
+    @cached_property
+    def replica(self) -> bool:
+        """The store is a replica of a team server: the server fetches, mails and runs
+        the minute loop; this store never touches IMAP or SMTP."""
+        from deskterm.store.service.sync_journal import is_replica
+
+        return is_replica(self.open())
+
     @property
     def mail_enabled(self) -> bool:
         """A [[mailbox]] can send: replies to email tickets go out through the outbox."""
-        return any(box.smtp_host for box in self.config.mailbox)
+        return any(box.smtp_host for box in self.config.mailbox) and not self.replica
 
     @property
     def has_minute_work(self) -> bool:
         """SLAs to watch or time rules to run: solo mode needs its minute loop."""
-        return self.sla is not None or any(r.trigger == "time" for r in self.config.rules)
+        wanted = self.sla is not None or any(r.trigger == "time" for r in self.config.rules)
+        return wanted and not self.replica
+
+    def mail_ingest(self, settings: IntakeSettings) -> MailIngest:
+        """Mail intake into this store with the configured rules, SLAs and automatic mail."""
+        from deskterm.store.service.ingest import MailIngest
+
+        return (
+            MailIngest(
+                self.open(create=True),
+                tag_prefix=settings.tag_prefix,
+                own_addresses=settings.own_addresses(self.config),
+                sla=self.sla,
+            )
+            .with_rules(self.ruleset())
+            .with_mail(self.mail_settings())
+        )
 
     def sender(self) -> Sender:
         """The outbox's delivery worker for this store (the app's thread or `deskterm send`)."""
@@ -172,8 +199,14 @@ class Runtime:
 
     # -- solo mode ---------------------------------------------------------------------
 
-    def start(self, listener: RuntimeListener) -> None:
-        """Start solo mode's background work, telling `listener` what it does.
+    def start(
+        self,
+        listener: RuntimeListener,
+        *,
+        fetched: Callable[[FetchReport], None] | None = None,
+    ) -> None:
+        """Start the background work, telling `listener` what it does; with `fetched`
+        (the team server) also watch every [[mailbox]] and tell it each fetch.
 
         Reads the store once first: call it off the UI thread. Once stopped, stays stopped.
         """
@@ -182,7 +215,7 @@ class Runtime:
         with self._parts_lock:
             if self._solo is not None or self._stopped:
                 return
-            solo = self._solo = SoloWork(self, listener)
+            solo = self._solo = SoloWork(self, listener, fetched)
         solo.start()
 
     def nudge_sender(self) -> None:

@@ -1,8 +1,10 @@
-"""Solo mode's background work: store watching, the minute loop and the sender.
+"""Background work: store watching, the minute loop, the sender and (server) the fetch.
 
 With no team server, the one app on a store does what the server would: run
 time rules and record passed SLA due times each minute, deliver the outbox,
 and notice commits by other processes (the fetcher, the CLI) to refresh.
+`deskterm serve` runs the same jobs plus the mailbox watchers, so in team mode
+only the server touches IMAP and SMTP.
 Each job is its own thread, so a slow rule run never delays a refresh.
 """
 
@@ -17,7 +19,9 @@ from deskterm.errors import DesktermError
 from deskterm.runtime.listener import RuntimeListener
 
 if TYPE_CHECKING:
+    from deskterm.channels.imap import FetchReport
     from deskterm.channels.sender import SenderThread, SendReport
+    from deskterm.runtime.mail_watch import MailWatch
     from deskterm.runtime.root import Runtime
 
 JOIN_SECONDS = 5.0  # at exit, how long to wait for a job to finish its pass
@@ -58,13 +62,20 @@ class Every(threading.Thread):
 class SoloWork:
     """The background jobs of one runtime, started once and stopped once."""
 
-    def __init__(self, runtime: Runtime, listener: RuntimeListener) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        listener: RuntimeListener,
+        fetched: Callable[[FetchReport], None] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.listener = listener
+        self.fetched = fetched
         self._lock = threading.Lock()  # guards the jobs and `_closing`
         self._closing = False
         self._loops: list[Every] = []
         self._sender: SenderThread | None = None
+        self._mail_watch: MailWatch | None = None
         self._sender_dead_told = False
         self._marker_lock = threading.Lock()  # one use of the marker connection at a time
         self._marker_conn: sqlite3.Connection | None = None
@@ -79,21 +90,32 @@ class SoloWork:
         if runtime.has_minute_work:
             loops.append(Every("minute", runtime.timings.minute, self.run_minute, failed))
         sender = self._make_sender() if runtime.mail_enabled else None
+        mail_watch = None
+        if self.fetched is not None and not runtime.replica:
+            from deskterm.runtime.mail_watch import MailWatch
+
+            mail_watch = MailWatch(runtime, self.fetched)
         with self._lock:
             if self._closing:
                 return
             self._loops = loops
             self._sender = sender
+            self._mail_watch = mail_watch
             for loop in loops:
                 loop.start()
             if sender is not None:
                 sender.start()
+            if mail_watch is not None:
+                mail_watch.start()
 
     def stop(self) -> None:
         with self._lock:
             self._closing = True
             loops, self._loops = self._loops, []
             sender, self._sender = self._sender, None
+            mail_watch, self._mail_watch = self._mail_watch, None
+        if mail_watch is not None:
+            mail_watch.stop(JOIN_SECONDS)
         if sender is not None:
             sender.stop(timeout=JOIN_SECONDS)
         for loop in loops:

@@ -1,4 +1,4 @@
-"""Prometheus figures of one server: requests and latencies, plus the store's outbox size.
+"""Prometheus figures of one server: requests and latencies, sync, fetch and send, the outbox.
 
 Each server has its own registry (not the process-wide default), so two servers in one
 process, as in the tests and the bench, never mix their counts.
@@ -55,6 +55,29 @@ class ServerMetrics:
         )
         self.streams = Gauge(
             "deskterm_event_streams", "Clients connected to /api/v1/events", registry=self.registry
+        )
+        self.fetched = Counter(
+            "deskterm_fetch_mails",
+            "Mails the server fetched, by mailbox and where they went",
+            ["mailbox", "outcome"],
+            registry=self.registry,
+        )
+        self.fetch_errors = Counter(
+            "deskterm_fetch_errors",
+            "Failed fetch passes (login refused, connection lost), by mailbox",
+            ["mailbox"],
+            registry=self.registry,
+        )
+        self.sent = Counter(
+            "deskterm_mail_sent",
+            "Outgoing mails by what the SMTP server answered",
+            ["result"],
+            registry=self.registry,
+        )
+        self.background_errors = Counter(
+            "deskterm_background_errors",
+            "Failures of the server's background work (minute loop, sender)",
+            registry=self.registry,
         )
 
     def watch_outbox(self, read: Callable[[], dict[str, int]]) -> None:

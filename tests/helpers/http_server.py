@@ -118,14 +118,23 @@ def start_team(path: Path, mail: MailSettings | None = None) -> tuple[Team, Call
 
 
 @contextmanager
-def serve_process(deskterm_bin: str, db: Path, home: Path) -> Iterator[str]:
+def serve_process(
+    deskterm_bin: str,
+    db: Path,
+    home: Path,
+    *,
+    config: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[str]:
     """`deskterm serve` as its own process on a free port; yields its URL once /healthz answers."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
-    env["XDG_CONFIG_HOME"] = str(home / "server-xdg")
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
+    full_env["XDG_CONFIG_HOME"] = str(home / "server-xdg")
+    full_env.update(env or {})
+    options = ["--config", str(config)] if config is not None else []
     proc = subprocess.Popen(
-        [deskterm_bin, "--db", str(db), "serve", "--host", HOST, "--port", str(port)],
-        env=env,
+        [deskterm_bin, *options, "--db", str(db), "serve", "--host", HOST, "--port", str(port)],
+        env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
