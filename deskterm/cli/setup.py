@@ -110,12 +110,14 @@ def _build_demo(target: Path, final: Path, tickets: int, seed: int) -> None:
     from deskterm.cli.report import report_calendar
     from deskterm.demo.build import build_demo
     from deskterm.demo.live import make_live, write_config
+    from deskterm.sla.settings import settings_from_config
 
     live = Context(write_config(target, final), target)
     with progress_bar("building demo tickets", tickets) as update:
         build_demo(
-            target, tickets, seed=seed, progress=update, report_calendar=report_calendar(live)
-        )
+            target, tickets, seed=seed, progress=update, report_calendar=report_calendar(live),
+            sla=settings_from_config(live.config.sla),
+        )  # fmt: skip
     try:
         make_live(live.service())
     finally:

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from operator import itemgetter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deskterm.assist.tone import read_tone
 from deskterm.demo import people
@@ -29,6 +30,9 @@ from deskterm.query.fts import index_columns
 from deskterm.store.schema.db import open_store
 from deskterm.store.service.bulk import BulkLoader
 from deskterm.store.service.records import event_row
+
+if TYPE_CHECKING:
+    from deskterm.sla.policy import SlaSettings
 
 CHUNK = 10_000
 MAX_HISTORY_DAYS = 182
@@ -147,10 +151,12 @@ def build_demo(
     progress: Callable[[int, int], None] | None = None,
     now: datetime | None = None,
     report_calendar: str | None = None,
+    sla: SlaSettings | None = None,
 ) -> DemoSummary:
     """Build a demo store of `tickets` tickets at `path` (a new file).
 
-    `report_calendar` is the calendar spec the reports measure business time on.
+    `report_calendar` is the calendar spec the reports measure business time on;
+    `sla` the policies whose past outcomes (targets met and breached) are recorded.
     """
     began = time.perf_counter()
     path = path.expanduser()
@@ -242,6 +248,8 @@ def build_demo(
         )
         bulk.set_counter("ticket", tickets)
         bulk.finish()
+        if sla is not None:
+            events += bulk.record_sla_history(sla, now)
         bulk.rebuild_reports(report_calendar)
     return DemoSummary(
         path=path,

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from deskterm.assist.tone import Tone
 from deskterm.query import fts
@@ -28,11 +29,15 @@ from deskterm.store.service.records import (
 )
 from deskterm.store.service.tone import SET_TONE
 
+if TYPE_CHECKING:
+    from deskterm.sla.policy import SlaSettings
+
 _BODY = MESSAGE_COLUMNS.index("body_text")
 _SUBJECT = TICKET_COLUMNS.index("subject")
 # Tables whose secondary indexes are dropped during a load and rebuilt (sorted) after:
 # inserting 3M random Message-IDs into a B-tree costs more than sorting them once.
 BULK_TABLES = ("ticket", "message", "event", "ticket_tag", "customer")
+SLA_CHUNK = 5000  # tickets per transaction of the SLA history pass
 _LOAD_PRAGMAS = (
     "PRAGMA journal_mode=OFF",
     "PRAGMA synchronous=OFF",
@@ -137,6 +142,45 @@ class BulkLoader:
         """End this chunk's transaction and start the next."""
         self._conn.execute("COMMIT")
         self._conn.execute("BEGIN")
+
+    def record_sla_history(self, settings: SlaSettings, now: datetime) -> int:
+        """The SLA targets every loaded ticket met or breached before `now`, as the
+        events the service would have written at the time (and the breach keys that
+        keep them from being written twice). After `finish`, before `rebuild_reports`,
+        which counts them. Returns how many events."""
+        from deskterm.sla.policy import compute
+        from deskterm.store.queries.sla import ticket_facts
+        from deskterm.store.schema.timefmt import to_db
+        from deskterm.store.service.records import event_row
+        from deskterm.store.service.sla import outcomes
+
+        written = 0
+        last = int(self._conn.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0])
+        try:
+            for start in range(1, last + 1, SLA_CHUNK):
+                self._conn.execute("BEGIN")
+                events: list[Sequence[object]] = []
+                keys: list[tuple[str, int]] = []
+                for tid in range(start, min(start + SLA_CHUNK, last + 1)):
+                    due = compute(settings, ticket_facts(self._conn, tid))
+                    if due is None:
+                        continue
+                    recorded: set[str] = set()
+                    for kind, target, when in outcomes(
+                        due, now, settings.warning_fraction, recorded, None
+                    ):
+                        events.append(
+                            event_row(tid, None, "system", kind.value, None, target, to_db(when))
+                        )
+                    if recorded:
+                        keys.append((",".join(sorted(recorded)), tid))
+                self.add_events(events)
+                self._conn.executemany("UPDATE ticket SET sla_breached = ? WHERE id = ?", keys)
+                self._conn.execute("COMMIT")
+                written += len(events)
+        except sqlite3.Error as exc:
+            raise describe(self.path, exc) from exc
+        return written
 
     def rebuild_reports(self, calendar_spec: str | None = None) -> None:
         """Fill the report rollups from the rows loaded (after `finish`: it reads by index)."""

@@ -51,18 +51,36 @@ def _record_states(uow: UnitOfWork, ticket: Ticket, due: DueTimes, now: datetime
     settings = uow.settings.sla
     assert settings is not None
     recorded = set(filter(None, (ticket.sla_breached or "").split(",")))
+    for kind, target, when in outcomes(due, now, settings.warning_fraction, recorded, uow.started):
+        uow.touch(ticket.id, ticket)
+        records.write_event(uow, ticket.id, kind, None, target, when)
+    ticket.sla_breached = ",".join(sorted(recorded)) or None
+
+
+def outcomes(
+    due: DueTimes,
+    now: datetime,
+    warning: float,
+    recorded: set[str],
+    met_since: datetime | None,
+) -> list[tuple[EventKind, str, datetime]]:
+    """The SLA events due now: (kind, target, when) of each breach not in `recorded`
+    (which gains its key) and of each target met since `met_since` (None: ever)."""
+    found: list[tuple[EventKind, str, datetime]] = []
     for target in due.targets:
-        state = target.state(now, due.policy.calendar, settings.warning_fraction)
+        state = target.state(now, due.policy.calendar, warning)
         key = f"{target.kind}@{target.started_at:%Y%m%d%H%M%S}"
         if state is State.BREACHED and key not in recorded:
             recorded.add(key)
             when = min(target.met_at or target.due_at or now, now)
-            uow.touch(ticket.id, ticket)
-            records.write_event(uow, ticket.id, EventKind.SLA_BREACHED, None, target.kind, when)
-        elif state is State.MET and target.met_at and target.met_at >= uow.started:
-            uow.touch(ticket.id, ticket)
-            records.write_event(uow, ticket.id, EventKind.SLA_MET, None, target.kind, target.met_at)
-    ticket.sla_breached = ",".join(sorted(recorded)) or None
+            found.append((EventKind.SLA_BREACHED, target.kind, when))
+        elif (
+            state is State.MET
+            and target.met_at
+            and (met_since is None or target.met_at >= met_since)
+        ):
+            found.append((EventKind.SLA_MET, target.kind, target.met_at))
+    return found
 
 
 def check_breaches(uow: UnitOfWork, limit: int) -> list[int]:
