@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from deskterm.store.queries.records import CustomerRecord, TicketRow
-from deskterm.widgets.fmt import age, plain
+from deskterm.widgets.fmt import age, body, plain
 
 
 class CustomerPane(Widget):
@@ -50,6 +50,10 @@ class CustomerPane(Widget):
             org.stylize(dim)
         out.append_text(org)
         out.append(f"\n{customer.ticket_count} tickets, {customer.open_count} unresolved\n", dim)
+        if customer.note:  # `deskterm customers note`
+            out.append("\nNote\n", title)
+            out.append_text(body(customer.note))
+            out.append("\n")
         others = [t for t in self._tickets if t.number != self._current]
         if others:
             out.append("\nOther tickets\n", title)

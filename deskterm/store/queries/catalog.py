@@ -29,19 +29,27 @@ _CUSTOMER_SQL = """
     SELECT c.id, c.email, c.name, o.name, c.created_at,
       (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id),
       (SELECT count(*) FROM ticket t WHERE t.customer_id = c.id
-        AND t.status IN ('new', 'open', 'pending', 'on_hold'))
+        AND t.status IN ('new', 'open', 'pending', 'on_hold')),
+      c.note
     FROM customer c LEFT JOIN organization o ON o.id = c.organization_id
 """
 
 
 def _customer(r: Sequence[Any]) -> CustomerRecord:
-    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6])
+    return CustomerRecord(r[0], r[1], r[2], r[3], from_db(r[4]), r[5], r[6], r[7])
 
 
 def get_customer(store: Store, key: int | str) -> CustomerRecord:
-    """A customer by id or by email address."""
+    """A customer by id or by email address; a merged one answers as the one it joined."""
     where = "c.id = ?" if isinstance(key, int) else "c.email = lower(?)"
-    row = store.read().execute(_CUSTOMER_SQL + f" WHERE {where}", (key,)).fetchone()
+    found = (
+        store.read()
+        .execute(f"SELECT coalesce(c.merged_into_id, c.id) FROM customer c WHERE {where}", (key,))
+        .fetchone()
+    )
+    row = None
+    if found is not None:
+        row = store.read().execute(_CUSTOMER_SQL + " WHERE c.id = ?", (found[0],)).fetchone()
     if row is None:
         raise NotFoundError(f"no customer {key}")
     return _customer(row)
@@ -57,7 +65,7 @@ def list_customers(
 ) -> list[CustomerRecord]:
     """Customers by id (keyset on id), optionally matching `text` in email, name or org,
     or of organization `org_id`."""
-    conds: list[str] = []
+    conds: list[str] = ["c.merged_into_id IS NULL"]  # merged ones live on in another
     params: list[object] = []
     if org_id is not None:
         conds.append("c.organization_id = ?")
@@ -166,7 +174,8 @@ def list_groups(store: Store) -> list[GroupRecord]:
 
 _ORG_SQL = """
     SELECT o.id, o.name, o.domain,
-      (SELECT count(*) FROM customer c WHERE c.organization_id = o.id),
+      (SELECT count(*) FROM customer c
+        WHERE c.organization_id = o.id AND c.merged_into_id IS NULL),
       (SELECT count(*) FROM ticket t JOIN customer c ON c.id = t.customer_id
         WHERE c.organization_id = o.id AND t.status IN ('new', 'open', 'pending', 'on_hold'))
     FROM organization o

@@ -161,6 +161,7 @@ class CustomerRecord:
     created_at: datetime
     ticket_count: int
     open_count: int
+    note: str = ""  # what agents keep about the customer
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,6 +172,7 @@ class CustomerRecord:
             "created_at": iso(self.created_at),
             "ticket_count": self.ticket_count,
             "open_count": self.open_count,
+            "note": self.note,
         }
 
 

@@ -27,6 +27,9 @@ class Customer(SQLModel, table=True):
     created_at: datetime
     bounced_at: datetime | None = None  # last hard bounce: the address is flagged
     bounce_reason: str | None = None
+    note: str = ""  # what agents keep about them (`customers note`)
+    # Merged into another customer: mail from this address goes to that one.
+    merged_into_id: int | None = None  # customer.id (no FK: added by ALTER in 0016)
 
 
 class Agent(SQLModel, table=True):

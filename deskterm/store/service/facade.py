@@ -33,6 +33,7 @@ from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service import (
     auto_mail,
     canned,
+    customers,
     hooks,
     kb,
     kb_sync,
@@ -468,3 +469,30 @@ class Service:
         """Forget an agent's API token; False if they had none."""
         with self.unit() as uow:
             return people.revoke_token(uow, key)
+
+    # -- customers ---------------------------------------------------------------------
+
+    @journaled(refuse_offline("changing a customer"))
+    def edit_customer(
+        self,
+        key: int | str,
+        *,
+        name: str | None = None,
+        email: str | None = None,
+        org_id: int | None = UNSET,
+    ) -> int:
+        """Change a customer's name, address or organization (None: none); returns its id."""
+        with self.unit() as uow:
+            return customers.edit(uow, key, name=name, email=email, org_id=org_id)
+
+    @journaled(refuse_offline("changing a customer"))
+    def set_customer_note(self, key: int | str, note: str) -> int:
+        """Replace what agents keep about a customer ("" clears it); returns its id."""
+        with self.unit() as uow:
+            return customers.set_note(uow, key, note)
+
+    @journaled(refuse_offline("merging customers"))
+    def merge_customers(self, source: int | str, target: int | str) -> list[int]:
+        """Make `source` part of `target`: tickets, messages, note; returns the tickets moved."""
+        with self.unit() as uow:
+            return customers.merge(uow, source, target)

@@ -202,12 +202,17 @@ def next_number(db: sqlite3.Connection) -> int:
 def customer_id(db: sqlite3.Connection, email: str, name: str, stamp: str) -> int:
     """The customer with `email`, created (in its domain's organization) if new.
 
-    A name is filled in once, when the customer had none.
+    A name is filled in once, when the customer had none. A merged customer's
+    address finds the customer it was merged into.
     """
     email, name = email.strip().lower(), name.strip()
     if "@" not in email:
         raise UsageError(f"bad customer address {email!r}")
-    found = db.execute("SELECT id, name FROM customer WHERE email = ?", (email,)).fetchone()
+    found = db.execute(
+        "SELECT id, name, merged_into_id FROM customer WHERE email = ?", (email,)
+    ).fetchone()
+    if found is not None and found[2] is not None:
+        return int(found[2])  # merged (`customers merge`): the customer it joined
     if found is not None:
         if name and not found[1]:
             db.execute("UPDATE customer SET name = ? WHERE id = ?", (name, found[0]))

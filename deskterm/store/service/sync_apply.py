@@ -61,7 +61,9 @@ class _Writer:
             (email, name or "", self.now),
         )
         return int(
-            self.conn.execute("SELECT id FROM customer WHERE email = ?", (email,)).fetchone()[0]
+            self.conn.execute(
+                "SELECT coalesce(merged_into_id, id) FROM customer WHERE email = ?", (email,)
+            ).fetchone()[0]
         )
 
     def group_id(self, name: str | None) -> int | None:
