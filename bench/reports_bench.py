@@ -11,6 +11,7 @@ process.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import shutil
 import sqlite3
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Context, Figure
+from deskterm.reports.model import Period
 
 NAMES = ("reports",)
 RUNS = 5
@@ -29,6 +31,7 @@ CHANGES = 60
 GOAL_30D_S = 1.0
 GOAL_ALL_S = 3.0
 GOAL_CHANGE = 0.10
+GOAL_PAINT_S = 0.3
 
 
 def _copy(ctx: Context) -> tuple[Path, list[Figure]]:
@@ -162,6 +165,52 @@ def _change_cost(db: Path, field: str) -> tuple[float, float]:
     return statistics.median(times[True]), statistics.median(times[False])
 
 
+async def _screen_paint(db: Path) -> tuple[list[float], list[float]]:
+    """Seconds from `R` on the queue to the reports screen's first frame (its loading
+    state), and to the frame with the 30-day KPIs; then back to the queue, RUNS times."""
+    from bench.app_bench import FrameProbe, queue_painted
+    from deskterm.app import DesktermApp
+    from deskterm.config import AgentConfig, Config
+    from deskterm.screens.reports import ReportsScreen
+
+    first: list[float] = []
+    full: list[float] = []
+    app = DesktermApp(db, Config(agent=AgentConfig(email="me@deskterm.demo")))
+    async with app.run_test(size=(160, 48)):
+        probe = FrameProbe(app)
+        await probe.wait(lambda: queue_painted(app, rows=False))
+        for _ in range(RUNS):
+
+            def shown() -> bool:
+                return isinstance(app.screen, ReportsScreen)
+
+            def loaded() -> bool:
+                return shown() and not app.screen.has_class("-loading")
+
+            began = time.perf_counter()
+            painted = asyncio.ensure_future(probe.wait(loaded))
+            first.append(await probe.key("R", shown))
+            full.append(await painted - began)
+            await probe.key("escape", lambda: queue_painted(app, rows=False))
+        await app.workers.wait_for_complete()
+    return first, full
+
+
+def _in_process(db: Path, period: Period) -> float:
+    """`build_report` of the same period in this process: what the worker waits for."""
+    from deskterm.store.queries.reports import build_report
+    from deskterm.store.schema.db import open_store
+
+    store = open_store(db)
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        build_report(store, period)
+        samples.append(time.perf_counter() - start)
+    store.close()
+    return statistics.median(samples)
+
+
 def run(ctx: Context, only: str | None) -> list[Figure]:
     db, figures = _copy(ctx)
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -174,11 +223,19 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
     month_raw = _raw(db, today - timedelta(days=29), today)
     everything = _process(db, "--since", "all")
     everything_raw = _raw(db, None, today)
+    first, full = asyncio.run(_screen_paint(db))
+    read = _in_process(db, Period(today - timedelta(days=29), today))
     with_hook, without = _change_cost(db, "status")
     added = with_hook / without - 1
     neutral, neutral_without = _change_cost(db, "priority")
     neutral_added = neutral / neutral_without - 1
     figures += [
+        Figure("report", "R to reports screen first paint", statistics.median(first), "s",
+               size, goal=f"<= {GOAL_PAINT_S * 1000:.0f} ms",
+               ok=statistics.median(first) <= GOAL_PAINT_S,
+               extra=f"(loading state; max {max(first) * 1000:.0f} ms over {RUNS})"),
+        Figure("report", "R to 30-day KPIs painted", statistics.median(full), "s", size, read,
+               extra="(raw: build_report of the same period in-process)"),
         Figure("report", "30-day report (new process)", month, "s", size, month_raw,
                f"<= {GOAL_30D_S:.0f} s", month <= GOAL_30D_S,
                extra="(raw: bare SQL, calendar time only, in-process)"),

@@ -159,6 +159,15 @@ TABLE: tuple[KeySpec, ...] = (
     ),
     KeySpec("period_all", "A", "period('all')", "All time", REPORTS, show=True, label="All"),
     KeySpec(
+        "period_custom",
+        "c",
+        "custom_period",
+        "Custom period: SINCE..UNTIL",
+        REPORTS,
+        show=True,
+        label="Custom",
+    ),
+    KeySpec(
         "grouping",
         "b",
         "grouping",

@@ -58,40 +58,13 @@ nearest-rank: the value at rank ceil(p% x n) of the sorted durations.
 )
 
 
-def _day(text: str, today: "date", what: str) -> "date":
-    from datetime import date, timedelta
-
-    from deskterm.errors import UsageError
-
-    value = text.strip().lower()
-    if value == "today":
-        return today
-    if value[:-1].isdigit() and value[-1:] in ("d", "w"):
-        return today - timedelta(days=int(value[:-1]) * (7 if value[-1] == "w" else 1) - 1)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"bad {what} {text!r}: give YYYY-MM-DD, today, or a length like 7d or 12w"
-        ) from None
-
-
 def period_of(since: str | None, until: str | None, first: "date | None") -> "Period":
     """The period the options name; `--since all` starts on the first day with data."""
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
-    from deskterm.errors import UsageError
-    from deskterm.reports.model import Period
+    from deskterm.reports.model import period_from
 
-    today = datetime.now(UTC).date()
-    end = _day(until, today, "--until") if until else today
-    if since is not None and since.strip().lower() == "all":
-        start = min(first or end, end)
-    else:
-        start = _day(since, end, "--since") if since else end - timedelta(days=29)
-    if start > end:
-        raise UsageError(f"--since {start} is after --until {end}")
-    return Period(start, end)
+    return period_from(since, until, datetime.now(UTC).date(), first)
 
 
 def report_calendar(c: "Context") -> str:

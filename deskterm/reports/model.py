@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from deskterm.errors import UsageError
+
 # Backlog age in whole days (end of day minus creation day): label, lowest, highest;
 # the last bucket holds every older ticket.
 AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -39,6 +41,43 @@ class Period:
     def previous(self) -> Period:
         """The period of the same length just before this one."""
         return Period(self.since - timedelta(days=self.days), self.since - timedelta(days=1))
+
+
+def parse_day(text: str, today: date, what: str) -> date:
+    """`today`, `YYYY-MM-DD`, or a length back from `today` (`7d`, `12w`, counting it)."""
+    value = text.strip().lower()
+    if value == "today":
+        return today
+    if value[:-1].isdigit() and value[-1:] in ("d", "w"):
+        return today - timedelta(days=int(value[:-1]) * (7 if value[-1] == "w" else 1) - 1)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"bad {what} {text!r}: give YYYY-MM-DD, today, or a length like 7d or 12w"
+        ) from None
+
+
+def period_from(since: str | None, until: str | None, today: date, first: date | None) -> Period:
+    """The period `--since`/`--until` name (default: the 30 days to `today`); `since`
+    `all` starts on `first`, the first day with data."""
+    end = parse_day(until, today, "--until") if until else today
+    if since is not None and since.strip().lower() == "all":
+        start = min(first or end, end)
+    else:
+        start = parse_day(since, end, "--since") if since else end - timedelta(days=29)
+    if start > end:
+        raise UsageError(f"--since {start} is after --until {end}")
+    return Period(start, end)
+
+
+def parse_period(text: str, today: date, first: date | None) -> Period:
+    """What the reports screen's custom period takes: `SINCE..UNTIL` or `SINCE`, each
+    as `--since`/`--until` take them (`2026-11-01..2026-11-30`, `14d`, `all`)."""
+    since, _, until = text.strip().partition("..")
+    if not since.strip():
+        raise UsageError("a period starts somewhere: SINCE or SINCE..UNTIL")
+    return period_from(since, until or None, today, first)
 
 
 @dataclass(frozen=True, slots=True)

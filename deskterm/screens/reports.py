@@ -61,7 +61,9 @@ class ReportsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.REPORTS))
 
     period_name: reactive[str] = reactive("30d")
-    """Which period the keys chose (a key of PERIODS)."""
+    """Which period the keys chose (a key of PERIODS, or "custom")."""
+    custom: reactive[Period | None] = reactive(None)
+    """The period typed after `c` (shown while period_name is "custom")."""
     grouping: reactive[str] = reactive("agent")
     """What the table's rows are."""
 
@@ -106,9 +108,20 @@ class ReportsScreen(Screen[None]):
         if self.is_mounted:
             self._load()
 
+    def watch_custom(self) -> None:
+        if self.is_mounted and self.period_name == "custom":
+            self._load()
+
+    def _label(self) -> str:
+        if self.period_name == "custom" and self.custom is not None:
+            return f"{self.custom.since} .. {self.custom.until}"
+        return PERIODS[self.period_name]
+
     def _period(self) -> Period | None:
         from deskterm.reports.model import Period
 
+        if self.period_name == "custom":
+            return self.custom
         today = self.host.now().date()
         days = {"today": 1, "7d": 7, "30d": 30, "quarter": 91}.get(self.period_name)
         if days is None:
@@ -116,7 +129,7 @@ class ReportsScreen(Screen[None]):
         return Period(today - timedelta(days=days - 1), today)
 
     def _load(self) -> None:
-        label = PERIODS[self.period_name]
+        label = self._label()
         self.query_one("#report-title", Static).update(
             Text(f"Reports · {label} · loading…", style="bold")
         )
@@ -151,7 +164,7 @@ class ReportsScreen(Screen[None]):
             return
         self.remove_class("-loading")
         self.query_one("#report-title", Static).update(
-            Text.assemble((f"Reports · {PERIODS[self.period_name]} · ", "bold"), line(event.error))
+            Text.assemble((f"Reports · {self._label()} · ", "bold"), line(event.error))
         )
 
     @on(Loaded)
@@ -163,7 +176,7 @@ class ReportsScreen(Screen[None]):
         p = report.period
         self.query_one("#report-title", Static).update(
             Text.assemble(
-                (f"Reports · {PERIODS[self.period_name]} ", "bold"),
+                (f"Reports · {self._label()} ", "bold"),
                 f"{p.since} .. {p.until} · business time: {report.calendar.split(',')[0]})",
             )
         )
@@ -192,6 +205,37 @@ class ReportsScreen(Screen[None]):
 
     def action_period(self, name: str) -> None:
         self.period_name = name
+
+    def action_custom_period(self) -> None:
+        from deskterm.screens.modals import TextModal
+
+        shown = self.custom or self._period()
+        self.app.push_screen(
+            TextModal(
+                "Custom period",
+                value=f"{shown.since}..{shown.until}" if shown else "",
+                placeholder="2026-11-01..2026-11-30",
+                hint="SINCE..UNTIL or SINCE: YYYY-MM-DD, today, or a length like 14d or 12w",
+            ),
+            self._set_custom,
+        )
+
+    def _set_custom(self, text: str | None) -> None:
+        from deskterm.errors import UsageError
+        from deskterm.reports.model import parse_period
+
+        if not text:
+            return
+        if text.strip().lower() == "all":
+            self.period_name = "all"  # where all time starts is the worker's to read
+            return
+        try:
+            period = parse_period(text, self.host.now().date(), None)
+        except UsageError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.custom = period
+        self.period_name = "custom"
 
     def action_grouping(self) -> None:
         self.grouping = GROUPINGS[(GROUPINGS.index(self.grouping) + 1) % len(GROUPINGS)]

@@ -57,6 +57,36 @@ async def test_reports_show_the_kpis_and_follow_the_keys(tmp_path: Path) -> None
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_c_takes_a_custom_period_and_refuses_a_bad_one(tmp_path: Path) -> None:
+    path = seeded_copy(tmp_path)
+    since, until = NOW.date() - timedelta(days=20), NOW.date() - timedelta(days=6)
+    store = open_store(path)
+    wanted = build_report(store, Period(since, until)).current["new"]
+    store.close()
+    app = make_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press("ctrl+a", "ctrl+k", *f"{since}..{until}", "enter")
+        await settle(app, pilot)
+        assert f"Reports · {since} .. {until}" in screen_text(app)
+        assert screen.query_one("#tile-new", KpiTile).value_text == f"{wanted:,}"
+        await pilot.press("c")
+        await settle(app, pilot)
+        await pilot.press("ctrl+a", "ctrl+k", *"next tuesday", "enter")
+        await settle(app, pilot)
+        errors = [str(n.message) for n in app._notifications if n.severity == "error"]
+        assert errors == [
+            "bad --since 'next tuesday': give YYYY-MM-DD, today, or a length like 7d or 12w"
+        ]
+        assert f"Reports · {since} .. {until}" in screen_text(app)  # unchanged
+
+
 async def test_a_store_without_rollups_says_what_to_run(tmp_path: Path) -> None:
     import sqlite3
 
