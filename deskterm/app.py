@@ -260,6 +260,8 @@ class DesktermApp(App[None]):
         No numbers: another process changed something, which tickets is unknown.
         """
         changed = tuple(numbers)
+        if changed:
+            self.runtime.nudge_sync()  # on a replica, the change goes to the server now
         for screen in self.screen_stack:
             handler = getattr(screen, "on_store_changed", None)
             if callable(handler):

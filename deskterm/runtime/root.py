@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from deskterm.channels.intake import IntakeSettings
     from deskterm.channels.sender import Sender
     from deskterm.runtime.listener import RuntimeListener
+    from deskterm.runtime.live import LiveSync
     from deskterm.runtime.solo import SoloWork
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.service import Actor, RuleSet, Service
@@ -66,6 +67,7 @@ class Runtime:
         self._mail: MailSettings | None = None
         self._parts_lock = threading.Lock()
         self._solo: SoloWork | None = None
+        self._live: LiveSync | None = None
         self._stopped = False
 
     # -- the store and who works in it -------------------------------------------------
@@ -211,12 +213,31 @@ class Runtime:
         Reads the store once first: call it off the UI thread. Once stopped, stays stopped.
         """
         from deskterm.runtime.solo import SoloWork
+        from deskterm.store.service.sync_journal import is_replica
 
         with self._parts_lock:
             if self._solo is not None or self._stopped:
                 return
             solo = self._solo = SoloWork(self, listener, fetched)
         solo.start()
+        if is_replica(self.store):
+            self._start_live(listener)
+
+    def _start_live(self, listener: RuntimeListener) -> None:
+        """A replica: follow the server's live stream, push what is written here."""
+        from deskterm.runtime.live import LiveSync
+
+        live = LiveSync(self.store, self.config.server.token_command, self.service, listener)
+        with self._parts_lock:
+            if self._stopped:
+                return
+            self._live = live
+        live.start()
+
+    def nudge_sync(self) -> None:
+        """A change was written here: a replica pushes it now (any thread)."""
+        if self._live is not None:
+            self._live.nudge()
 
     def nudge_sender(self) -> None:
         """A mail was queued: let the sender plan its next pass now (any thread)."""
@@ -227,7 +248,9 @@ class Runtime:
         """Stop the background work (the sender finishes the mail it is sending)."""
         with self._parts_lock:
             self._stopped = True
-            solo = self._solo
+            solo, live = self._solo, self._live
+        if live is not None:
+            live.stop()
         if solo is not None:
             solo.stop()
 

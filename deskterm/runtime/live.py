@@ -1,0 +1,126 @@
+"""A replica's live sync: the server's event stream triggers pulls, local writes trigger pushes.
+
+Two threads. The listener reads `/api/v1/events` (reconnecting where it left off) and
+queues the numbers of the tickets the server changed. The syncer waits on that queue
+(and on `nudge`, called after a write here): with ops queued it syncs (push, then
+pull), else it pulls; then it tells the listener which tickets changed, so the app
+reloads only those (and the queue page on screen). Offline, it says so once and
+tries again every `retry` seconds; the stream's own reconnect brings it back.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+
+from deskterm.channels.live import EventStream, LiveEvent
+from deskterm.channels.sync import Replica, SyncClient, SyncOffline, resolve_token, token_file
+from deskterm.errors import DesktermError
+from deskterm.runtime.listener import RuntimeListener
+from deskterm.store.queries.replica import get_state, queued_ops
+from deskterm.store.schema.db import Store
+from deskterm.store.service import Service
+
+JOIN_SECONDS = 5.0
+_NUDGE = -1  # a queue entry meaning "a write here": push if anything is queued
+
+
+class LiveSync:
+    """The live stream and the syncer of one replica, started once and stopped once."""
+
+    def __init__(
+        self,
+        store: Store,
+        token_command: str,
+        make_service: Callable[[], Service],
+        listener: RuntimeListener,
+        *,
+        retry: float = 30.0,
+    ) -> None:
+        state = get_state(store)
+        token = resolve_token(token_command, token_file(store.path))
+        self.listener = listener
+        self.retry = retry
+        self.replica = Replica(store, SyncClient(state["server_url"], token), make_service)
+        self.stream = EventStream(state["server_url"], token, since=state.get("cursor"))
+        self._wake: queue.Queue[int] = queue.Queue()
+        self._stop = threading.Event()
+        self._offline_told = False
+        self._threads = [
+            threading.Thread(target=self._listen, name="deskterm-live-stream", daemon=True),
+            threading.Thread(target=self._sync_loop, name="deskterm-live-sync", daemon=True),
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def nudge(self) -> None:
+        """A write was made here: push it now (any thread)."""
+        self._wake.put(_NUDGE)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.stream.close()
+        self._wake.put(_NUDGE)
+        for thread in self._threads:
+            if thread.is_alive() and thread is not threading.current_thread():
+                thread.join(JOIN_SECONDS)
+        self.replica.client.close()
+
+    # -- the two threads ---------------------------------------------------------------
+
+    def _listen(self) -> None:
+        try:
+            for event in self.stream.events(offline=self._offline):
+                self._heard(event)
+        except DesktermError as exc:  # refused (a revoked token): final, said once
+            if not self._stop.is_set():
+                self.listener.background_written([], [f"live updates stopped: {exc}"])
+        except Exception as exc:
+            self.listener.background_failed(exc)
+
+    def _heard(self, event: LiveEvent) -> None:
+        if event.kind == "ticket":
+            self._wake.put(int(event.data["number"]))
+        elif event.kind == "ready":
+            self._wake.put(_NUDGE)  # (re)connected: push what waited while offline
+
+    def _sync_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._wake.get(timeout=self.retry)
+            except queue.Empty:
+                first = _NUDGE  # retry what is queued (the server was away)
+            woken = [first]
+            while not self._wake.empty():  # a burst of events: one sync for all
+                woken.append(self._wake.get_nowait())
+            if self._stop.is_set():
+                return
+            numbers = sorted({n for n in woken if n != _NUDGE})
+            try:
+                self._sync(numbers)
+            except SyncOffline as exc:
+                self._offline(exc)
+            except Exception as exc:  # one failed pass is told; the next wake-up tries again
+                self.listener.background_failed(exc)
+
+    def _sync(self, numbers: list[int]) -> None:
+        if queued_ops(self.replica.store):
+            report = self.replica.sync()
+        elif numbers:
+            report = self.replica.pull()
+        else:
+            return
+        self._offline_told = False
+        if numbers or report.notices:
+            self.listener.background_written(numbers, report.notices)
+        elif report.pulled:  # our own pushed changes came back (numbers given, say)
+            self.listener.store_touched()
+
+    def _offline(self, exc: SyncOffline) -> None:
+        """Said once per outage; work goes on here and is pushed when the server is back."""
+        if not self._offline_told and not self._stop.is_set():
+            self._offline_told = True
+            self.listener.background_written([], [f"{exc}; changes stay here until it is back"])

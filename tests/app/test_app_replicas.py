@@ -1,0 +1,80 @@
+"""Two apps on two replicas of one real server (loopback HTTP): what one writes, the other shows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers.app import screen_text, settle, wait_until
+from helpers.http_server import Team, start_team
+from helpers.replicas import make_replica
+
+from deskterm.app import DesktermApp
+from deskterm.channels.sync import save_token
+from deskterm.config import AgentConfig, Config
+from deskterm.screens.ticket import TicketScreen
+from deskterm.store.service import Actor
+
+BO, ADA = "bo@desk.test", "ada@desk.test"
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    team, stop = start_team(tmp_path / "server.db")
+    team.state.make_service(Actor.system()).create_ticket(
+        "Parcel never came", "Where is my parcel?", "ana@example.test", "Ana"
+    )
+    yield team
+    stop()
+
+
+def replica_app(team: Team, token: str, email: str, path: Path) -> DesktermApp:
+    replica, _report = make_replica(team.url, token, path, email)
+    replica.client.close()
+    replica.store.close()
+    save_token(path, token)  # as `deskterm join --token` leaves it
+    return DesktermApp(path, Config(agent=AgentConfig(email=email)))
+
+
+async def open_first_ticket(app: DesktermApp, pilot) -> TicketScreen:
+    await settle(app, pilot)
+    await pilot.press("3")  # All open
+    await settle(app, pilot)
+    await pilot.press("enter")
+    await settle(app, pilot)
+    screen = app.screen
+    assert isinstance(screen, TicketScreen)
+    return screen
+
+
+async def test_a_reply_on_one_replica_appears_on_the_others_screen(
+    team: Team, tmp_path: Path
+) -> None:
+    bo = replica_app(team, team.agent_token, BO, tmp_path / "bo.db")
+    ada = replica_app(team, team.admin_token, ADA, tmp_path / "ada.db")
+    async with bo.run_test(size=(120, 36)) as bo_pilot, ada.run_test(size=(120, 36)) as ada_pilot:
+        shown = await open_first_ticket(ada, ada_pilot)
+        await open_first_ticket(bo, bo_pilot)
+        assert "Parcel never came" in screen_text(ada)
+        assert "It left the depot today" not in screen_text(ada)
+
+        await bo_pilot.press("r", *"It left the depot today", "ctrl+s")
+        await settle(bo, bo_pilot)
+
+        await wait_until(ada_pilot, lambda: "It left the depot today" in screen_text(ada))
+        assert ada.screen is shown  # the ticket refreshed in place, nothing was reopened
+    answer = team.client(team.admin_token).get("/api/v1/tickets/1").json()
+    assert [m["body"] for m in answer["messages"]][-1] == "It left the depot today"
+
+
+async def test_an_edit_on_the_server_reaches_an_open_queue(team: Team, tmp_path: Path) -> None:
+    """The queue page on screen reloads when a ticket the server changed is on it."""
+    ada = replica_app(team, team.admin_token, ADA, tmp_path / "ada.db")
+    async with ada.run_test(size=(120, 36)) as pilot:
+        await settle(ada, pilot)
+        await pilot.press("3")  # All open
+        await settle(ada, pilot)
+        server = team.state.make_service(Actor.system())
+        server.create_ticket("Walk-in at the desk", "Hello", "walk@example.test")
+        await wait_until(pilot, lambda: "Walk-in at the desk" in screen_text(ada))
