@@ -98,6 +98,7 @@ class ReportsScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.add_class("-empty")  # until the first report: a light first frame
         self._load()
 
     def watch_period_name(self) -> None:
@@ -172,7 +173,7 @@ class ReportsScreen(Screen[None]):
         if event.asked != (self.period_name, self.grouping):
             return  # a later key asked for another report
         report = event.report
-        self.remove_class("-loading")
+        self.remove_class("-loading", "-empty")
         p = report.period
         self.query_one("#report-title", Static).update(
             Text.assemble(

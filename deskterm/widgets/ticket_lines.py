@@ -29,6 +29,8 @@ from deskterm.widgets.sla_clock import countdown
 LINE_CACHE = 4000  # rows; more than MAX_PAGES pages of the list ever hold
 RESOLVED = frozenset({"solved", "closed"})
 LOUD = frozenset({"urgent", "high"})
+# The first cell: a mark for a bulk action, else the tone of the latest customer message.
+TONE_MARKS = {"urgent": "!", "upset": "~"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +153,7 @@ class TicketLines:
         c, width = self.cols, self.width
         text = " ".join(
             (
-                cell("•" if marked else "", 1),
+                cell("•" if marked else TONE_MARKS.get(row.tone, ""), 1),
                 cell(str(row.number), c.number),
                 cell(safetext.line(row.subject), c.subject),
                 cell(safetext.line(row.customer_name or row.customer_email), c.customer),

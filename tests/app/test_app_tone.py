@@ -51,3 +51,39 @@ async def test_the_thread_flags_customer_messages_with_their_cue_words(tmp_path:
     assert "\x1b" not in text
     # The agent's own strong words raise no flag.
     assert text.count("⚑") == 2
+
+
+async def test_the_queue_marks_urgent_and_upset_tickets_before_their_number(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "queue.db"
+    store = open_store(path, create=True)
+    me = Service(store, Actor.system(), clock=lambda: NOW).ensure_agent("Me", ME, role="admin")
+    agent = Service(store, Actor(me, "Me"), clock=lambda: NOW)
+    made = {
+        body: agent.create_ticket(
+            subject, body, f"{subject.lower()}@x.example", when=NOW - timedelta(hours=1)
+        ).number
+        for subject, body in (
+            ("Down", "Our site is down, please help asap."),
+            ("Angry", "This is unacceptable, I am furious."),
+            ("Calm", "Could you send the invoice again?"),
+        )
+    }
+    store.close()
+    app = make_app(path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("3")  # All open
+        await settle(app, pilot)
+        lines = screen_text(app).splitlines()
+
+    def before_number(subject: str, number: int) -> str:
+        """What the row of `subject` shows in the cell before its number."""
+        row = next(line for line in lines if f"{subject.lower()}@x.example" in line)
+        return row[row.index(f"{number} ") - 2]
+
+    marks = [
+        before_number(s, n) for s, n in zip(("Down", "Angry", "Calm"), made.values(), strict=True)
+    ]
+    assert marks == ["!", "~", " "]

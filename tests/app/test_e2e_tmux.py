@@ -81,6 +81,8 @@ def test_demo_in_tmux_queue_ticket_editor_help_quit(tmux) -> None:
         lines = text.splitlines()
         header = next((i for i, line in enumerate(lines) if "Subject" in line), None)
         below = [] if header is None else lines[header + 1 :]
+        # A row's first cell may hold a mark: • marked, ! urgent, ~ upset.
+        below = [ln.lstrip().removeprefix("•").removeprefix("!").removeprefix("~") for ln in below]
         return [ln for ln in below if ln.split() and ln.split()[0].isdigit()]
 
     def first_row(text: str) -> str | None:

@@ -53,6 +53,7 @@ class TicketRow:
     due_at: datetime | None
     cursor: Cursor = field(compare=False, repr=False)
     unread: bool | None = None  # to the agent who listed it (None: no agent, not listed)
+    tone: str = "calm"  # of its latest customer message: urgent, upset or calm
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from deskterm.assist.model import tone_class
 from deskterm.errors import NotFoundError
 from deskterm.query.syntax import TicketQuery
 from deskterm.store.queries.catalog import get_customer
@@ -38,7 +39,7 @@ _ROW_COLUMNS = """
     t.reopen_count, t.message_count,
     (SELECT group_concat(tg.name, ',') FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id
       WHERE tt.ticket_id = t.id),
-    t.sla_policy, t.due_at
+    t.sla_policy, t.due_at, t.urgent_words, t.upset_words
 """
 _ROW_JOINS = """
     JOIN customer c ON c.id = t.customer_id
@@ -71,6 +72,7 @@ def _row(r: Sequence[Any], key_index: int = 11) -> TicketRow:
         sla_policy=r[17],
         due_at=from_db(r[18]),
         cursor=Cursor(r[key_index], r[0]),
+        tone=tone_class(r[19], r[20]),
     )
 
 
