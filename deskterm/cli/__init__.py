@@ -80,7 +80,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "quarantine": (
         "deskterm.cli.mail",
         "quarantine_app",
-        "Mails that could not be parsed, kept whole.",
+        "Mails that could not be parsed or came from a blocked sender, kept whole.",
+    ),
+    "block": (
+        "deskterm.cli.blocks",
+        "block",
+        "Quarantine mail from a sender or domain from now on; --list shows who is blocked.",
+    ),
+    "unblock": (
+        "deskterm.cli.blocks",
+        "unblock",
+        "Take mail from SENDER again (what was quarantined stays there until retried).",
     ),
     "thread": (
         "deskterm.cli.mail",

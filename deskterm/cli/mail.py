@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from deskterm.store.service.ingest import IngestResult
 
 quarantine_app = typer.Typer(
-    rich_markup_mode=None, help="Mails that could not be parsed, kept whole.", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Mails that could not be parsed or came from a blocked sender, kept whole.",
+    no_args_is_help=True,
 )
 thread_app = typer.Typer(
     rich_markup_mode=None, help="Why a mail landed on its ticket.", no_args_is_help=True
@@ -185,7 +187,7 @@ def quarantine_ls(
     show_all: Annotated[bool, typer.Option("--all", help="Include resolved entries.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Mails kept aside because they could not be parsed."""
+    """Mails kept aside: unparseable, or from a blocked sender (the reason says which)."""
     from deskterm.store.queries.mail import list_quarantine
 
     rows = list_quarantine(ctx_of(ctx).store(), include_resolved=show_all)

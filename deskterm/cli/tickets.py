@@ -304,6 +304,16 @@ def update(
 
 
 @app.command()
+def spam(
+    ctx: typer.Context,
+    numbers: Annotated[list[str], typer.Argument(help="Ticket numbers, or - to read stdin.")],
+) -> None:
+    """Close the tickets, tagged spam, and block their senders (later mail is quarantined)."""
+    blocked = ctx_of(ctx).service().mark_spam(parse_numbers(numbers))
+    print(f"closed as spam; blocked {', '.join(blocked)} (see `deskterm block --list`)")
+
+
+@app.command()
 def merge(
     ctx: typer.Context,
     source: Annotated[int, typer.Argument(help="Ticket to merge away.")],

@@ -186,6 +186,16 @@ class View(SQLModel, table=True):
     position: int = 0
 
 
+class BlockedSender(SQLModel, table=True):
+    """An address (or "@domain") whose mail ingest quarantines with `reason`."""
+
+    __tablename__ = "blocked_sender"
+    id: int | None = Field(default=None, primary_key=True)
+    sender: str = Field(unique=True)  # lower-cased address, or "@domain"
+    reason: str
+    created_at: datetime
+
+
 class Event(SQLModel, table=True):
     """The audit trail: who changed what on a ticket, old -> new, when."""
 

@@ -32,6 +32,7 @@ from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service import (
     auto_mail,
+    blocks,
     canned,
     customers,
     hooks,
@@ -496,3 +497,22 @@ class Service:
         """Make `source` part of `target`: tickets, messages, note; returns the tickets moved."""
         with self.unit() as uow:
             return customers.merge(uow, source, target)
+
+    # -- blocked senders -----------------------------------------------------------------
+
+    @journaled(refuse_offline("blocking a sender"))
+    def block_sender(self, sender: str, reason: str = "") -> str:
+        """Quarantine mail from `sender` (an address or "@domain") from now on."""
+        with self.unit() as uow:
+            return blocks.block(uow, sender, reason)
+
+    @journaled(refuse_offline("unblocking a sender"))
+    def unblock_sender(self, sender: str) -> str:
+        with self.unit() as uow:
+            return blocks.unblock(uow, sender)
+
+    @journaled(refuse_offline("marking spam"))
+    def mark_spam(self, numbers: Sequence[int]) -> list[str]:
+        """Close the tickets (tagged spam) and block their senders, all or nothing."""
+        with self.unit() as uow:
+            return blocks.mark_spam(uow, numbers)

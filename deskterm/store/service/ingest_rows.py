@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from deskterm.mail.dates import sent_at
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail
 from deskterm.query import fts
 from deskterm.store.prepared import Prepared, prepare
+from deskterm.store.queries.blocks import blocked_reason, blocked_senders
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import records, tickets
@@ -46,7 +47,7 @@ class Outcome(StrEnum):
     NEW = "new"  # opened a ticket
     THREADED = "threaded"  # joined an existing ticket
     DUPLICATE = "duplicate"  # a copy of a mail we hold
-    QUARANTINED = "quarantined"  # kept aside, unparseable
+    QUARANTINED = "quarantined"  # kept aside: unparseable, or from a blocked sender
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,7 @@ class BatchWriter:
         # One instant for the batch: it becomes visible at once, in one commit.
         self.when = uow.clock()
         self.stamp = to_db(self.when)
+        self.blocked = blocked_senders(self.db)  # `deskterm block`: one read per batch
 
     def take(self, item: Incoming) -> IngestResult:
         r = item.receipt
@@ -150,6 +152,9 @@ class BatchWriter:
             )
         if item.parsed is None:
             return self._quarantine(item, raw_id, raw_is_new)
+        blocked = blocked_reason(self.blocked, item.parsed.mail.from_addr)
+        if blocked is not None:  # kept whole: `deskterm quarantine retry ID` lets it in
+            return self._quarantine(replace(item, error=blocked), raw_id, raw_is_new)
         return self.take_parsed(item.parsed, raw_id, item.mailbox)
 
     def take_parsed(self, prepared: Prepared, raw_id: int, mailbox: str | None) -> IngestResult:
