@@ -82,6 +82,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "quarantine_app",
         "Mails that could not be parsed or came from a blocked sender, kept whole.",
     ),
+    "export": (
+        "deskterm.cli.export",
+        "export",
+        "Tickets with their messages as JSON Lines or CSV, streamed, with a progress bar.",
+    ),
     "block": (
         "deskterm.cli.blocks",
         "block",
