@@ -35,6 +35,7 @@ from deskterm.store.schema.db import Store
 
 if TYPE_CHECKING:
     from deskterm.channels.sender import SendReport
+    from deskterm.runtime.listener import SyncStatus
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.queries.mail import IngestStatus
     from deskterm.store.service import Service
@@ -92,6 +93,13 @@ class DesktermApp(App[None]):
             super().__init__()
             self.error = error
 
+    class SyncChanged(Message):
+        """A replica's sync state moved (the footer's sync line)."""
+
+        def __init__(self, status: SyncStatus) -> None:
+            super().__init__()
+            self.status = status
+
     class IngestRead(Message):
         """Mail intake status, read after a change."""
 
@@ -120,6 +128,7 @@ class DesktermApp(App[None]):
         self.me: AgentRecord | None = None
         self.stored_views: list[tuple[str, str]] = []  # `deskterm views add`, read on open
         self.ingest_status: IngestStatus | None = None
+        self.sync_status: SyncStatus | None = None  # None: not a replica
         self.drafts = Drafts(drafts_path(store_path))
         self._gc_threshold: tuple[int, int, int] | None = None  # the collector's, while tuned
         self._last_send_error = ""
@@ -209,6 +218,13 @@ class DesktermApp(App[None]):
         self.ingest_status = event.status
         for screen in self.screen_stack:
             show = getattr(screen, "show_ingest", None)
+            if callable(show):
+                show(event.status)
+
+    def on_deskterm_app_sync_changed(self, event: SyncChanged) -> None:
+        self.sync_status = event.status
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_sync", None)
             if callable(show):
                 show(event.status)
 
@@ -362,6 +378,9 @@ class _Posting:
 
     def send_reported(self, report: SendReport) -> None:
         self.app.post_message(DesktermApp.SendReported(report))
+
+    def sync_changed(self, status: SyncStatus) -> None:
+        self.app.post_message(DesktermApp.SyncChanged(status))
 
     def background_failed(self, error: BaseException) -> None:
         self.app.post_message(DesktermApp.BackgroundFailed(error))

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from deskterm.channels.sender import SendReport
     from deskterm.store.queries.mail import IngestStatus
+
+
+SyncState = Literal["connecting", "synced", "pending", "offline", "refused"]
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """Where a replica stands with its server, as the footer shows it."""
+
+    state: SyncState
+    queued: int  # changes made here the server has not taken yet
+    since: datetime | None = None  # offline: since the first failed try of this outage
+    reason: str = ""  # offline or refused: the one-line why
 
 
 class RuntimeListener(Protocol):
@@ -23,6 +38,9 @@ class RuntimeListener(Protocol):
 
     def send_reported(self, report: SendReport) -> None:
         """The sender finished a pass that sent, deferred or failed something."""
+
+    def sync_changed(self, status: SyncStatus) -> None:
+        """A replica's sync state moved (connected, pushed, went offline, was refused)."""
 
     def background_failed(self, error: BaseException) -> None:
         """A background step failed outside what the calls above report (e.g. the sender died)."""

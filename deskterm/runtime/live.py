@@ -6,6 +6,8 @@ queues the numbers of the tickets the server changed. The syncer waits on that q
 pull), else it pulls; then it tells the listener which tickets changed, so the app
 reloads only those (and the queue page on screen). Offline, it says so once and
 tries again every `retry` seconds; the stream's own reconnect brings it back.
+Each move of the sync state (synced, N pending, offline since, refused) is told
+to the listener as a `SyncStatus` for the footer.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
+from datetime import datetime
 
 from deskterm.channels.live import EventStream, LiveEvent
 from deskterm.channels.sync import Replica, SyncClient, SyncOffline, resolve_token, token_file
-from deskterm.errors import DesktermError
-from deskterm.runtime.listener import RuntimeListener
+from deskterm.errors import DesktermError, SyncError
+from deskterm.runtime.listener import RuntimeListener, SyncState, SyncStatus
 from deskterm.store.queries.replica import get_state, queued_ops
 from deskterm.store.schema.db import Store
 from deskterm.store.service import Service
 
 JOIN_SECONDS = 5.0
 _NUDGE = -1  # a queue entry meaning "a write here": push if anything is queued
+_READY = -2  # the stream (re)connected: the server is reachable
 
 
 class LiveSync:
@@ -35,6 +39,7 @@ class LiveSync:
         token_command: str,
         make_service: Callable[[], Service],
         listener: RuntimeListener,
+        clock: Callable[[], datetime],
         *,
         retry: float = 30.0,
     ) -> None:
@@ -47,6 +52,9 @@ class LiveSync:
         self._wake: queue.Queue[int] = queue.Queue()
         self._stop = threading.Event()
         self._offline_told = False
+        self.clock = clock
+        self._status_lock = threading.Lock()  # both threads tell the state
+        self._status: SyncStatus | None = None
         self._threads = [
             threading.Thread(target=self._listen, name="deskterm-live-stream", daemon=True),
             threading.Thread(target=self._sync_loop, name="deskterm-live-sync", daemon=True),
@@ -76,6 +84,7 @@ class LiveSync:
             for event in self.stream.events(offline=self._offline):
                 self._heard(event)
         except DesktermError as exc:  # refused (a revoked token): final, said once
+            self._tell("refused", str(exc))
             if not self._stop.is_set():
                 self.listener.background_written([], [f"live updates stopped: {exc}"])
         except Exception as exc:
@@ -85,9 +94,10 @@ class LiveSync:
         if event.kind == "ticket":
             self._wake.put(int(event.data["number"]))
         elif event.kind == "ready":
-            self._wake.put(_NUDGE)  # (re)connected: push what waited while offline
+            self._wake.put(_READY)  # (re)connected: push what waited while offline
 
     def _sync_loop(self) -> None:
+        self._tell("connecting")
         while not self._stop.is_set():
             try:
                 first = self._wake.get(timeout=self.retry)
@@ -98,22 +108,27 @@ class LiveSync:
                 woken.append(self._wake.get_nowait())
             if self._stop.is_set():
                 return
-            numbers = sorted({n for n in woken if n != _NUDGE})
+            numbers = sorted({n for n in woken if n >= 0})
             try:
-                self._sync(numbers)
+                self._sync(numbers, ready=_READY in woken)
             except SyncOffline as exc:
                 self._offline(exc)
+            except SyncError as exc:  # a revoked token, a newer server: until re-joined
+                self._tell("refused", str(exc))
             except Exception as exc:  # one failed pass is told; the next wake-up tries again
                 self.listener.background_failed(exc)
 
-    def _sync(self, numbers: list[int]) -> None:
+    def _sync(self, numbers: list[int], *, ready: bool) -> None:
         if queued_ops(self.replica.store):
             report = self.replica.sync()
         elif numbers:
             report = self.replica.pull()
         else:
+            if ready:
+                self._tell("synced")
             return
         self._offline_told = False
+        self._tell("synced")
         if numbers or report.notices:
             self.listener.background_written(numbers, report.notices)
         elif report.pulled:  # our own pushed changes came back (numbers given, say)
@@ -121,6 +136,27 @@ class LiveSync:
 
     def _offline(self, exc: SyncOffline) -> None:
         """Said once per outage; work goes on here and is pushed when the server is back."""
+        self._tell("offline", str(exc))
         if not self._offline_told and not self._stop.is_set():
             self._offline_told = True
             self.listener.background_written([], [f"{exc}; changes stay here until it is back"])
+
+    def _tell(self, state: SyncState, reason: str = "") -> None:
+        """Tell the listener the state when it moved; "synced" reads "pending" while
+        changes wait, and an outage keeps the time it began."""
+        queued = len(queued_ops(self.replica.store))
+        with self._status_lock:
+            if self._stop.is_set():
+                return
+            last = self._status
+            if state == "synced" and queued:
+                state = "pending"
+            since = None
+            if state == "offline":
+                since = last.since if last is not None and last.state == "offline" else None
+                since = since or self.clock()
+            status = SyncStatus(state, queued, since, reason)
+            if status == last:
+                return
+            self._status = status
+        self.listener.sync_changed(status)

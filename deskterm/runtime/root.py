@@ -227,7 +227,9 @@ class Runtime:
         """A replica: follow the server's live stream, push what is written here."""
         from deskterm.runtime.live import LiveSync
 
-        live = LiveSync(self.store, self.config.server.token_command, self.service, listener)
+        live = LiveSync(
+            self.store, self.config.server.token_command, self.service, listener, self.clock
+        )
         with self._parts_lock:
             if self._stopped:
                 return

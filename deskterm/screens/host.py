@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from deskterm.config import Config
     from deskterm.drafts import Drafts
+    from deskterm.runtime.listener import SyncStatus
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.queries.filters import QueryContext
     from deskterm.store.queries.mail import IngestStatus
@@ -28,6 +29,7 @@ class DeskHost(Protocol):
     me: AgentRecord | None
     drafts: Drafts
     ingest_status: IngestStatus | None
+    sync_status: SyncStatus | None  # None: not a replica (or not connected yet)
     stored_views: list[tuple[str, str]]  # (name, query) of the views kept in the store
 
     @property

@@ -35,10 +35,12 @@ from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.views import KEYED, all_views
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine
+from deskterm.widgets.sync_line import SyncLine
 from deskterm.widgets.ticket_list import TicketList
 from deskterm.widgets.view_bar import ViewBar
 
 if TYPE_CHECKING:
+    from deskterm.runtime.listener import SyncStatus
     from deskterm.screens.ticket import TicketScreen
     from deskterm.store.queries.mail import IngestStatus
 
@@ -122,6 +124,7 @@ class QueueScreen(Screen[None]):
         listed.sla = self.desk.sla
         yield listed
         yield IngestLine(id="ingest-line")
+        yield SyncLine(id="sync-line")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -138,6 +141,8 @@ class QueueScreen(Screen[None]):
         status = self.desk.ingest_status
         if status is not None:
             self.show_ingest(status)
+        if self.desk.sync_status is not None:
+            self.show_sync(self.desk.sync_status)
 
     def tick_clock(self) -> None:
         """Time passed: repaint ages, countdowns and the mail lag (no query, no reload)."""
@@ -149,6 +154,11 @@ class QueueScreen(Screen[None]):
         """New intake status; before the line is composed `on_mount` shows the app's."""
         for line in self.query(IngestLine):
             line.now = self.desk.now()
+            line.status = status
+
+    def show_sync(self, status: SyncStatus) -> None:
+        """The replica's sync state; before the line is composed `on_mount` shows the app's."""
+        for line in self.query(SyncLine):
             line.status = status
 
     # -- loading -------------------------------------------------------------------

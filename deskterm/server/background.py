@@ -11,6 +11,7 @@ from deskterm.safetext import line
 if TYPE_CHECKING:
     from deskterm.channels.imap import FetchReport
     from deskterm.channels.sender import SendReport
+    from deskterm.runtime.listener import SyncStatus
     from deskterm.server.metrics import ServerMetrics
     from deskterm.store.queries.mail import IngestStatus
 
@@ -46,6 +47,9 @@ class ServerLog:
                 self.metrics.sent.labels(result).inc(count)
         for error in report.errors:
             self._log(f"sending mail: {error}")
+
+    def sync_changed(self, status: SyncStatus) -> None:
+        """A server is nobody's replica: never called."""
 
     def background_failed(self, error: BaseException) -> None:
         self.metrics.background_errors.inc()

@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 from helpers.app import screen_text, settle, wait_until
 from helpers.http_server import Team, start_team
-from helpers.replicas import make_replica
+from helpers.replicas import replica_app
 
 from deskterm.app import DesktermApp
-from deskterm.channels.sync import save_token
-from deskterm.config import AgentConfig, Config
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.service import Actor
 
@@ -29,14 +27,6 @@ def team(tmp_path: Path) -> Iterator[Team]:
     stop()
 
 
-def replica_app(team: Team, token: str, email: str, path: Path) -> DesktermApp:
-    replica, _report = make_replica(team.url, token, path, email)
-    replica.client.close()
-    replica.store.close()
-    save_token(path, token)  # as `deskterm join --token` leaves it
-    return DesktermApp(path, Config(agent=AgentConfig(email=email)))
-
-
 async def open_first_ticket(app: DesktermApp, pilot) -> TicketScreen:
     await settle(app, pilot)
     await pilot.press("3")  # All open
@@ -51,8 +41,8 @@ async def open_first_ticket(app: DesktermApp, pilot) -> TicketScreen:
 async def test_a_reply_on_one_replica_appears_on_the_others_screen(
     team: Team, tmp_path: Path
 ) -> None:
-    bo = replica_app(team, team.agent_token, BO, tmp_path / "bo.db")
-    ada = replica_app(team, team.admin_token, ADA, tmp_path / "ada.db")
+    bo = replica_app(team.url, team.agent_token, BO, tmp_path / "bo.db")
+    ada = replica_app(team.url, team.admin_token, ADA, tmp_path / "ada.db")
     async with bo.run_test(size=(120, 36)) as bo_pilot, ada.run_test(size=(120, 36)) as ada_pilot:
         shown = await open_first_ticket(ada, ada_pilot)
         await open_first_ticket(bo, bo_pilot)
@@ -70,7 +60,7 @@ async def test_a_reply_on_one_replica_appears_on_the_others_screen(
 
 async def test_an_edit_on_the_server_reaches_an_open_queue(team: Team, tmp_path: Path) -> None:
     """The queue page on screen reloads when a ticket the server changed is on it."""
-    ada = replica_app(team, team.admin_token, ADA, tmp_path / "ada.db")
+    ada = replica_app(team.url, team.admin_token, ADA, tmp_path / "ada.db")
     async with ada.run_test(size=(120, 36)) as pilot:
         await settle(ada, pilot)
         await pilot.press("3")  # All open

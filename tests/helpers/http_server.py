@@ -49,11 +49,12 @@ class LiveServer:
             )
         )
         self._thread = threading.Thread(target=self.server.run, name="uvicorn", daemon=True)
+        self.port = port
 
     @property
     def url(self) -> str:
-        sock = self.server.servers[0].sockets[0]
-        return f"http://{HOST}:{sock.getsockname()[1]}"
+        """Where it listens (kept after `stop`, so a restart can take the same port)."""
+        return f"http://{HOST}:{self.port}"
 
     def start(self) -> None:
         self._thread.start()
@@ -65,6 +66,7 @@ class LiveServer:
             started.wait(0.01)
         if not self.server.started:
             raise ServerError("uvicorn did not start")
+        self.port = self.server.servers[0].sockets[0].getsockname()[1]
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -115,6 +117,16 @@ def start_team(path: Path, mail: MailSettings | None = None) -> tuple[Team, Call
         store.close()
 
     return Team(store, state, live, admin_token, agent_token, agent_id), stop
+
+
+def restart_team(team: Team) -> Team:
+    """The server stopped and started again as a new process would: fresh metrics and
+    limits, the same store and port."""
+    team.live.stop()  # a no-op when it is down already
+    state = ServerState(team.store, team.state.make_service)
+    live = LiveServer(create_app(state), port=team.live.port)
+    live.start()
+    return Team(team.store, state, live, team.admin_token, team.agent_token, team.agent_id)
 
 
 @contextmanager

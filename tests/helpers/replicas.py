@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from deskterm.channels.sync import Replica, SyncReport, join
+from deskterm.app import DesktermApp
+from deskterm.channels.sync import Replica, SyncReport, join, save_token
+from deskterm.config import AgentConfig, Config
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 from helpers.store import fresh_store_file
@@ -25,6 +27,15 @@ def make_replica(url: str, token: str, path: Path, email: str) -> tuple[Replica,
         lambda store: lambda: local_service(store, email),
     )
     return replica, report
+
+
+def replica_app(url: str, token: str, email: str, path: Path) -> DesktermApp:
+    """The app on a new replica at `path`, as `deskterm join --token` leaves it."""
+    replica, _report = make_replica(url, token, path, email)
+    replica.client.close()
+    replica.store.close()
+    save_token(path, token)
+    return DesktermApp(path, Config(agent=AgentConfig(email=email)))
 
 
 def snapshot(store: Store) -> dict[int, dict[str, Any]]:

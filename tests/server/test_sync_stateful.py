@@ -12,14 +12,13 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from helpers.http_server import LiveServer, Team, start_team
+from helpers.http_server import restart_team, start_team
 from helpers.replicas import local_service, make_replica, snapshot
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from deskterm.channels.sync import Replica
-from deskterm.server import ServerState, create_app
 from deskterm.store.queries.replica import get_state, queued_ops
 from deskterm.store.service import Actor, Service
 
@@ -111,20 +110,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule()
     def restart_server(self) -> None:
-        port = int(self.team.url.rsplit(":", 1)[1])
-        self.team.live.stop()
-        # A new process: fresh metrics and limits, the same store and port.
-        state = ServerState(self.team.store, self.team.state.make_service)
-        live = LiveServer(create_app(state), port=port)
-        live.start()
-        self.team = Team(
-            self.team.store,
-            state,
-            live,
-            self.team.admin_token,
-            self.team.agent_token,
-            self.team.agent_id,
-        )
+        self.team = restart_team(self.team)
 
     @invariant()
     def replicas_show_their_own_work(self) -> None:

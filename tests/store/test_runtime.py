@@ -19,6 +19,7 @@ from deskterm.channels.sender import SendReport
 from deskterm.config import AgentConfig, Config, MailConfig, RuleConfig
 from deskterm.errors import DesktermError
 from deskterm.runtime import Runtime, Timings
+from deskterm.runtime.listener import SyncStatus
 from deskterm.runtime.solo import Every
 from deskterm.store.queries.mail import IngestStatus
 from deskterm.store.queries.tickets import get_ticket_row
@@ -58,6 +59,9 @@ class Recorder:
 
     def send_reported(self, report: SendReport) -> None:
         self._add("send_reported", report)
+
+    def sync_changed(self, status: SyncStatus) -> None:
+        self._add("sync_changed", status)
 
     def background_failed(self, error: BaseException) -> None:
         self._add("background_failed", error)
