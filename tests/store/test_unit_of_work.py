@@ -15,6 +15,7 @@ from deskterm.demo.thread import TicketState
 from deskterm.errors import StoreError
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config, settings_from_config
+from deskterm.store.queries.sync import pull_page
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.schema.timefmt import from_db
 from deskterm.store.service import Actor, RuleSet, Service, hooks, outbox, replies
@@ -258,3 +259,23 @@ def test_a_reply_taken_back_in_its_own_unit_leaves_no_event_for_the_hooks(store:
         outbox.cancel(uow, outbox_id)
         assert [e.kind for e in uow.events] == [e.kind for e in uow.triggers] == ["status"]
     assert rows(store, "SELECT kind FROM event ORDER BY id") == [("created",), ("status",)]
+
+
+def test_the_journal_stamps_what_a_change_touched_on_a_solo_store_too(store: Store) -> None:
+    """One new `sync` value a change, on every ticket it touched: a store served later
+    gives a joining replica (a pull from cursor 0) every ticket."""
+    clock = Clock()
+    ingest = MailIngest(store, clock=clock)
+    reply = mail("Re: Refund", "again", "<r@acme.test>", "In-Reply-To: <first@acme.test>\n")
+    batch = [mail("Refund", "hi"), mail("Login", "no", "<second@acme.test>"), reply]
+    results = ingest.ingest([parse_incoming(m, "t") for m in batch])
+    assert [r.ticket_number for r in results] == [1, 2, 1]
+    stamps = "SELECT number, sync_version FROM ticket ORDER BY number"
+    sync = "SELECT value FROM counter WHERE name = 'sync'"
+    first_stamp = int(store.read().execute(sync).fetchone()[0])
+    assert rows(store, stamps) == [(1, first_stamp), (2, first_stamp)]
+    Service(store, Actor.system(), clock).set_status(1, "open")
+    assert rows(store, sync) == [(first_stamp + 1,)]
+    assert rows(store, stamps) == [(1, first_stamp + 1), (2, first_stamp)]
+    page = pull_page(store, 0, limit=10)
+    assert sorted(t["number"] for t in page.tickets) == [1, 2]

@@ -27,7 +27,7 @@ from deskterm.store.service.records import (
     TICKET_COLUMNS,
     insert_sql,
 )
-from deskterm.store.service.tone import SET_TONE
+from deskterm.store.service.tone import set_tones
 
 if TYPE_CHECKING:
     from deskterm.sla.policy import SlaSettings
@@ -131,9 +131,7 @@ class BulkLoader:
 
     def add_tones(self, tones: Iterable[tuple[int, Tone]]) -> None:
         """(ticket_id, tone of its latest customer message) for tickets already loaded."""
-        self._conn.executemany(
-            SET_TONE, [(tone.urgent_text, tone.upset_text, tid) for tid, tone in tones]
-        )
+        set_tones(self._conn, tones)
 
     def set_counter(self, name: str, value: int) -> None:
         self._conn.execute("UPDATE counter SET value = ? WHERE name = ?", (value, name))

@@ -29,7 +29,7 @@ from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import records, tickets
 from deskterm.store.service.records import inserted
-from deskterm.store.service.tone import record_tone
+from deskterm.store.service.tone import LatestTone
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Status
 
@@ -135,6 +135,7 @@ class BatchWriter:
         self.when = uow.clock()
         self.stamp = to_db(self.when)
         self.blocked = blocked_senders(self.db)  # `deskterm block`: one read per batch
+        self.tones = LatestTone()
 
     def take(self, item: Incoming) -> IngestResult:
         r = item.receipt
@@ -175,7 +176,7 @@ class BatchWriter:
         sender = mail.from_addr if "@" in mail.from_addr else UNKNOWN_SENDER
         customer_id = records.customer_id(self.db, sender, mail.from_name, self.stamp)
         if decision.number is None:
-            new = records.insert_ticket(self.db, mail.subject, customer_id, self.stamp)
+            new = records.insert_ticket(self.db, mail.subject, customer_id, self.stamp, messages=1)
             ticket_id, number, subject = new.id, new.number, new.subject
         else:
             ticket_id, number, subject = self._ticket(decision.number)
@@ -193,17 +194,13 @@ class BatchWriter:
             )
         )  # fmt: skip
         self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
-        record_tone(self.db, ticket_id, mail.body_text, subject if decision.number is None else "")
-        self.db.execute(records.COUNT_MESSAGE, (self.stamp, ticket_id))
+        self.tones.add(ticket_id, mail.body_text, subject if decision.number is None else "")
         if decision.number is None:
-            records.write_event(
-                self.uow, ticket_id, EventKind.CREATED, None, f"#{number}", self.when
-            )
+            self._event(ticket_id, EventKind.CREATED, f"#{number}")
             outcome = Outcome.NEW
         else:
-            records.write_event(
-                self.uow, ticket_id, EventKind.CUSTOMER_MESSAGE, None, message_id, self.when
-            )
+            self.db.execute(records.COUNT_MESSAGE, (self.stamp, ticket_id))
+            self._event(ticket_id, EventKind.CUSTOMER_MESSAGE, message_id)
             if decision.reopen:
                 self._reopen(ticket_id)
             outcome = Outcome.THREADED
@@ -213,10 +210,16 @@ class BatchWriter:
         return IngestResult(outcome, number, message_id, decision.rule.value, decision.reason)
 
     def finish(self) -> None:
-        """The batch's ticket rows changed under the ORM: hooks must read them fresh."""
+        """The tickets' tone, once each; their rows changed under the ORM: hooks read them fresh."""
+        self.tones.write(self.db)
         self.uow.written_elsewhere(list(self.ticket_ids))
 
     # rows -----------------------------------------------------------------------------
+
+    def _event(self, ticket_id: int, kind: EventKind, new: object) -> None:
+        records.write_event(
+            self.uow, ticket_id, kind, None, new, self.when, db=self.db, stamp=self.stamp
+        )
 
     def _sent_at(self, mail: ParsedMail) -> str | None:
         sent = sent_at(mail.date, self.when)

@@ -126,13 +126,21 @@ def write_event(
     when: datetime | None = None,
     *,
     trigger: bool = True,
+    db: sqlite3.Connection | None = None,
+    stamp: str | None = None,
 ) -> Recorded:
-    """Write one event of the unit's actor and record it in the unit (see `UnitOfWork.record`)."""
+    """Write one event of the unit's actor and record it in the unit (see `UnitOfWork.record`).
+
+    A plain-statement writer passes the connection it holds (`uow.db`, asked for once) and
+    `when` as `to_db` wrote it: a batch of mail writes thousands of events.
+    """
     assert ticket_id is not None, "events belong to stored tickets"
     when = when or uow.clock()
     actor = uow.actor
-    row = event_row(ticket_id, actor.agent_id, actor.label, kind.value, old, new, to_db(when))
-    event_id = inserted(uow.db.execute(INSERT_EVENT, row))
+    row = event_row(
+        ticket_id, actor.agent_id, actor.label, kind.value, old, new, stamp or to_db(when)
+    )
+    event_id = inserted((db or uow.db).execute(INSERT_EVENT, row))
     recorded = Recorded(
         event_id, ticket_id, kind.value, row[4], row[5], when, actor.label, actor.agent_id
     )
@@ -246,10 +254,12 @@ def insert_ticket(
     channel: str = "email",
     assignee_id: int | None = None,
     group_id: int | None = None,
+    messages: int = 0,
 ) -> NewTicket:
-    """A ticket row with the next number, its subject in the search index; no messages yet.
+    """A ticket row with the next number, its subject in the search index.
 
-    The caller adds the first message (which counts it) and the `created` event.
+    The caller adds the first message and the `created` event. `messages=1`: the row
+    counts that message already (a writer of plain statements); otherwise adding it does.
     """
     subject = subject.strip() or "(no subject)"
     number = next_number(db)
@@ -258,7 +268,7 @@ def insert_ticket(
         _INSERT_TICKET,
         (
             number, subject, status.value, priority.value, channel, customer,
-            assignee_id, group_id, stamp, stamp, None, solved, 0, 0, None,
+            assignee_id, group_id, stamp, stamp, None, solved, 0, messages, None,
         ),
     )  # fmt: skip
     ticket_id = inserted(cursor)

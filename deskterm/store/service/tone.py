@@ -10,7 +10,7 @@ store closed for 21 minutes).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -41,11 +41,28 @@ def note_tone(ticket: Ticket, body: str, subject: str = "") -> None:
     ticket.urgent_words, ticket.upset_words = tone.urgent_text, tone.upset_text
 
 
-def record_tone(db: sqlite3.Connection, ticket_id: int, body: str, subject: str = "") -> Tone:
-    """`note_tone` for the plain-statement writers (mail ingest)."""
-    tone = read_tone(body, subject)
-    db.execute(SET_TONE, (tone.urgent_text, tone.upset_text, ticket_id))
-    return tone
+def set_tones(db: sqlite3.Connection, tones: Iterable[tuple[int, Tone]]) -> None:
+    """`note_tone` for the plain-statement writers: (ticket id, tone) pairs, one statement."""
+    db.executemany(SET_TONE, [(tone.urgent_text, tone.upset_text, tid) for tid, tone in tones])
+
+
+class LatestTone:
+    """A batch's customer messages, read for tone once per ticket when the batch ends.
+
+    Only a ticket's latest customer message sets its tone, so a ticket that gets three
+    mails in one batch is read once, and all of them are written in one statement.
+    """
+
+    def __init__(self) -> None:
+        self._latest: dict[int, tuple[str, str]] = {}
+
+    def add(self, ticket_id: int, body: str, subject: str = "") -> None:
+        """A customer message on `ticket_id`; `subject` only for the one opening it."""
+        self._latest[ticket_id] = (body, subject)
+
+    def write(self, db: sqlite3.Connection) -> None:
+        set_tones(db, ((tid, read_tone(*text)) for tid, text in self._latest.items()))
+        self._latest.clear()
 
 
 def refresh_tone(s: Session, ticket: Ticket) -> None:

@@ -165,8 +165,10 @@ class UnitOfWork:
         for ticket_id in ticket_ids:
             self.touched[ticket_id] = None
             self.unrecorded.add(ticket_id)
-            held = self.session.identity_map.get(self.session.identity_key(Ticket, ticket_id))
-            if held is not None:
+        # The session holds few objects: one pass over them, not a key lookup per ticket.
+        changed = set(ticket_ids)
+        for held in list(self.session.identity_map.values()):
+            if isinstance(held, Ticket) and held.id in changed:
                 self.session.expire(held)
 
     @contextmanager
