@@ -346,6 +346,12 @@ class DesktermApp(App[None]):
         if not isinstance(self.screen, ReportsScreen):
             self.push_screen(ReportsScreen(self))
 
+    def action_kb(self) -> None:
+        from deskterm.screens.kb import KbScreen
+
+        if not isinstance(self.screen, KbScreen):
+            self.push_screen(KbScreen(self))
+
     def action_help(self) -> None:
         from deskterm.screens.help import HelpModal
 

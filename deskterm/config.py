@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -206,6 +207,26 @@ class RuleConfig:
 
 
 @dataclass(frozen=True)
+class KbConfig:
+    """[kb]: the knowledge base's public pages on `deskterm serve`, and links agents insert."""
+
+    public_url: str = ""  # where customers reach the server, e.g. https://help.example.com
+    site_name: str = "Help center"
+    logo_url: str = ""  # an image shown in the pages' header ("" = the site name only)
+    accent: str = "#1d4ed8"  # links and buttons; keep it dark enough on white (contrast)
+
+    def check(self) -> str | None:
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            return "public_url: must start with http:// or https://"
+        if not _COLOR.fullmatch(self.accent):
+            return f"accent: {self.accent!r} is not a colour like #1d4ed8"
+        return None
+
+
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """What reports need beyond the store: the business calendar and the cost of time."""
 
@@ -231,6 +252,7 @@ class Config:
     sla: SlaConfig = SlaConfig()
     rules: list[RuleConfig] = field(default_factory=list)
     report: ReportConfig = ReportConfig()
+    kb: KbConfig = KbConfig()
     source: Path | None = None
 
     def replace(self, **changes: Any) -> Config:

@@ -18,6 +18,7 @@ TICKET = "ticket"
 COMPOSER = "composer"
 REPORTS = "reports"
 CHIP_KEYS = 5  # the ticket screen's routing chips 1..5 each have their digit key
+KB = "kb"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("refresh", "ctrl+r", "refresh", "Reload the view", QUEUE),
     KeySpec("quit_queue", "q", "app.quit", "Quit", QUEUE, show=True, label="Quit"),
     KeySpec("reports", "R", "app.reports", "Reports: KPIs and charts", QUEUE, label="Reports"),
+    KeySpec("kb", "K", "app.kb", "Knowledge base: sections, search, articles", QUEUE),
     *(
         KeySpec(f"view_{n}", str(n), f"switch_view({n - 1})", f"View {n}", QUEUE)
         for n in range(1, 10)
@@ -83,6 +85,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("attachment", "o", "open_attachment", "Open an attachment", TICKET),
     KeySpec("save_attachment", "d", "save_attachment", "Save attachments to downloads", TICKET),
     KeySpec("editor", "e", "editor", "Write in $EDITOR", TICKET),
+    KeySpec("kb", "K", "app.kb", "Knowledge base: sections, search, articles", TICKET),
     KeySpec("similar", "i", "toggle_similar", "Similar solved tickets, with why", TICKET),
     KeySpec(
         "accept_suggestions",
@@ -132,6 +135,15 @@ TABLE: tuple[KeySpec, ...] = (
         label="Canned",
     ),
     KeySpec(
+        "composer_kb",
+        "ctrl+b",
+        "kb_insert",
+        "Insert a knowledge-base article's link or text",
+        COMPOSER,
+        show=True,
+        label="KB",
+    ),
+    KeySpec(
         "close_composer",
         "escape",
         "close_composer",
@@ -176,6 +188,9 @@ TABLE: tuple[KeySpec, ...] = (
         show=True,
         label="Group by",
     ),
+    # knowledge base
+    KeySpec("kb_back", "escape", "back", "Back", KB, show=True, label="Back"),
+    KeySpec("kb_search", "slash", "search", "Search articles", KB, show=True, label="Search"),
 )
 
 

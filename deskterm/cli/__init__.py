@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kb": (
         "deskterm.cli.kb",
         "app",
-        "Knowledge base: list, show, add, edit, rm, search, import, export.",
+        "Knowledge base: list, show, add, edit, rm, search, import, export, stats.",
     ),
     "customers": ("deskterm.cli.customers", "app", "Customers and their tickets."),
     "agent": (
@@ -111,7 +111,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "deskterm.cli.server",
         "serve",
-        "Run the shared server: REST API, /healthz, /metrics, the web form, the team's mail.",
+        "Run the shared server: REST API, /healthz, /metrics, web form, team mail, help pages.",
     ),
     "join": (
         "deskterm.cli.sync",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     rich_markup_mode=None,
-    help="Knowledge base: list, show, add, edit, rm, search, import, export.",
+    help="Knowledge base: list, show, add, edit, rm, search, import, export, stats.",
     no_args_is_help=True,
 )
 
@@ -257,3 +258,45 @@ def export(
             render(article.draft(), article.updated_at), encoding="utf-8"
         )
     print(f"exported {len(articles)} articles to {folder}")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="From this date (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Before this date (YYYY-MM-DD).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deflection: article views, helpful votes, links agents inserted, abandoned contacts."""
+    from deskterm.store.queries.kb import kb_stats
+
+    found = kb_stats(ctx_of(ctx).store(), _day(since, "since"), _day(until, "until"))
+    if as_json:
+        from deskterm.cli.output import emit_json
+
+        emit_json(found.to_json())
+        return
+    print(
+        f"views {found.views}  helpful {found.helpful}  not helpful {found.not_helpful}"
+        f"  linked in replies {found.linked}\n"
+        f"suggestions opened on /contact {found.suggestion_opens}  contacted after reading"
+        f" {found.contacted_after_reading}  abandoned (deflected) {found.abandoned}"
+        f"  contact forms {found.contacted}\n"
+    )
+    from deskterm.cli.output import table
+
+    table(
+        ("slug", "title", "views", "helpful", "no", "linked"),
+        ((a.slug, a.title, a.views, a.helpful, a.not_helpful, a.linked) for a in found.articles),
+        (28, 36, 6, 7, 4, 6),
+    )
+
+
+def _day(value: str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--{what} {value!r}: use a date like 2026-01-31") from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

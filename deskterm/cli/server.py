@@ -14,7 +14,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
 ) -> None:
-    """Run the shared server: REST API, /healthz, /metrics, the web form, the team's mail."""
+    """Run the shared server: REST API, /healthz, /metrics, web form, team mail, help pages."""
     import uvicorn
 
     from deskterm.server import ServerState, create_app
@@ -24,7 +24,7 @@ def serve(
     c = ctx_of(ctx)
     store = c.store(create=True)
     c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
-    state = ServerState(store, c.service_for)
+    state = ServerState(store, c.service_for, pages=c.config.kb)
     runtime = c.runtime()
     log = ServerLog(state.metrics)
     runtime.start(log, fetched=log.fetched)

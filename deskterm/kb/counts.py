@@ -10,5 +10,5 @@ class KbEventKind(StrEnum):
     HELPFUL = "helpful"  # "did this answer your question?": yes
     NOT_HELPFUL = "not_helpful"  # ... no
     LINKED = "linked"  # an agent put the article's link or text into a reply
-    ABANDONED = "abandoned"  # a contact form left unsent after reading a suggested article
-    CONTACTED = "contacted"  # a contact form sent (the other side of abandoned)
+    SUGGESTION_OPENED = "suggestion_opened"  # an article suggested on /contact was opened
+    CONTACTED = "contacted"  # a contact form was sent (naming the suggested article read, if any)

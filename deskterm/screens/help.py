@@ -39,6 +39,7 @@ class HelpModal(ModalScreen[None]):
         titles = {keys.APP: "Everywhere", keys.QUEUE: "Queue", keys.TICKET: "Ticket"}
         titles[keys.COMPOSER] = "Composer"
         titles[keys.REPORTS] = "Reports"
+        titles[keys.KB] = "Knowledge base"
         current = None
         for scope in self.scopes:
             for spec_id, key_text, description in keys.help_rows((scope,), self.keymap):

@@ -22,6 +22,7 @@ from deskterm.reports.active_time import ActiveTime
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
 from deskterm.screens.host import DeskHost
+from deskterm.screens.kb import Insert, KbPickerModal
 from deskterm.screens.ticket_actions import TicketActions
 from deskterm.screens.ticket_similar import SimilarSide
 from deskterm.sla.policy import format_left
@@ -481,6 +482,26 @@ class TicketScreen(SimilarSide):
         else:  # a suggested draft: plain text, no canned reply's actions
             self.composer.text_area.insert(choice.body)
         self._keep_draft()
+
+    def action_kb_insert(self) -> None:
+        """Find an article and put its link (or its text) into the reply."""
+        base = self.desk.config.kb.public_url or self.desk.config.server.url
+        store = self.desk.open_store_or_fail()
+        self.app.push_screen(KbPickerModal(store, base), self._kb_chosen)
+
+    def _kb_chosen(self, chosen: Insert | None) -> None:
+        if chosen is None:
+            return
+        if not self.composer.display:
+            self.action_compose("reply")
+        self.composer.text_area.insert(chosen.text)
+        self.composer.text_area.focus()
+        self._keep_draft()
+        self._count_link(self.number, chosen.slug)
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def _count_link(self, number: int, slug: str) -> None:
+        self.desk.service().count_kb("linked", slug, ticket=number)
 
     def action_send(self) -> None:
         composer = self.composer

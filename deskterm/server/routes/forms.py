@@ -29,8 +29,14 @@ class ContactForm(BaseModel):
 @router.post("/forms/contact", status_code=status.HTTP_202_ACCEPTED)
 def contact(request: Request, form: Annotated[ContactForm, Form()]) -> dict[str, Any]:
     """Take a message from the site's contact form; it becomes a ticket in the `web` channel."""
+    open_web_ticket(request, form)
+    return {"accepted": True}
+
+
+def open_web_ticket(request: Request, form: ContactForm) -> bool:
+    """The form's ticket (False: a bot's, dropped); 429 past the limits (the /contact page too)."""
     if form.website:
-        return {"accepted": True}
+        return False
     state = server_state(request)
     ip = request.client.host if request.client else "unknown"
     if not state.form_limits.ip.allow(ip) or not state.form_limits.address.allow(
@@ -46,4 +52,4 @@ def contact(request: Request, form: Annotated[ContactForm, Form()]) -> dict[str,
         form.name,
         channel=Channel.WEB,
     )
-    return {"accepted": True}
+    return True

@@ -92,11 +92,13 @@ def list_articles(
     published_only: bool = False,
     section: str | None = None,
     locale: str | None = None,
+    limit: int = -1,
 ) -> list[ArticleRecord]:
-    """Articles by section, then title."""
+    """Articles by section, then title (`limit` -1: all)."""
     where, params = _where(published_only, section, locale)
     rows = store.read().execute(
-        f"SELECT {_COLUMNS} FROM article a{where} ORDER BY a.section, a.title", params
+        f"SELECT {_COLUMNS} FROM article a{where} ORDER BY a.section, a.title LIMIT ?",
+        (*params, limit),
     )
     return [_record(r) for r in rows]
 
@@ -183,3 +185,91 @@ def related(store: Store, article: ArticleRecord, *, limit: int = 5) -> list[Art
         ),
     )  # fmt: skip
     return [_record(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleUse:
+    slug: str
+    title: str
+    views: int
+    helpful: int
+    not_helpful: int
+    linked: int
+
+
+@dataclass(frozen=True)
+class KbStats:
+    """How the knowledge base was used in a period: the deflection figures."""
+
+    views: int
+    helpful: int
+    not_helpful: int
+    linked: int
+    suggestion_opens: int  # suggested articles opened from /contact
+    contacted: int  # contact forms sent
+    contacted_after_reading: int  # ... by someone who had opened a suggested article
+    articles: list[ArticleUse]  # most viewed first
+
+    @property
+    def abandoned(self) -> int:
+        """Contact forms left unsent after a suggested article was read (deflected)."""
+        return max(0, self.suggestion_opens - self.contacted_after_reading)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "views": self.views,
+            "helpful": self.helpful,
+            "not_helpful": self.not_helpful,
+            "linked": self.linked,
+            "suggestion_opens": self.suggestion_opens,
+            "contacted": self.contacted,
+            "contacted_after_reading": self.contacted_after_reading,
+            "abandoned": self.abandoned,
+            "articles": [
+                {"slug": a.slug, "title": a.title, "views": a.views, "helpful": a.helpful,
+                 "not_helpful": a.not_helpful, "linked": a.linked}
+                for a in self.articles
+            ],
+        }  # fmt: skip
+
+
+def kb_stats(
+    store: Store, since: datetime | None = None, until: datetime | None = None, *, top: int = 20
+) -> KbStats:
+    """Counted uses between `since` and `until` (either open), and the `top` articles."""
+    from deskterm.store.schema.timefmt import to_db
+
+    low = to_db(since) if since else ""
+    high = to_db(until) if until else "9999-12-31"  # text: a number would sort below any time
+    conn = store.read()
+    totals: dict[str, int] = {
+        str(kind): int(n)
+        for kind, n in conn.execute(
+            "SELECT kind, count(*) FROM kb_event WHERE created_at >= ? AND created_at < ?"
+            " GROUP BY kind",
+            (low, high),
+        )
+    }
+    after_reading = conn.execute(
+        "SELECT count(*) FROM kb_event WHERE kind = 'contacted' AND article_id IS NOT NULL"
+        " AND created_at >= ? AND created_at < ?",
+        (low, high),
+    ).fetchone()[0]
+    rows = conn.execute(
+        "SELECT a.slug, a.title, sum(e.kind = 'view'), sum(e.kind = 'helpful'),"
+        " sum(e.kind = 'not_helpful'), sum(e.kind = 'linked')"
+        " FROM kb_event e JOIN article a ON a.id = e.article_id"
+        " WHERE e.created_at >= ? AND e.created_at < ?"
+        " GROUP BY a.id ORDER BY 3 DESC, 6 DESC, a.slug LIMIT ?",
+        (low, high, top),
+    )
+    return KbStats(
+        views=totals.get("view", 0),
+        helpful=totals.get("helpful", 0),
+        not_helpful=totals.get("not_helpful", 0),
+        linked=totals.get("linked", 0),
+        suggestion_opens=totals.get("suggestion_opened", 0),
+        contacted=totals.get("contacted", 0),
+        contacted_after_reading=int(after_reading),
+        articles=[ArticleUse(str(r[0]), str(r[1]), *(int(x) for x in r[2:])) for r in rows],
+    )

@@ -1,0 +1,146 @@
+"""The public help pages over real HTTP on loopback: browse, search, redirects, votes, the
+contact form without JavaScript, counts for deflection, and untrusted text kept inert."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from helpers.cli import cli_stdout
+from helpers.http_server import Team, start_team
+
+from deskterm.kb.article import ArticleDraft
+from deskterm.store.queries.kb import kb_stats
+from deskterm.store.service import Actor, Service
+
+HOSTILE_TITLE = '<img src=x onerror="alert(1)"> {{ 7*7 }}'
+HOSTILE_BODY = (
+    "<script>alert('body')</script>\n\n[click](javascript:alert(1))\n\n"
+    '<iframe src="https://evil.example"></iframe> **bold**'
+)
+
+
+def seed(service: Service) -> None:
+    for draft in (
+        ArticleDraft("Refund policy", "Refunds are paid **within 5 days**.", section="Billing",
+                     tags=("refund",), status="published"),
+        ArticleDraft("Refund to a gift card", "Ask for store credit.", section="Billing",
+                     tags=("refund",), status="published"),
+        ArticleDraft("환불 안내", "주문 번호와 함께 환불을 요청하세요.", section="결제",
+                     status="published", locale="ko"),
+        ArticleDraft("Unpublished refund notes", "internal", section="Billing"),
+        ArticleDraft(HOSTILE_TITLE, HOSTILE_BODY, slug="hostile", section="<b>Sec</b>",
+                     status="published"),
+    ):  # fmt: skip
+        service.save_article(draft)
+    service.save_article(
+        ArticleDraft("Refund policy", "Refunds are paid **within 5 days**.", slug="refunds",
+                     section="Billing", tags=("refund",), status="published"),
+        slug_before="refund-policy",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    team, stop = start_team(tmp_path / "server.db")
+    seed(team.state.make_service(Actor.system()))
+    yield team
+    stop()
+
+
+@pytest.fixture
+def web(team: Team) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=team.url, timeout=30) as client:
+        yield client
+
+
+def test_index_lists_published_sections_and_searches_both_scripts(web: httpx.Client) -> None:
+    index = web.get("/kb")
+    assert index.status_code == 200
+    assert index.headers["content-security-policy"].startswith("default-src 'self'")
+    html = index.text
+    assert '<h2 id="s2">Billing</h2>' in html and "결제" in html
+    assert "Unpublished" not in html
+    assert 'href="/kb/refunds"' in html
+    english = web.get("/kb", params={"q": "refund"}).text
+    assert "Refund policy" in english and "Refund to a gift card" in english
+    assert "Unpublished" not in english
+    korean = web.get("/kb", params={"q": "환불을"}).text
+    assert "환불 안내" in korean and "Refund policy" not in korean
+    nothing = web.get("/kb", params={"q": "zzzz"}).text
+    assert 'href="/contact?subject=zzzz"' in nothing
+
+
+def test_article_breadcrumbs_related_old_slug_and_missing(web: httpx.Client) -> None:
+    page = web.get("/kb/refunds")
+    assert page.status_code == 200
+    html = page.text
+    assert '<nav aria-label="Breadcrumb"' in html and 'href="/kb?section=Billing"' in html
+    assert "<strong>within 5 days</strong>" in html
+    assert "Related articles" in html and 'href="/kb/refund-to-a-gift-card"' in html
+    moved = web.get("/kb/refund-policy")
+    assert moved.status_code == 301 and moved.headers["location"] == "/kb/refunds"
+    assert web.get("/kb/unpublished-refund-notes").status_code == 404
+    assert web.get("/kb/nope").status_code == 404
+    assert web.get("/kb", params={"section": "nope"}).status_code == 404
+
+
+def test_untrusted_article_text_stays_inert(web: httpx.Client) -> None:
+    html = web.get("/kb/hostile").text
+    assert "<script>alert" not in html and "&lt;script&gt;alert('body')&lt;/script&gt;" in html
+    assert "<iframe" not in html and 'href="javascript:' not in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=" in html
+    assert "{{ 7*7 }}" in html  # a template in a title is text, never run
+    assert "&lt;b&gt;Sec&lt;/b&gt;" in html
+    listed = web.get("/kb", params={"q": "bold"}).text
+    assert "&lt;img src=x" in listed and "<img src=x" not in listed
+
+
+def test_votes_views_and_the_contact_form_without_javascript(team: Team, web: httpx.Client) -> None:
+    for _ in range(2):
+        assert web.get("/kb/refunds").status_code == 200
+    voted = web.post("/kb/refunds/feedback", data={"answer": "yes"})
+    assert voted.status_code == 303 and voted.headers["location"] == "/kb/refunds?voted=yes"
+    assert "Thank you for telling us." in web.get(voted.headers["location"]).text
+    web.post("/kb/refunds/feedback", data={"answer": "no"})
+
+    # No script: "Find answers" asks for the page again with suggestions, fields kept.
+    found = web.get("/contact", params={"subject": "refund", "email": "a@b.example"}).text
+    assert 'href="/kb/refunds?from=contact"' in found and 'value="a@b.example"' in found
+    # The customer reads a suggestion and leaves (abandoned), another reads one and writes.
+    web.get("/kb/refund-to-a-gift-card", params={"from": "contact"})
+    with httpx.Client(base_url=team.url, timeout=30) as other:
+        other.get("/kb/refunds", params={"from": "contact"})
+        sent = other.post(
+            "/contact",
+            data={"email": "ana@example.com", "subject": "Refund <b>late</b>", "message": "Hi"},
+        )
+        assert sent.status_code == 200 and "We have your message" in sent.text
+    bad = web.post("/contact", data={"email": "", "message": "x", "subject": "s"})
+    assert bad.status_code == 422 and "Please give an email address" in bad.text
+    assert 'value="s"' in bad.text
+
+    conn = sqlite3.connect(team.store.path)
+    try:
+        subject, channel = conn.execute("SELECT subject, channel FROM ticket").fetchone()
+    finally:
+        conn.close()
+    assert (subject, channel) == ("Refund <b>late</b>", "web")
+    stats = kb_stats(team.store)
+    assert (stats.views, stats.helpful, stats.not_helpful) == (4, 1, 1)
+    assert (stats.suggestion_opens, stats.contacted_after_reading, stats.contacted) == (2, 1, 1)
+    assert stats.abandoned == 1
+    top = stats.articles[0]
+    assert (top.slug, top.views, top.helpful) == ("refunds", 3, 1)
+    printed = json.loads(cli_stdout(team.store.path, "kb", "stats", "--json"))
+    assert printed["abandoned"] == 1 and printed["articles"][0]["views"] == 3
+    assert (
+        json.loads(cli_stdout(team.store.path, "kb", "stats", "--since", "2999-01-01", "--json"))[
+            "views"
+        ]
+        == 0
+    )
