@@ -28,11 +28,13 @@ venv() {
 }
 
 system_packages() {
-  # The tests talk to real servers: Dovecot (IMAP), PostgreSQL, and drive the app in tmux.
+  # The tests talk to real servers: Dovecot (IMAP), PostgreSQL, drive the app in tmux,
+  # and the help pages in Debian's Chromium (through Playwright, never its own browser build).
   local missing=()
   command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
     echo "run.sh: install these Debian packages as root first: apt-get install -y ${missing[*]}" >&2

@@ -12,36 +12,11 @@ import httpx
 import pytest
 from helpers.cli import cli_stdout
 from helpers.http_server import Team, start_team
+from helpers.kb import seed
 
-from deskterm.kb.article import ArticleDraft
+from deskterm.config import KbConfig
 from deskterm.store.queries.kb import kb_stats
-from deskterm.store.service import Actor, Service
-
-HOSTILE_TITLE = '<img src=x onerror="alert(1)"> {{ 7*7 }}'
-HOSTILE_BODY = (
-    "<script>alert('body')</script>\n\n[click](javascript:alert(1))\n\n"
-    '<iframe src="https://evil.example"></iframe> **bold**'
-)
-
-
-def seed(service: Service) -> None:
-    for draft in (
-        ArticleDraft("Refund policy", "Refunds are paid **within 5 days**.", section="Billing",
-                     tags=("refund",), status="published"),
-        ArticleDraft("Refund to a gift card", "Ask for store credit.", section="Billing",
-                     tags=("refund",), status="published"),
-        ArticleDraft("환불 안내", "주문 번호와 함께 환불을 요청하세요.", section="결제",
-                     status="published", locale="ko"),
-        ArticleDraft("Unpublished refund notes", "internal", section="Billing"),
-        ArticleDraft(HOSTILE_TITLE, HOSTILE_BODY, slug="hostile", section="<b>Sec</b>",
-                     status="published"),
-    ):  # fmt: skip
-        service.save_article(draft)
-    service.save_article(
-        ArticleDraft("Refund policy", "Refunds are paid **within 5 days**.", slug="refunds",
-                     section="Billing", tags=("refund",), status="published"),
-        slug_before="refund-policy",
-    )  # fmt: skip
+from deskterm.store.service import Actor
 
 
 @pytest.fixture
@@ -144,3 +119,16 @@ def test_votes_views_and_the_contact_form_without_javascript(team: Team, web: ht
         ]
         == 0
     )
+
+
+def test_name_logo_and_accent_come_from_the_config(team: Team, web: httpx.Client) -> None:
+    team.state.pages = KbConfig(
+        site_name="Acme <Help>", logo_url="https://cdn.example/logo.png", accent="#7c2d12"
+    )
+    html = web.get("/kb").text
+    assert '<img src="https://cdn.example/logo.png" alt="Acme &lt;Help&gt;"' in html
+    assert "<title>Acme &lt;Help&gt;</title>" in html
+    css = web.get("/assets/site.css")
+    assert css.headers["content-type"].startswith("text/css")
+    assert "--accent: #7c2d12;" in css.text
+    assert "fetch(url" in web.get("/assets/contact.js").text
