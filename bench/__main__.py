@@ -16,6 +16,7 @@ from bench import (
     assist_bench,
     cli_bench,
     ingest_bench,
+    kb_bench,
     mail_bench,
     outbox_bench,
     query_bench,
@@ -38,6 +39,7 @@ AREAS = {
     "server": server_bench,
     "assist": assist_bench,
     "reports": reports_bench,
+    "kb": kb_bench,
 }
 
 

@@ -147,3 +147,29 @@ def test_on_a_replica_article_writes_are_queued_by_uid(desk: Desk) -> None:
     args = [json.loads(a) for _, a in ops]
     assert {a["uid"] for a in args} == {uid}
     assert args[0]["new"] is True and args[1]["new"] is False
+
+
+def test_kb_config_is_checked(tmp_path: Path) -> None:
+    from deskterm.config import load_config
+    from deskterm.errors import ConfigError
+
+    path = tmp_path / "c.toml"
+    path.write_text('[kb]\npublic_url = "https://help.example.com"\naccent = "#123456"\n')
+    assert load_config(path).kb.public_url == "https://help.example.com"
+    path.write_text('[kb]\naccent = "red; } body { x"\n')
+    with pytest.raises(ConfigError, match="accent"):
+        load_config(path)
+    path.write_text('[kb]\npublic_url = "help.example.com"\n')
+    with pytest.raises(ConfigError, match="public_url"):
+        load_config(path)
+
+
+def test_search_filters_reach_past_better_ranked_drafts(desk: Desk) -> None:
+    """Matches are ranked in the index first; drafts ranked above every published article
+    must not leave the answer empty."""
+    for i in range(6):
+        desk.svc.save_article(ArticleDraft(f"Refund draft {i}", "refund refund", section="B"))
+    desk.svc.save_article(article("Payments", "How a refund is paid.", section="B"))
+    found = q.search_articles(desk.store, "refund", published_only=True, limit=1)
+    assert [a.title for a in found] == ["Payments"]
+    assert len(q.search_articles(desk.store, "refund", limit=3)) == 3

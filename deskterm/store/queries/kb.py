@@ -23,6 +23,7 @@ _COLUMNS = "a.uid, a.slug, a.title, a.section, a.tags, a.status, a.locale, a.upd
 # title, title_cjk, text, cjk: a word in the title counts as much as ten in the text
 _RANK = "bm25(article_fts, 10.0, 10.0, 1.0, 1.0)"
 _WORD = re.compile(r"\S+")
+POOL = 3  # matches ranked per result wanted, before the filters (see search_articles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,12 +164,18 @@ def search_articles(
     if expr is None:
         return []
     where, params = _where(published_only, None, locale)
-    where = where.replace(" WHERE ", " AND ")
-    rows = store.read().execute(
-        f"SELECT {_COLUMNS} FROM article_fts f JOIN article a ON a.id = f.rowid"
-        f" WHERE article_fts MATCH ?{where} ORDER BY {_RANK} LIMIT ?",
-        (expr, *params, limit),
+    # Ranked in the index first, a pool a few times the page: joining every match to
+    # its article before ranking cost 29 ms for a word in 9,000 of 10,000 articles,
+    # this 11 ms. When the filters leave the page short, every match is ranked.
+    sql = (
+        f"SELECT {_COLUMNS} FROM (SELECT rowid, {_RANK} AS r FROM article_fts"
+        " WHERE article_fts MATCH ? ORDER BY r LIMIT ?) f JOIN article a ON a.id = f.rowid"
+        f"{where} ORDER BY f.r LIMIT ?"
     )
+    conn = store.read()
+    rows = conn.execute(sql, (expr, POOL * limit, *params, limit)).fetchall()
+    if len(rows) < limit:
+        rows = conn.execute(sql, (expr, -1, *params, limit)).fetchall()
     return [_record(r) for r in rows]
 
 
