@@ -352,6 +352,15 @@ class DesktermApp(App[None]):
         if not isinstance(self.screen, KbScreen):
             self.push_screen(KbScreen(self))
 
+    def action_log_call(self) -> None:
+        from deskterm.screens.call import CallModal
+
+        def logged(number: int | None) -> None:
+            if number is not None:
+                self.notify(f"#{number}: call logged", markup=False)
+
+        self.push_screen(CallModal(self), logged)
+
     def action_help(self) -> None:
         from deskterm.screens.help import HelpModal
 

@@ -62,6 +62,7 @@ TABLE: tuple[KeySpec, ...] = (
     KeySpec("quit_queue", "q", "app.quit", "Quit", QUEUE, show=True, label="Quit"),
     KeySpec("reports", "R", "app.reports", "Reports: KPIs and charts", QUEUE, label="Reports"),
     KeySpec("kb", "K", "app.kb", "Knowledge base: sections, search, articles", QUEUE),
+    KeySpec("log_call", "L", "app.log_call", "Log a phone call or walk-in as a ticket", QUEUE),
     *(
         KeySpec(f"view_{n}", str(n), f"switch_view({n - 1})", f"View {n}", QUEUE)
         for n in range(1, 10)

@@ -215,25 +215,29 @@ def new(
     tag: Annotated[list[str] | None, typer.Option(help="Tag (repeatable).")] = None,
     assign: Annotated[str | None, typer.Option(help="Agent name or email.")] = None,
     channel: Annotated[str, typer.Option(help="email, web, phone.")] = "phone",
+    duration: Annotated[
+        str | None, typer.Option(help="Length of the call or visit (15m, 1h30m): time on ticket.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Open a ticket on behalf of a customer (a call, a chat)."""
+    """Open a ticket on behalf of a customer (a call, a walk-in, a chat)."""
+    from deskterm.time_spent import parse_time_spent
     from deskterm.vocab import Channel, parse_choice
 
-    created = (
-        ctx_of(ctx)
-        .service()
-        .create_ticket(
-            subject,
-            read_body(body_file, body),
-            customer,
-            name,
-            priority=priority,
-            tags=tag or (),
-            assignee=assign,
-            channel=parse_choice(Channel, channel, "channel").value,
-        )
+    seconds = parse_time_spent(duration) if duration is not None else None
+    service = ctx_of(ctx).service()
+    created = service.create_ticket(
+        subject,
+        read_body(body_file, body),
+        customer,
+        name,
+        priority=priority,
+        tags=tag or (),
+        assignee=assign,
+        channel=parse_choice(Channel, channel, "channel").value,
     )
+    if seconds:
+        service.log_time(created.number, seconds, note=f"{channel} with the customer")
     import sys
 
     from deskterm.store.service.sync_apply import is_provisional
