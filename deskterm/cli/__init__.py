@@ -199,7 +199,12 @@ def root(
         typer.Option("--config", envvar="DESKTERM_CONFIG", help="Config file (TOML)."),
     ] = None,
     db: Annotated[
-        Path | None, typer.Option("--db", envvar="DESKTERM_DB", help="Store file (SQLite).")
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="DESKTERM_DB",
+            help="Store: a SQLite file, or a PostgreSQL URL (postgresql+psycopg://...).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 @dataclass
 class Context:
     config_arg: Path | None = None
-    db_arg: Path | None = None
+    db_arg: str | None = None  # a store file, or a PostgreSQL URL (a server's store)
     _config: Config | None = field(default=None, init=False)
     _runtime: Runtime | None = field(default=None, init=False)
 
@@ -32,12 +32,26 @@ class Context:
             self._config = load_config(self.config_arg)
         return self._config
 
+    def store_location(self) -> Path | str:
+        """The store file, or the PostgreSQL URL given by --db / DESKTERM_DB."""
+        from deskterm.store.schema.pg import is_database_url
+
+        given = self.db_arg if self.db_arg is not None else os.environ.get("DESKTERM_DB")
+        if given and is_database_url(given):
+            return given
+        return self.store_path()
+
     def store_path(self) -> Path:
-        if self.db_arg is not None:
-            return self.db_arg.expanduser()
-        env = os.environ.get("DESKTERM_DB")
-        if env:
-            return Path(env).expanduser()
+        """The store file (a command that needs a local file: `join`, the app)."""
+        given = self.db_arg if self.db_arg is not None else os.environ.get("DESKTERM_DB")
+        if given:
+            from deskterm.store.schema.pg import is_database_url, shown
+
+            if is_database_url(given):
+                from deskterm.errors import UsageError
+
+                raise UsageError(f"{shown(given)}: this needs a store file, not a database URL")
+            return Path(given).expanduser()
         if self.config.store.path is not None:
             return self.config.store.path
         from deskterm.config import default_store_path
@@ -49,7 +63,7 @@ class Context:
         if self._runtime is None:
             from deskterm.runtime import Runtime
 
-            self._runtime = Runtime(self.config, self.store_path())
+            self._runtime = Runtime(self.config, self.store_location())
         return self._runtime
 
     def store(self, *, create: bool = False) -> Store:

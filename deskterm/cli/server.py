@@ -13,6 +13,10 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    database: Annotated[
+        str | None,
+        typer.Option(help="The store: a SQLite file or postgresql+psycopg://user@host/db."),
+    ] = None,
 ) -> None:
     """Run the shared server: REST API, /healthz, /metrics, web form, team mail, help pages."""
     import uvicorn
@@ -22,13 +26,15 @@ def serve(
     from deskterm.store.service import Actor
 
     c = ctx_of(ctx)
+    if database is not None:
+        c.db_arg = database
     store = c.store(create=True)
     c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
     state = ServerState(store, c.service_for, pages=c.config.kb)
     runtime = c.runtime()
     log = ServerLog(state.metrics)
     runtime.start(log, fetched=log.fetched)
-    print(f"deskterm serve: {c.store_path()} on http://{host}:{port}", flush=True)
+    print(f"deskterm serve: {store.where} on http://{host}:{port}", flush=True)
     try:
         uvicorn.run(
             create_app(state),

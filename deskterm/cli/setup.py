@@ -47,7 +47,7 @@ def init(
     if email:
         c.actor()  # adds you as an agent
     print(f"config: {path}")
-    print(f"store:  {store.path}")
+    print(f"store:  {store.where}")
 
 
 def _toml(value: str) -> str:
@@ -112,7 +112,7 @@ def _build_demo(target: Path, final: Path, tickets: int, seed: int) -> None:
     from deskterm.demo.live import make_live, write_config
     from deskterm.sla.settings import settings_from_config
 
-    live = Context(write_config(target, final), target)
+    live = Context(write_config(target, final), str(target))
     with progress_bar("building demo tickets", tickets) as update:
         build_demo(
             target, tickets, seed=seed, progress=update, report_calendar=report_calendar(live),

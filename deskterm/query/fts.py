@@ -102,6 +102,11 @@ def korean_stem(run: str) -> str:
     return run
 
 
+def split_word(word: str) -> tuple[list[str], str]:
+    """A searched word's CJK runs, and its Latin rest (runs blanked out)."""
+    return _CJK_RUN.findall(word), _CJK_RUN.sub(" ", word).strip()
+
+
 def _quote(token: str) -> str:
     return '"' + token.replace("\x00", "").replace('"', '""') + '"'
 
@@ -133,14 +138,14 @@ def match_expression(
         prefix = word.endswith("*") and len(word) > 1
         if prefix:
             word = word[:-1]
-        for found in _CJK_RUN.findall(word):
+        runs, latin = split_word(word)
+        for found in runs:
             run = korean_stem(found)
             grams = bigrams(run)
             if len(grams) == 1 and len(run) == 1:
                 parts.append(f"{cjk_column} : {_quote(run)} *")
             else:
                 parts.append(f"{cjk_column} : {_quote(' '.join(grams))}")
-        latin = _CJK_RUN.sub(" ", word).strip()
         if not re.search(r"\w", latin):
             continue
         listed = (

@@ -51,7 +51,7 @@ class Runtime:
     def __init__(
         self,
         config: Config,
-        store_path: Path,
+        store_path: Path | str,
         *,
         clock: Clock | None = None,
         timings: Timings | None = None,

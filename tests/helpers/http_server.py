@@ -132,20 +132,33 @@ def restart_team(team: Team) -> Team:
 @contextmanager
 def serve_process(
     deskterm_bin: str,
-    db: Path,
+    db: Path | str,
     home: Path,
     *,
     config: Path | None = None,
     env: dict[str, str] | None = None,
 ) -> Iterator[str]:
-    """`deskterm serve` as its own process on a free port; yields its URL once /healthz answers."""
+    """`deskterm serve` as its own process on a free port; yields its URL once /healthz answers.
+
+    `db` is a store file, or a PostgreSQL URL (passed as `serve --database`).
+    """
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
     full_env["XDG_CONFIG_HOME"] = str(home / "server-xdg")
     full_env.update(env or {})
     options = ["--config", str(config)] if config is not None else []
     proc = subprocess.Popen(
-        [deskterm_bin, *options, "--db", str(db), "serve", "--host", HOST, "--port", str(port)],
+        [
+            deskterm_bin,
+            *options,
+            "serve",
+            "--database",
+            str(db),
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+        ],
         env=full_env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

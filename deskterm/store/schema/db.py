@@ -10,12 +10,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from deskterm.errors import StoreError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+    from deskterm.store.schema.pg import PgConnection
 
 # Kept in step with the newest file in migrations/versions (a test checks it), so
 # opening an up-to-date store needs no Alembic import.
@@ -82,36 +84,98 @@ def describe(path: Path, exc: sqlite3.Error) -> StoreError:
 
 
 class Store:
-    """An open store file: a shared read connection per thread and a lazy write engine."""
+    """An open store: a shared read connection per thread and a lazy write engine.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    A SQLite file at `path`, or a PostgreSQL database at `url` (a server's store; see
+    `pg` for how the same plain SQL runs there).
+    """
+
+    def __init__(self, path: Path | None = None, *, url: str | None = None) -> None:
+        assert (path is None) != (url is None), "a store is a file or a database URL"
+        self._path = path
+        self.url = url
         self._local = threading.local()
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._pg_conns: list[PgConnection] = []  # every thread's, closed together
+
+    @property
+    def dialect(self) -> str:
+        return "sqlite" if self.url is None else "postgresql"
+
+    @property
+    def where(self) -> str:
+        """The store as messages name it (a URL without its password)."""
+        if self.url is not None:
+            from deskterm.store.schema.pg import shown
+
+            return shown(self.url)
+        return str(self._path)
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file; work that only a local file supports asks for it."""
+        if self._path is None:
+            raise StoreError(f"{self.where}: this needs a SQLite store file, not a database URL")
+        return self._path
 
     def read(self) -> sqlite3.Connection:
-        """This thread's read connection (sqlite3 connections must not cross threads)."""
+        """This thread's read connection (sqlite3 connections must not cross threads).
+
+        On PostgreSQL a `PgConnection`, which answers the same calls the readers make.
+        """
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = connect(self.path)
+            if self.url is not None:
+                from deskterm.store.schema import pg
+
+                pg_conn = pg.connect(self.url)
+                with self._engine_lock:
+                    self._pg_conns.append(pg_conn)
+                conn = cast(sqlite3.Connection, pg_conn)
+            else:
+                conn = connect(self.path)
             self._local.conn = conn
         return conn
 
     def engine(self) -> Engine:
         with self._engine_lock:
             if self._engine is None:
-                self._engine = _make_engine(self.path)
+                if self.url is not None:
+                    from deskterm.store.schema.pg_engine import make_engine
+
+                    self._engine = make_engine(self.url)
+                else:
+                    self._engine = _make_engine(self.path)
             return self._engine
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
-            conn.close()
+            if self.url is None:
+                conn.close()
             self._local.conn = None
+        with self._engine_lock:
+            for pg_conn in self._pg_conns:
+                pg_conn.close()
+            self._pg_conns.clear()
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+def plain_connection(session_connection: Any) -> sqlite3.Connection:
+    """A write session's DB-API connection for plain statements in its transaction.
+
+    On PostgreSQL the `PgConnection` face of it (the same calls as sqlite3's).
+    """
+    driver = session_connection.connection.driver_connection
+    if session_connection.dialect.name == "sqlite":
+        return cast(sqlite3.Connection, driver)
+    from deskterm.store.schema.pg import PgConnection
+
+    where = session_connection.engine.url.render_as_string(hide_password=True)
+    return cast(sqlite3.Connection, PgConnection(driver, where))
 
 
 def _make_engine(path: Path) -> Engine:
@@ -143,18 +207,41 @@ def _make_engine(path: Path) -> Engine:
 
 
 def schema_version(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute(
-        "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-    ).fetchone()
-    if row is None:
+    if isinstance(conn, sqlite3.Connection):
+        found = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+    else:  # PostgreSQL
+        found = conn.execute("SELECT to_regclass('alembic_version')").fetchone()[0]
+    if found is None:
         return None
     ver = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     return None if ver is None else str(ver[0])
 
 
-def open_store(path: Path, *, create: bool = False) -> Store:
-    """Open (and migrate, or with `create` make) the store at `path`, or explain why not."""
-    path = path.expanduser()
+def _has_tables(conn: sqlite3.Connection) -> bool:
+    if isinstance(conn, sqlite3.Connection):
+        return bool(conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()[0]
+    )
+
+
+def open_store(location: Path | str, *, create: bool = False) -> Store:
+    """Open (and migrate, or with `create` make) the store at `location`, or explain why not.
+
+    `location` is a SQLite file, or a PostgreSQL URL (`postgresql+psycopg://...`) whose
+    database exists (empty: the migrations make the schema there).
+    """
+    if isinstance(location, str):
+        from deskterm.store.schema.pg import is_database_url
+
+        if is_database_url(location):
+            return _migrated(Store(url=location))
+        location = Path(location)
+    path = location.expanduser()
     if not path.exists():
         if not create:
             raise StoreError(
@@ -169,14 +256,15 @@ def open_store(path: Path, *, create: bool = False) -> Store:
     elif not create and path.stat().st_size == 0:
         # Only `init` and `demo` make stores; opening would turn the file into one.
         raise StoreError(f"{path}: an empty file, not a deskterm store; `deskterm init` makes one")
-    store = Store(path)
+    return _migrated(Store(path))
+
+
+def _migrated(store: Store) -> Store:
     try:
         conn = store.read()
         version = schema_version(conn)
-        if version is None:
-            has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if has_tables:
-                raise StoreError(f"{path}: not a deskterm store (no schema version table)")
+        if version is None and _has_tables(conn):
+            raise StoreError(f"{store.where}: not a deskterm store (no schema version table)")
         if version != SCHEMA_HEAD:
             from deskterm.store.schema.migrate import upgrade
 

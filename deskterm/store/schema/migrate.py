@@ -37,7 +37,7 @@ def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
 
     if current is not None and current not in known_revisions(store):
         raise StoreError(
-            f"{store.path}: made by a newer deskterm (schema {current});"
+            f"{store.where}: made by a newer deskterm (schema {current});"
             " upgrade deskterm to open it"
         )
     from sqlalchemy.exc import DBAPIError
@@ -47,4 +47,8 @@ def upgrade(store: Store, *, current: str | None, target: str = "head") -> None:
     try:
         command.upgrade(alembic_config(store), target)
     except DBAPIError as exc:
+        if store.url is not None:
+            from deskterm.store.schema import pg
+
+            raise pg.describe(store.where, exc.orig) from exc  # type: ignore[arg-type]  # orig: the psycopg error
         raise describe(store.path, exc.orig) from exc  # type: ignore[arg-type]  # orig: the sqlite3 error

@@ -9,12 +9,11 @@ objects.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import TYPE_CHECKING, Any, Self
 
 from sqlmodel import Session
 
@@ -27,7 +26,7 @@ from deskterm.rules.model import Trigger
 from deskterm.store.queries import sla as sla_queries
 from deskterm.store.queries.canned import render_canned
 from deskterm.store.queries.rules import ticket_snapshot
-from deskterm.store.schema.db import Store, connect
+from deskterm.store.schema.db import Store, connect, plain_connection
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service import (
@@ -342,7 +341,7 @@ class Service:
     def snapshot(self, s: Session, ticket: Ticket) -> TicketSnapshot:
         """The ticket as rule conditions see it, read inside session `s`."""
         s.flush()
-        db = cast(sqlite3.Connection, s.connection().connection.driver_connection)
+        db = plain_connection(s.connection())
         return ticket_snapshot(db, stored(ticket.id))
 
     def run_time_rules(self, batch: int = 200) -> list[Fired]:

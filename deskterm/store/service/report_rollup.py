@@ -31,11 +31,12 @@ _CHUNK = 500
 REBUILD_CHUNK = 5000
 _UPSERT_COUNT = (
     "INSERT INTO report_count (day, metric, dim, key, n) VALUES (?, ?, ?, ?, ?)"
-    " ON CONFLICT (day, metric, dim, key) DO UPDATE SET n = n + excluded.n"
+    " ON CONFLICT (day, metric, dim, key) DO UPDATE SET n = report_count.n + excluded.n"
 )
 _UPSERT_HIST = (
     "INSERT INTO report_hist (metric, measure, day, agent_id, bucket, n) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (metric, measure, agent_id, day, bucket) DO UPDATE SET n = n + excluded.n"
+    " ON CONFLICT (metric, measure, agent_id, day, bucket)"
+    " DO UPDATE SET n = report_hist.n + excluded.n"
 )
 _INSERT_DURATION = (
     "INSERT INTO report_duration (ticket_id, metric, day, agent_id, calendar_s, business_s,"

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from deskterm.errors import StoreError
 from deskterm.rules.engine import Fired, RuleSet
-from deskterm.store.schema.db import Store, describe
+from deskterm.store.schema.db import Store, describe, plain_connection
 from deskterm.store.schema.models import Ticket
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ class UnitOfWork:
         Plain statements on it see the session's rows once they are flushed. Asked for
         anew each time: asking is what makes SQLAlchemy open a pending SAVEPOINT.
         """
-        return cast(sqlite3.Connection, self.session.connection().connection.driver_connection)
+        return plain_connection(self.session.connection())
 
     @property
     def touched_ids(self) -> list[int]:
@@ -217,10 +217,12 @@ def transaction(
             uow.run_hooks(hooks)
             session.commit()
     except IntegrityError as exc:
-        raise StoreError(f"{store.path}: refused by the store ({exc.orig})") from exc
+        raise StoreError(f"{store.where}: refused by the store ({exc.orig})") from exc
     except sqlite3.IntegrityError as exc:  # the same, from a plain statement on `db`
         raise StoreError(f"{store.path}: refused by the store ({exc})") from exc
-    except DBAPIError as exc:  # locked, corrupt, disk full, read-only
+    except DBAPIError as exc:  # locked, corrupt, disk full, read-only; unreachable
+        if store.url is not None:
+            raise StoreError(f"{store.where}: {str(exc.orig).strip().splitlines()[0]}") from exc
         raise describe(store.path, cast(sqlite3.Error, exc.orig)) from exc
     except sqlite3.Error as exc:
         raise describe(store.path, exc) from exc

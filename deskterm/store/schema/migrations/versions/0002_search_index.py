@@ -1,4 +1,7 @@
-"""Full-text search index (FTS5) over ticket subjects and message bodies.
+"""Full-text search index over ticket subjects and message bodies.
+
+SQLite: contentless FTS5 tables. PostgreSQL: plain tables with the same columns
+(rowid, text, cjk) and a generated tsvector under a GIN index (see `query.fts_pg`).
 
 Revision ID: 0002
 Revises: 0001
@@ -7,7 +10,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from deskterm.query import fts
+from deskterm.query import fts, fts_pg
 
 revision = "0002"
 down_revision = "0001"
@@ -19,12 +22,16 @@ _CHUNK = 5000
 
 def upgrade() -> None:
     bind = op.get_bind()
-    for ddl in fts.CREATE_TABLES:
+    tables: tuple[str, ...] = fts.CREATE_TABLES
+    insert_ticket, insert_message = fts.INSERT_TICKET, fts.INSERT_MESSAGE
+    if bind.dialect.name == "postgresql":
+        tables, (insert_ticket, insert_message) = fts_pg.CREATE_TABLES, fts_pg.INSERTS
+    for ddl in tables:
         op.execute(ddl)
     # Backfill what an older store already holds, a chunk at a time.
     for table, insert in (
-        ("SELECT id, subject FROM ticket WHERE id > :after ORDER BY id", fts.INSERT_TICKET),
-        ("SELECT id, body_text FROM message WHERE id > :after ORDER BY id", fts.INSERT_MESSAGE),
+        ("SELECT id, subject FROM ticket WHERE id > :after ORDER BY id", insert_ticket),
+        ("SELECT id, body_text FROM message WHERE id > :after ORDER BY id", insert_message),
     ):
         after = 0
         while True:
@@ -40,3 +47,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE IF EXISTS message_fts")
     op.execute("DROP TABLE IF EXISTS ticket_fts")
+    if op.get_bind().dialect.name == "postgresql":
+        for ddl in fts_pg.DROP_CONFIG:
+            op.execute(ddl)

@@ -22,6 +22,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_message_id_ticket", "message", ["id", "ticket_id"])
+    if op.get_bind().dialect.name != "sqlite":
+        return  # FTS5 vocabularies and segments; PostgreSQL's prefix search needs neither
     for ddl in (*fts.CREATE_VOCABULARIES, *fts.OPTIMIZE):
         op.execute(ddl)
 
