@@ -65,9 +65,9 @@ class TicketFilters:
         for text in query.customer:
             self._customers(*_customer_lookup(text))
         if query.group:
-            marks = ",".join("?" * len(query.group))
+            marks = ",".join(["lower(?)"] * len(query.group))
             self.sql.append(
-                f"t.group_id IN (SELECT id FROM agent_group WHERE name COLLATE NOCASE IN ({marks}))"
+                f"t.group_id IN (SELECT id FROM agent_group WHERE lower(name) IN ({marks}))"
             )
             self.params.extend(query.group)
         for date in query.dates:
@@ -98,7 +98,7 @@ class TicketFilters:
             return
         marks = ",".join("?" * len(ids))
         few = self._conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM ticket_tag WHERE tag_id IN ({marks}) LIMIT ?)",
+            f"SELECT count(*) FROM (SELECT 1 FROM ticket_tag WHERE tag_id IN ({marks}) LIMIT ?) few",
             (*ids, DRIVE),
         ).fetchone()[0]
         if few < DRIVE:

@@ -3,8 +3,8 @@
 The listing reads (`queries.tickets`) need two things from a search: the ids of
 one keyset page, in order, and an exact count. `TicketSearch` is that seam;
 `sqlite.SqliteSearch` answers it with FTS5 and a plan chosen per query from cheap
-capped counts (see its docstring). A PostgreSQL search (tsvector and GIN indexes)
-would sit beside it as another module and be chosen in `search_for`.
+capped counts (see its docstring); `postgres.PostgresSearch` with tsvector and GIN
+indexes on a server's PostgreSQL store. Both find the same tickets for a query.
 """
 
 from __future__ import annotations
@@ -33,7 +33,11 @@ class TicketSearch(Protocol):
 
 
 def search_for(conn: sqlite3.Connection) -> TicketSearch:
-    """The search for a store's read connection (the one kind there is today)."""
-    from deskterm.store.search.sqlite import SqliteSearch
+    """The search for a store's read connection: SQLite's, or PostgreSQL's."""
+    if isinstance(conn, sqlite3.Connection):
+        from deskterm.store.search.sqlite import SqliteSearch
 
-    return SqliteSearch(conn)
+        return SqliteSearch(conn)
+    from deskterm.store.search.postgres import PostgresSearch
+
+    return PostgresSearch(conn)
