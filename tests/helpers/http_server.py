@@ -101,9 +101,12 @@ class Team:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def start_team(path: Path, mail: MailSettings | None = None) -> tuple[Team, Callable[[], None]]:
-    """A store at `path` with an admin and an agent (tokens kept), served on loopback."""
-    store = open_store(fresh_store_file(path))
+def start_team(
+    location: Path | str, mail: MailSettings | None = None
+) -> tuple[Team, Callable[[], None]]:
+    """A store at `location` (a file, or a PostgreSQL URL) with an admin and an agent
+    (tokens kept), served on loopback."""
+    store = open_store(location if isinstance(location, str) else fresh_store_file(location))
     clock = TickingClock()
     system = Service(store, Actor.system(), clock)
     _admin_id, admin_token = system.add_agent("Ada Admin", "ada@desk.test", "admin")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 
 import httpx
 import pytest
 from helpers.http_server import Team
+from helpers.processes import PG_BIN_CANDIDATES, require_binary
 
+from deskterm.store.schema.db import Store
+from deskterm.store.schema.pg import libpq_url
 from deskterm.store.service import hash_token
 
 # Every route that needs a token, with a body it would accept.
@@ -35,8 +39,7 @@ ADMIN_ONLY = [
 
 def _revoke(team: Team, email: str) -> None:
     # What `agent revoke` leaves behind: the agent stays (history), the hash is gone.
-    with sqlite3.connect(team.store.path) as conn:
-        conn.execute("UPDATE agent SET token_hash = NULL WHERE email = ?", (email,))
+    team.store.read().execute("UPDATE agent SET token_hash = NULL WHERE email = ?", (email,))
 
 
 @pytest.fixture
@@ -77,9 +80,24 @@ def test_healthz_needs_no_token_and_tells_nothing_about_tickets(seeded: Team) ->
     assert "secret" not in str(health).lower()
 
 
+def _dump(store: Store) -> str:
+    """Everything the store holds, as its own dump tool writes it."""
+    if store.url is None:
+        with sqlite3.connect(store.path) as conn:
+            return "\n".join(conn.iterdump())
+    pg_dump = require_binary("pg_dump", [c.replace("initdb", "pg_dump") for c in PG_BIN_CANDIDATES])
+    return subprocess.run(
+        [pg_dump, "--data-only", libpq_url(store.url)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+
+
 def test_only_the_hash_of_a_token_is_stored(team: Team) -> None:
-    with sqlite3.connect(team.store.path) as conn:
-        stored = {row[0] for row in conn.execute("SELECT token_hash FROM agent")}
-        dump = "\n".join(conn.iterdump())
+    stored = {row[0] for row in team.store.read().execute("SELECT token_hash FROM agent")}
+    dump = _dump(team.store)
+    assert hash_token(team.agent_token) in dump
     assert hash_token(team.agent_token) in stored
     assert team.agent_token not in dump and team.admin_token not in dump

@@ -35,12 +35,21 @@ CASES = [
     ("SELECT ifnull(a, 0) FROM t", "SELECT coalesce(a, 0) FROM t"),
     (fts.DELETE_MESSAGE, "DELETE FROM message_fts WHERE rowid = %s AND text = %s AND cjk = %s"),
     (fts.OPTIMIZE[0], "SELECT 1"),
+    (
+        "SELECT id FROM customer WHERE email LIKE ?1 ESCAPE '\\' OR name LIKE ?1",
+        "SELECT id FROM customer WHERE email ILIKE %(p1)s ESCAPE '\\' OR name ILIKE %(p1)s",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("sqlite", "postgres"), CASES)
 def test_translation(sqlite: str, postgres: str) -> None:
     assert translate(sqlite).sql == postgres
+
+
+def test_numbered_parameters_go_as_a_mapping() -> None:
+    assert translate("SELECT ?1, ?2, ?1").params(["a", "b"]) == {"p1": "a", "p2": "b"}
+    assert translate("SELECT ?, ?").params(["a", "b"]) == ("a", "b")
 
 
 def test_an_insert_into_a_table_with_an_id_returns_it() -> None:

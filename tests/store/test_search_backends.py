@@ -4,6 +4,7 @@ the same tickets, in the same order, the same counts, the same pages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 import pytest
 from helpers.clock import TickingClock
 from helpers.postgres import PostgresServer
@@ -74,6 +75,9 @@ QUERIES = [
     "tag:billing 退款",
     "from:ana@shop.test",
     "customer:corp",
+    "customer:sho",
+    "customer:cn",
+    "customer:50%",
     "assignee:none refund",
     "created>2020-01-01",
     "sort:created",

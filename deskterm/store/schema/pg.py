@@ -118,7 +118,7 @@ class PgConnection:
             cursor.adapters.register_loader("timestamp", _SqliteTime)
             cursor.adapters.register_loader("bool", _SqliteBool)
             try:
-                cursor.execute(statement.sql, tuple(parameters))
+                cursor.execute(statement.sql, statement.params(parameters))
             except psycopg.Error as exc:
                 raise describe(self.where, exc) from exc
             return PgCursor(cursor, statement.returns_id)
@@ -127,12 +127,18 @@ class PgConnection:
         statement = translate(sql)
         with self._lock, self.raw.cursor() as cursor:
             try:
-                cursor.executemany(statement.sql, [tuple(r) for r in rows])
+                cursor.executemany(statement.sql, [statement.params(r) for r in rows])
             except psycopg.Error as exc:
                 raise describe(self.where, exc) from exc
 
     def close(self) -> None:
         self.raw.close()
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Like sqlite3's `with conn`: statements here are committed as they run (autocommit)."""
 
 
 def connect(url: str) -> PgConnection:
@@ -167,11 +173,17 @@ def _first_line(exc: BaseException) -> str:
 
 
 class Statement:
-    __slots__ = ("returns_id", "sql")
+    __slots__ = ("numbered", "returns_id", "sql")
 
-    def __init__(self, sql: str, returns_id: bool) -> None:
+    def __init__(self, sql: str, returns_id: bool, numbered: bool) -> None:
         self.sql = sql
         self.returns_id = returns_id
+        self.numbered = numbered  # `?1`-style: parameters go as a mapping p1, p2, ...
+
+    def params(self, parameters: Sequence[Any]) -> Sequence[Any] | dict[str, Any]:
+        if self.numbered:
+            return {f"p{i}": value for i, value in enumerate(parameters, 1)}
+        return tuple(parameters)
 
 
 @functools.cache
@@ -213,6 +225,7 @@ _WORD_SUBS = (
 )
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT INTO (\w+)", re.I)
+_NUMBERED = re.compile(r"\?(\d+)")
 _SCALAR_CALL = re.compile(r"\b(max|min|group_concat)\(", re.I)
 
 
@@ -225,7 +238,9 @@ def translate(sql: str) -> Statement:
     code = _LITERAL.sub("\x00", sql).replace("%", "%%")
     for pattern, repl in _WORD_SUBS:
         code = pattern.sub(repl, code)
-    code = _scalar_calls(code).replace("?", "%s")
+    code = _scalar_calls(code)
+    numbered = bool(_NUMBERED.search(code))
+    code = _NUMBERED.sub(r"%(p\1)s", code) if numbered else code.replace("?", "%s")
     pieces = code.split("\x00")
     text = pieces[0] + "".join(lit + piece for lit, piece in zip(literals, pieces[1:], strict=True))
     if _INSERT_OR_IGNORE.match(text):
@@ -235,7 +250,7 @@ def translate(sql: str) -> Statement:
     if insert and insert.group(1).lower() in _id_tables() and "RETURNING" not in text.upper():
         text += " RETURNING id"
         returns_id = True
-    return Statement(text, returns_id)
+    return Statement(text, returns_id, numbered)
 
 
 def _scalar_calls(code: str) -> str:

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine
+from typing import Any
+
+from sqlalchemy import Integer, create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 
 from deskterm.store.schema.pg import SESSION_OPTIONS, engine_url
+
+
+@compiles(Integer, "postgresql")
+def _integer_is_64_bits(_type: Integer, _compiler: Any, **_kw: Any) -> str:
+    """An INTEGER column holds 64 bits, as SQLite's does (mutation ids go up to 2**62)."""
+    return "BIGINT"
 
 
 def make_engine(url: str) -> Engine:

@@ -26,6 +26,15 @@ _INDEXES = (
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        # pg_trgm answers the same case-blind LIKE from GIN indexes (see `queries.filters`).
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        for index, table, columns in _INDEXES:
+            for column in columns:
+                op.execute(
+                    f"CREATE INDEX {index}_{column} ON {table} USING gin ({column} gin_trgm_ops)"
+                )
+        return
     for index, table, columns in _INDEXES:
         cols = ", ".join(columns)
         new = ", ".join(f"new.{c}" for c in columns)
@@ -46,6 +55,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for index, _table, columns in _INDEXES:
+            for column in columns:
+                op.execute(f"DROP INDEX IF EXISTS {index}_{column}")
+        return
     for index, _table, _columns in _INDEXES:
         for event in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {index}_{event}")
