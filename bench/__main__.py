@@ -14,6 +14,7 @@ from pathlib import Path
 from bench import (
     app_bench,
     assist_bench,
+    backends_bench,
     cli_bench,
     ingest_bench,
     kb_bench,
@@ -37,6 +38,7 @@ AREAS = {
     "mail": mail_bench,
     "ingest": ingest_bench,
     "server": server_bench,
+    "backends": backends_bench,
     "assist": assist_bench,
     "reports": reports_bench,
     "kb": kb_bench,
