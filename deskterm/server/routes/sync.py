@@ -38,7 +38,7 @@ class PushIn(BaseModel):
 class PullIn(BaseModel):
     client_id: ClientId
     cursor: Annotated[int, Field(ge=-1, le=2**62)] = -1
-    after: Annotated[str | None, Field(max_length=64, pattern=r"^-?\d+,\d+$")] = None
+    after: Annotated[str | None, Field(max_length=64, pattern=r"^-?\d{1,18},\d{1,18}$")] = None
     refs: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=10_000)] = []
     catalog: Annotated[str | None, Field(max_length=64)] = None
     limit: Annotated[int, Field(ge=1, le=2000)] = 500
