@@ -46,6 +46,13 @@ CREATE_TABLES = (
     "CREATE INDEX ix_ticket_fts_doc ON ticket_fts USING gin (doc)",
     "CREATE INDEX ix_message_fts_doc ON message_fts USING gin (doc)",
 )
+# The knowledge base's index (migration 0015): the FTS5 table's columns, titles weighted A.
+CREATE_ARTICLE_TABLE = (
+    "CREATE TABLE article_fts (rowid bigint PRIMARY KEY, title text NOT NULL,"
+    " title_cjk text NOT NULL, text text NOT NULL, cjk text NOT NULL, doc tsvector GENERATED"
+    f" ALWAYS AS (setweight(to_tsvector('{CONFIG}', title || ' ' || title_cjk), 'A')"
+    f" || to_tsvector('{CONFIG}', text || ' ' || cjk)) STORED)"
+)
 DROP_CONFIG = (
     f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {CONFIG}",
     f"DROP TEXT SEARCH DICTIONARY IF EXISTS {CONFIG}_stem",

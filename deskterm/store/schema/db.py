@@ -275,9 +275,22 @@ def _migrated(store: Store) -> Store:
     return store
 
 
+def watch_connection(store: Store) -> sqlite3.Connection:
+    """A connection of its own for `data_version` (whose values compare on one connection)."""
+    if store.url is None:
+        return connect(store.path)
+    from deskterm.store.schema import pg
+
+    return cast(sqlite3.Connection, pg.connect(store.url))
+
+
 def data_version(conn: sqlite3.Connection) -> int:
     """A number that moves when another connection commits (SQLite's `PRAGMA data_version`).
 
-    Comparable only with earlier values read on the same connection.
+    Comparable only with earlier values read on the same connection. On PostgreSQL the
+    write-ahead log's position: it moves on every commit (and on some housekeeping, which
+    only costs a needless reread).
     """
-    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+    if isinstance(conn, sqlite3.Connection):
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
+    return int(conn.execute("SELECT pg_current_wal_lsn() - '0/0'").fetchone()[0])

@@ -7,7 +7,7 @@ Revises: 0014
 import sqlalchemy as sa
 from alembic import op
 
-from deskterm.query import fts
+from deskterm.query import fts, fts_pg
 
 revision = "0015"
 down_revision = "0014"
@@ -57,7 +57,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_kb_event_article_id", "kb_event", ["article_id"])
     op.create_index("ix_kb_event_kind_created", "kb_event", ["kind", "created_at"])
-    op.execute(fts.CREATE_ARTICLE_TABLE)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(fts_pg.CREATE_ARTICLE_TABLE if postgres else fts.CREATE_ARTICLE_TABLE)
 
 
 def downgrade() -> None:
