@@ -24,7 +24,7 @@ from deskterm.screens.editor import edit_text
 from deskterm.screens.host import DeskHost
 from deskterm.screens.kb import Insert, KbPickerModal
 from deskterm.screens.ticket_actions import TicketActions
-from deskterm.screens.ticket_similar import SimilarSide
+from deskterm.screens.ticket_guard import GuardedSend
 from deskterm.sla.policy import format_left
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
@@ -34,6 +34,7 @@ from deskterm.vocab import NOT_MAILED_TEXT, status_label
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.send_guard import SendGuard
 from deskterm.widgets.similar_pane import SimilarPane
 from deskterm.widgets.thread_view import ThreadView
 
@@ -60,7 +61,7 @@ def target_label(target: TargetState) -> str:
     return f"{label} {when}{left} {target.state}"
 
 
-class TicketScreen(SimilarSide):
+class TicketScreen(GuardedSend):
     """Read and answer one ticket; `]`/`[` walk the queue's order."""
 
     CSS_PATH = "ticket.tcss"
@@ -126,6 +127,7 @@ class TicketScreen(SimilarSide):
         self.delivery: dict[int, OutboxRecord] = {}
         """Outbox state of this ticket's mailed replies, by message id."""
         self._read_at: dict[int, datetime] = {}  # the version of each ticket marked read
+        self.seen_others: dict[int, int] = {}  # the send guard's count, per composer opened
         self.active_time = ActiveTime(desk.config.ui.idle_minutes * 60)
         """Time the agent works on the ticket shown, saved as tracked time entries."""
 
@@ -146,6 +148,7 @@ class TicketScreen(SimilarSide):
             with VerticalScroll(id="side"):
                 yield CustomerPane(id="customer")
                 yield SimilarPane(id="similar")
+        yield SendGuard(id="send-guard")
         yield Composer(id="composer")
         yield Footer()
 
@@ -365,6 +368,8 @@ class TicketScreen(SimilarSide):
     def _open_composer(self, kind: str, text: str, canned: str | None) -> None:
         self.composer.open(kind, text, canned, self._recipient())
         self.refresh_bindings()
+        if self.number not in self.seen_others:
+            self.count_seen(self.number)
 
     def on_composer_changed(self, event: Composer.Changed) -> None:
         self._keep_draft()
@@ -447,6 +452,7 @@ class TicketScreen(SimilarSide):
             self._open_composer(kind, "", None)
 
     def action_close_composer(self) -> None:
+        self.guard_done(self.number)
         self._keep_draft()
         self.desk.save_drafts()
         self.composer.display = False
@@ -454,6 +460,7 @@ class TicketScreen(SimilarSide):
         self.refresh_bindings()
 
     def action_discard(self) -> None:
+        self.guard_done(self.number)
         self.desk.drafts.put(self.number, None)
         self.desk.save_drafts()
         self.composer.text_area.load_text("")
@@ -509,10 +516,15 @@ class TicketScreen(SimilarSide):
         if not text.strip():
             self.desk.notify_error("the message is empty")
             return
-        self._send(self.number, composer.kind, text, composer.canned)
+        seen = self.seen_others.get(self.number) if composer.kind == "reply" else None
+        self._send(self.number, composer.kind, text, composer.canned, seen)
 
     @work(thread=True, exit_on_error=False, group="write")
-    def _send(self, number: int, kind: str, text: str, canned: str | None) -> None:
+    def _send(
+        self, number: int, kind: str, text: str, canned: str | None, seen: int | None
+    ) -> None:
+        if self.stopped(self.desk.open_store_or_fail(), number, seen):
+            return
         service = self.desk.service()
         outbox_id: int | None = None
         if canned:
@@ -537,6 +549,7 @@ class TicketScreen(SimilarSide):
     def on_ticket_screen_written(self, event: TicketActions.Written) -> None:
         if event.sent:
             number = event.numbers[0]
+            self.guard_done(number)
             self.desk.drafts.put(number, None)
             self.desk.save_drafts()
             if number == self.number:

@@ -13,6 +13,8 @@ from helpers.replicas import replica_app
 from deskterm.app import DesktermApp
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.service import Actor
+from deskterm.widgets.composer import Composer
+from deskterm.widgets.send_guard import SendGuard
 
 BO, ADA = "bo@desk.test", "ada@desk.test"
 
@@ -68,3 +70,36 @@ async def test_an_edit_on_the_server_reaches_an_open_queue(team: Team, tmp_path:
         server = team.state.make_service(Actor.system())
         server.create_ticket("Walk-in at the desk", "Hello", "walk@example.test")
         await wait_until(pilot, lambda: "Walk-in at the desk" in screen_text(ada))
+
+
+async def test_the_send_guard_stops_a_stale_reply_and_one_key_sends_it(
+    team: Team, tmp_path: Path
+) -> None:
+    bo = replica_app(team.url, team.agent_token, BO, tmp_path / "bo.db")
+    ada = replica_app(team.url, team.admin_token, ADA, tmp_path / "ada.db")
+    async with bo.run_test(size=(120, 36)) as bo_pilot, ada.run_test(size=(120, 36)) as ada_pilot:
+        await open_first_ticket(ada, ada_pilot)
+        await open_first_ticket(bo, bo_pilot)
+        await ada_pilot.press("r", *"We will refund you")
+        await settle(ada, ada_pilot)
+
+        await bo_pilot.press("r", *"Reshipped it this morning", "ctrl+s")
+        await settle(bo, bo_pilot)
+        await wait_until(ada_pilot, lambda: "Reshipped it this morning" in screen_text(ada))
+
+        await ada_pilot.press("ctrl+s")
+        await settle(ada, ada_pilot)
+        guard = ada.screen.query_one(SendGuard)
+        assert guard.display and "Not sent: 1 new message(s)" in screen_text(ada)
+        assert "reply by Bo Agent: Reshipped it this morning" in screen_text(ada)
+        assert "We will refund you" in ada.screen.query_one(Composer).text  # nothing lost
+
+        await ada_pilot.press("ctrl+s")  # the one key: send as written
+        await settle(ada, ada_pilot)
+        assert not guard.display
+
+    def bodies() -> list[str]:
+        answer = team.client(team.admin_token).get("/api/v1/tickets/1").json()
+        return [m["body"] for m in answer["messages"]]
+
+    assert bodies()[-2:] == ["Reshipped it this morning", "We will refund you"]
