@@ -49,7 +49,7 @@ class Drafts:
         data: dict[int, Draft] = {}
         if isinstance(raw, dict):
             for key, value in raw.items():
-                if not (isinstance(key, str) and key.isdigit() and isinstance(value, dict)):
+                if not (isinstance(key, str) and key.isdecimal() and isinstance(value, dict)):
                     continue
                 body, kind, canned = value.get("body"), value.get("kind"), value.get("canned")
                 if isinstance(body, str) and kind in ("reply", "note"):

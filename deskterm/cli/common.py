@@ -58,7 +58,7 @@ def parse_numbers(values: list[str]) -> list[int]:
     numbers = []
     for token in tokens:
         text = token.lstrip("#")
-        if not text.isdigit():
+        if not text.isdecimal():
             raise UsageError(f"{token!r} is not a ticket number")
         numbers.append(int(text))
     if not numbers:

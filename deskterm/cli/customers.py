@@ -20,7 +20,7 @@ WhoArg = Annotated[str, typer.Argument(help="Email address or customer id.")]
 
 
 def _key(who: str) -> int | str:
-    return int(who) if who.isdigit() else who
+    return int(who) if who.isdecimal() else who
 
 
 @app.command("list")
@@ -39,7 +39,7 @@ def list_(
     from deskterm.errors import UsageError
     from deskterm.store.queries.catalog import list_customers
 
-    if after is not None and not after.isdigit():
+    if after is not None and not after.isdecimal():
         raise UsageError(f"--after {after!r}: not a cursor from `customers list`")
     store = ctx_of(ctx).store()
 

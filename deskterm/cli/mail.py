@@ -356,7 +356,7 @@ def thread_explain(
     settings = IntakeSettings.from_config(context.config)
     own = settings.own_addresses(context.config)
     path = Path(target)
-    if target.isdigit() and not path.exists():
+    if target.isdecimal() and not path.exists():
         result = explain_message(context.store(), int(target), settings.tag_prefix, own)
     else:
         try:

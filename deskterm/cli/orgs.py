@@ -17,7 +17,7 @@ OrgArg = Annotated[str, typer.Argument(help="Organization id, name or domain.")]
 
 
 def _key(value: str) -> int | str:
-    return int(value) if value.isdigit() else value
+    return int(value) if value.isdecimal() else value
 
 
 @app.command("list")

@@ -48,7 +48,7 @@ def parse_day(text: str, today: date, what: str) -> date:
     value = text.strip().lower()
     if value == "today":
         return today
-    if value[:-1].isdigit() and value[-1:] in ("d", "w"):
+    if value[:-1].isdecimal() and value[-1:] in ("d", "w"):
         return today - timedelta(days=int(value[:-1]) * (7 if value[-1] == "w" else 1) - 1)
     try:
         return date.fromisoformat(value)

@@ -124,7 +124,7 @@ class TicketActions(Screen[None]):
         if value is None or not value.strip():
             return
         text = value.strip().lstrip("#")
-        if not text.isdigit():
+        if not text.isdecimal():
             self.desk.notify_error(f"not a ticket number: {value!r}")
             return
         self._merge(self.number, int(text))

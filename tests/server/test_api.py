@@ -110,6 +110,8 @@ def test_customers_list_and_lookup_by_id_or_address(agent: httpx.Client) -> None
     by_id = agent.get(f"/api/v1/customers/{customer['id']}").json()
     by_address = agent.get("/api/v1/customers/cu@example.test").json()
     assert by_id == by_address == customer
+    # "²" is a digit to str.isdigit but no number to int: a lookup by address, not a 500.
+    assert agent.get("/api/v1/customers/²").status_code == 404
 
 
 def test_bad_input_gets_one_line_and_the_right_status(agent: httpx.Client) -> None:

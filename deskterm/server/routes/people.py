@@ -36,7 +36,7 @@ def customer(
     request: Request, _agent: CallerAgent, key: Annotated[str, Path(max_length=500)]
 ) -> dict[str, Any]:
     """A customer by id or email address."""
-    found = get_customer(store_of(request), int(key) if key.isdigit() else key)
+    found = get_customer(store_of(request), int(key) if key.isdecimal() else key)
     return found.to_json()
 
 

@@ -25,7 +25,7 @@ class Cursor:
         from deskterm.errors import UsageError
 
         stamp, _, ident = text.rpartition("|")
-        if not stamp or not ident.isdigit():
+        if not stamp or not ident.isdecimal():
             raise UsageError(f"bad cursor {text!r}: pass the value printed as next_cursor")
         return cls(stamp, int(ident))
 

@@ -185,7 +185,7 @@ def _replay_ticket(
         when = from_db(at)
         assert when is not None
         snap = replace(_redo(snap, kind, old, new), updated_at=when)
-        if kind == "customer_message" and new and new.isdigit():
+        if kind == "customer_message" and new and new.isdecimal():
             snap = _with_tone(snap, bodies.get(int(new), snap.last_body))
         found = trigger_of(kind, new)
         if found is None:

@@ -129,14 +129,14 @@ def _by_refs(conn: sqlite3.Connection, refs: Sequence[str]) -> tuple[list[Any], 
 
     Looked up 500 at a time: one statement per ref cost a round trip each on PostgreSQL
     (10,000 refs outlasted the client's timeout)."""
-    numbers = {int(r[1:]) for r in refs if r.startswith("#") and r[1:].isdigit()}
+    numbers = {int(r[1:]) for r in refs if r.startswith("#") and r[1:].isdecimal()}
     numbers = {n for n in numbers if n < 2**63}  # larger names no ticket, and fits no column
-    uids = {r for r in refs if not (r.startswith("#") and r[1:].isdigit())}
+    uids = {r for r in refs if not (r.startswith("#") and r[1:].isdecimal())}
     by_number = _rows_where(conn, "number", sorted(numbers))
     by_uid = _rows_where(conn, "uid", sorted(uids))
     rows, missing = [], []
     for ref in refs:
-        is_number = ref.startswith("#") and ref[1:].isdigit()
+        is_number = ref.startswith("#") and ref[1:].isdecimal()
         row = by_number.get(int(ref[1:])) if is_number else by_uid.get(ref)
         if row is None:
             missing.append(ref)

@@ -42,7 +42,7 @@ class Target:
 
 def resolve(store: Store, ref: str) -> Target:
     """The server's ticket for a ref; a ticket merged away also says where it went."""
-    if ref.startswith("#") and ref[1:].isdigit():
+    if ref.startswith("#") and ref[1:].isdecimal():
         where, key = "number = ?", int(ref[1:])
     else:
         where, key = "uid = ?", ref  # type: ignore[assignment]  # a uid, not a number
