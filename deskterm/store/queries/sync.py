@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskterm.store.schema.db import Store
+from deskterm.store.schema.rows import MAIL_COLUMNS, MESSAGE_COLUMNS, ROW_IDS
 
 TICKET_FIELDS = (
     "uid",
@@ -39,21 +40,10 @@ TICKET_FIELDS = (
     "upset_words",
     "sync_version",
 )
+# A message's own columns and the mailbox it came by, by name (no row ids: see `ROW_IDS`).
 MESSAGE_FIELDS = (
-    "kind",
-    "from_name",
-    "from_addr",
-    "to_addrs",
-    "cc_addrs",
-    "subject",
-    "body_text",
-    "body_html",
-    "message_id",
-    "in_reply_to",
-    "references",
-    "created_at",
-    "mailbox",
-    "auto_kind",
+    *(c for c in MESSAGE_COLUMNS if c not in ROW_IDS),
+    *(c for c in MAIL_COLUMNS if c in ("mailbox", "auto_kind")),
 )
 EVENT_FIELDS = ("actor", "kind", "old", "new", "created_at")
 

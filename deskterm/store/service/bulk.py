@@ -2,7 +2,7 @@
 
 The service layer writes one change per transaction; a demo (or an import) of a
 million tickets is ~10^7 rows, which only raw `executemany` loads in minutes.
-Rows have the shapes of `records` (TICKET_COLUMNS, MESSAGE_COLUMNS, `event_row`),
+Rows have the shapes of `records` (TICKET_COLUMNS, `schema.rows.MESSAGE_COLUMNS`, `event_row`),
 and a caller playing changes forward uses `records.status_change` for status
 fields and events, so bulk rows say what a change through the service says. The search index is
 filled in the same chunks as its rows: one huge transaction once grew the WAL
@@ -21,12 +21,8 @@ from typing import TYPE_CHECKING, cast
 from deskterm.assist.tone import Tone
 from deskterm.query import fts
 from deskterm.store.schema.db import describe
-from deskterm.store.service.records import (
-    INSERT_EVENT,
-    MESSAGE_COLUMNS,
-    TICKET_COLUMNS,
-    insert_sql,
-)
+from deskterm.store.schema.rows import MESSAGE_COLUMNS
+from deskterm.store.service.records import INSERT_EVENT, TICKET_COLUMNS, insert_sql
 from deskterm.store.service.tone import set_tones
 
 if TYPE_CHECKING:

@@ -26,6 +26,7 @@ from deskterm.query import fts
 from deskterm.store.prepared import Prepared, prepare
 from deskterm.store.queries.blocks import blocked_reason, blocked_senders
 from deskterm.store.schema.models import Ticket
+from deskterm.store.schema.rows import MAIL_COLUMNS, MESSAGE_COLUMNS
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service import records, tickets
 from deskterm.store.service.records import inserted
@@ -39,8 +40,7 @@ if TYPE_CHECKING:
 UNKNOWN_SENDER = "unknown-sender@invalid.invalid"
 # What makes the store refuse one mail (a constraint, a bad address): quarantine it.
 REFUSED = (IntegrityError, sqlite3.IntegrityError, DesktermError)
-_MAIL_COLUMNS = ("raw_mail_id", "dedupe_key", "mailbox", "auto_kind", "sent_at")
-_INSERT_MESSAGE = records.insert_sql("message", records.MESSAGE_COLUMNS[1:] + _MAIL_COLUMNS)
+_INSERT_MESSAGE = records.insert_sql("message", MESSAGE_COLUMNS[1:] + MAIL_COLUMNS)
 
 
 class Outcome(StrEnum):

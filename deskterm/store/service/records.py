@@ -41,30 +41,13 @@ TICKET_COLUMNS = (
     "message_count",
     "merged_into_id",
 )
-MESSAGE_COLUMNS = (
-    "id",
-    "ticket_id",
-    "kind",
-    "author_agent_id",
-    "author_customer_id",
-    "from_name",
-    "from_addr",
-    "to_addrs",
-    "cc_addrs",
-    "subject",
-    "body_text",
-    "body_html",
-    "message_id",
-    "in_reply_to",
-    '"references"',
-    "created_at",
-)
 EVENT_COLUMNS = ("ticket_id", "actor_agent_id", "actor", "kind", "old", "new", "created_at")
 EventRow = tuple[int, int | None, str, str, str | None, str | None, str]
 
 
 def insert_sql(table: str, columns: Sequence[str]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    names = ", ".join(f'"{c}"' for c in columns)  # quoted: `references` is an SQL keyword
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
 
 
 INSERT_EVENT = insert_sql("event", EVENT_COLUMNS)
