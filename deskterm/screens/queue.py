@@ -271,7 +271,7 @@ class QueueScreen(Screen[None]):
 
         The rows on screen stay until the fresh pages replace them.
         """
-        if not self.query("#tickets"):  # torn down (the app is closing): nothing to show
+        if len(self.query("#tickets, #search-line")) < 2:  # being built or torn down
             return
         self._reload(keep_cursor=True)
         self._count_views()
