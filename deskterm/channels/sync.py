@@ -191,7 +191,11 @@ class Replica:
         for start in range(0, len(ops), PUSH_BATCH):
             batch = ops[start : start + PUSH_BATCH]
             answer = self.client.push(
-                client_id, [{"id": op.id, "name": op.name, "args": op.args} for op in batch]
+                client_id,
+                [
+                    {"id": op.id, "name": op.name, "args": op.args, "made_at": iso(op.created_at)}
+                    for op in batch
+                ],
             )
             report.pushed += len(batch)
             notices += [f"change {k}: {v}" for k, v in answer["notices"].items()]

@@ -14,6 +14,8 @@ from prometheus_client.registry import Collector
 
 # Latency buckets around the goals (p99 <= 200 ms for a sync or a read).
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.0)
+# Sync lag: a second while online, minutes to days for work done offline.
+_LAG_BUCKETS = (0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0, 3600.0, 86400.0)
 
 
 class _OutboxCollector(Collector):
@@ -52,6 +54,12 @@ class ServerMetrics:
 
         self.ops_applied = Counter(
             "deskterm_sync_ops_applied", "Replica ops the server ran", registry=self.registry
+        )
+        self.sync_lag = Histogram(
+            "deskterm_sync_lag_seconds",
+            "From a change made on a replica (its clock) to the server applying it",
+            buckets=_LAG_BUCKETS,
+            registry=self.registry,
         )
         self.streams = Gauge(
             "deskterm_event_streams", "Clients connected to /api/v1/events", registry=self.registry

@@ -101,6 +101,22 @@ def test_an_op_pushed_twice_applies_once(seeded: Team, pair: tuple[Replica, Repl
     assert snapshot(a.store) == snapshot(seeded.store)
 
 
+def test_metrics_count_applied_ops_and_their_lag_once(
+    seeded: Team, pair: tuple[Replica, Replica]
+) -> None:
+    a, _b = pair
+    bo = local_service(a.store, BO)
+    bo.add_note(1, "Checked the depot.")
+    bo.update_tickets([2], priority="high")
+    a.sync()
+    a.sync()  # nothing new: nothing counted twice
+    with seeded.client(seeded.agent_token) as http:
+        text = http.get("/metrics").text
+    assert "deskterm_sync_ops_applied_total 2.0" in text
+    assert "deskterm_sync_lag_seconds_count 2.0" in text
+    assert 'deskterm_sync_lag_seconds_bucket{le="86400.0"} 2.0' in text
+
+
 def test_a_merge_on_the_server_wins_over_offline_edits_with_notices(
     seeded: Team, pair: tuple[Replica, Replica]
 ) -> None:

@@ -7,6 +7,7 @@ changed; the last page's `cookie` is the replica's next cursor.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -28,6 +29,7 @@ class MutationIn(BaseModel):
     id: Annotated[int, Field(ge=1, le=2**62)]
     name: Annotated[str, Field(max_length=100)]
     args: dict[str, Any]
+    made_at: datetime | None = None
 
 
 class PushIn(BaseModel):
@@ -62,9 +64,14 @@ def push(request: Request, agent: CallerAgent, body: PushIn) -> dict[str, Any]:
         state.make_service,
         actor_of(agent),
         body.client_id,
-        [Mutation(m.id, m.name, m.args) for m in body.mutations],
+        [Mutation(m.id, m.name, m.args, m.made_at) for m in body.mutations],
     )
-    state.metrics.ops_applied.inc(result.applied)
+    state.metrics.ops_applied.inc(len(result.applied))
+    now = datetime.now(UTC)
+    for mutation in result.applied:
+        if mutation.made_at is not None and mutation.made_at.tzinfo is not None:
+            # A replica's clock may run ahead: a change is never applied before it was made.
+            state.metrics.sync_lag.observe(max((now - mutation.made_at).total_seconds(), 0.0))
     return {
         "last_mutation_id": result.last_mutation_id,
         "notices": {str(k): v for k, v in result.notices.items()},

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db
 
 
 @dataclass(frozen=True)
@@ -15,12 +17,15 @@ class QueuedOp:
     name: str
     args: dict[str, Any]
     tickets: list[str]
+    created_at: datetime
 
 
 def queued_ops(store: Store) -> list[QueuedOp]:
     return [
-        QueuedOp(r[0], r[1], json.loads(r[2]), json.loads(r[3]))
-        for r in store.read().execute("SELECT id, name, args, tickets FROM sync_op ORDER BY id")
+        QueuedOp(r[0], r[1], json.loads(r[2]), json.loads(r[3]), from_db(r[4]))
+        for r in store.read().execute(
+            "SELECT id, name, args, tickets, created_at FROM sync_op ORDER BY id"
+        )
     ]
 
 

@@ -9,7 +9,8 @@ applied once. An op the service refuses is recorded as done with a notice for it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -32,13 +33,14 @@ class Mutation:
     id: int
     name: str
     args: dict[str, Any]
+    made_at: datetime | None = None  # when the replica made the change (its clock)
 
 
 @dataclass(frozen=True)
 class PushResult:
     last_mutation_id: int
-    applied: int
-    notices: dict[int, str]
+    applied: list[Mutation]
+    notices: dict[int, str] = field(default_factory=dict)
 
 
 def apply_push(
@@ -49,7 +51,7 @@ def apply_push(
     mutations: Sequence[Mutation],
 ) -> PushResult:
     done, _owner = last_mutation(store, client_id)
-    applied = 0
+    applied: list[Mutation] = []
     for mutation in sorted(mutations, key=lambda m: m.id):
         if mutation.id <= done:
             continue  # pushed before: its answer was lost, the op stands
@@ -65,7 +67,7 @@ def apply_push(
         except DesktermError as exc:
             _record(store, op, str(exc), applied_=False)
         else:
-            applied += 1
+            applied.append(mutation)
             if notice:
                 _record(store, op, notice, applied_=True)
         done = mutation.id
