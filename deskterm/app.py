@@ -100,6 +100,14 @@ class DesktermApp(App[None]):
             super().__init__()
             self.status = status
 
+    class PresenceSeen(Message):
+        """Who is on ticket `number` now, as the server's stream said."""
+
+        def __init__(self, number: int, agents: list[dict[str, Any]]) -> None:
+            super().__init__()
+            self.number = number
+            self.agents = agents
+
     class IngestRead(Message):
         """Mail intake status, read after a change."""
 
@@ -227,6 +235,18 @@ class DesktermApp(App[None]):
             show = getattr(screen, "show_sync", None)
             if callable(show):
                 show(event.status)
+
+    def on_deskterm_app_presence_seen(self, event: PresenceSeen) -> None:
+        me = self.me.email if self.me is not None else None
+        others = [agent for agent in event.agents if agent.get("email") != me]
+        for screen in self.screen_stack:
+            show = getattr(screen, "show_presence", None)
+            if callable(show):
+                show(event.number, others)
+
+    def present(self, number: int | None, state: str = "viewing") -> None:
+        """The ticket on screen (None: none) and whether a reply is being written."""
+        self.runtime.present(number, state)
 
     def on_deskterm_app_background_written(self, event: BackgroundWritten) -> None:
         for error in event.errors:
@@ -396,6 +416,9 @@ class _Posting:
 
     def sync_changed(self, status: SyncStatus) -> None:
         self.app.post_message(DesktermApp.SyncChanged(status))
+
+    def presence_seen(self, number: int, agents: list[dict[str, Any]]) -> None:
+        self.app.post_message(DesktermApp.PresenceSeen(number, agents))
 
     def background_failed(self, error: BaseException) -> None:
         self.app.post_message(DesktermApp.BackgroundFailed(error))

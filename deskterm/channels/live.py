@@ -26,7 +26,11 @@ from deskterm.errors import SyncError
 READ_TIMEOUT_S = 45.0
 CONNECT_TIMEOUT_S = 10.0
 RETRY_S = (0.5, 1.0, 2.0, 5.0, 10.0)  # waits between reconnects, the last one repeating
-KINDS = ("ready", "ticket")  # events this client knows; others (keep-alives, newer kinds) pass
+KINDS = (
+    "ready",
+    "ticket",
+    "presence",
+)  # events this client knows; others (keep-alives, newer kinds) pass
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class SyncClient:
             if response.status_code >= 500:
                 raise SyncOffline(f"{self.url} failed ({response.status_code}): {detail}")
             raise SyncError(f"{self.url} refused ({response.status_code}): {detail}")
-        return response.json()
+        return response.json() if response.content else None
 
     def health(self) -> dict[str, Any]:
         """The server's /healthz, with the token checked too (`me`): online means usable."""
@@ -105,6 +105,10 @@ class SyncClient:
             "POST", "/api/v1/sync/push", {"client_id": client_id, "mutations": ops}
         )
         return result
+
+    def presence(self, number: int, state: str) -> None:
+        """Tell the server this agent is viewing, replying on, or gone from ticket `number`."""
+        self._call("POST", "/api/v1/presence", {"ticket": number, "state": state})
 
     def pull(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/api/v1/sync/pull", body)

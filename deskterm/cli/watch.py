@@ -46,6 +46,9 @@ def _print(event: "LiveEvent", as_json: bool) -> None:
             f" {d['message_count']} msg: {line(d['subject'])}",
             flush=True,
         )
+    elif event.kind == "presence":
+        names = ", ".join(f"{line(p['name'])} ({p['state']})" for p in event.data["agents"])
+        print(f"#{event.data['number']} now: {names or 'nobody'}", flush=True)
 
 
 def _offline(exc: "SyncOffline") -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from deskterm.channels.sender import SendReport
@@ -44,3 +44,11 @@ class RuntimeListener(Protocol):
 
     def background_failed(self, error: BaseException) -> None:
         """A background step failed outside what the calls above report (e.g. the sender died)."""
+
+
+@runtime_checkable
+class PresenceListener(Protocol):
+    """A listener that also shows who is on which ticket (the app; the server has no use)."""
+
+    def presence_seen(self, number: int, agents: list[dict[str, Any]]) -> None:
+        """A replica heard who is on ticket `number` now (email, name, state each)."""

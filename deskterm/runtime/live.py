@@ -1,6 +1,6 @@
 """A replica's live sync: the server's event stream triggers pulls, local writes trigger pushes.
 
-Two threads. The listener reads `/api/v1/events` (reconnecting where it left off) and
+Three threads. The listener reads `/api/v1/events` (reconnecting where it left off) and
 queues the numbers of the tickets the server changed. The syncer waits on that queue
 (and on `nudge`, called after a write here): with ops queued it syncs (push, then
 pull), else it pulls; then it tells the listener which tickets changed, so the app
@@ -8,10 +8,12 @@ reloads only those (and the queue page on screen). Offline, it says so once and
 tries again every `retry` seconds; the stream's own reconnect brings it back.
 Each move of the sync state (synced, N pending, offline since, refused) is told
 to the listener as a `SyncStatus` for the footer.
+The third sends presence heartbeats for the ticket the app shows (`present`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -20,12 +22,18 @@ from datetime import datetime
 from deskterm.channels.live import EventStream, LiveEvent
 from deskterm.channels.sync import Replica, SyncClient, SyncOffline, resolve_token, token_file
 from deskterm.errors import DesktermError, SyncError
-from deskterm.runtime.listener import RuntimeListener, SyncState, SyncStatus
+from deskterm.runtime.listener import (
+    PresenceListener,
+    RuntimeListener,
+    SyncState,
+    SyncStatus,
+)
 from deskterm.store.queries.replica import get_state, queued_ops
 from deskterm.store.schema.db import Store
 from deskterm.store.service import Service
 
 JOIN_SECONDS = 5.0
+BEAT_S = 10.0  # presence heartbeats; the server forgets an agent after 30 s of silence
 _NUDGE = -1  # a queue entry meaning "a write here": push if anything is queued
 _READY = -2  # the stream (re)connected: the server is reachable
 
@@ -58,7 +66,11 @@ class LiveSync:
         self._threads = [
             threading.Thread(target=self._listen, name="deskterm-live-stream", daemon=True),
             threading.Thread(target=self._sync_loop, name="deskterm-live-sync", daemon=True),
+            threading.Thread(target=self._beat_loop, name="deskterm-presence", daemon=True),
         ]
+        self._here: tuple[int, str] | None = None  # the ticket open in the app, and how
+        self._told: tuple[int, str] | None = None  # what the server last heard
+        self._here_changed = threading.Event()
 
     def start(self) -> None:
         for thread in self._threads:
@@ -68,8 +80,14 @@ class LiveSync:
         """A write was made here: push it now (any thread)."""
         self._wake.put(_NUDGE)
 
+    def present(self, number: int | None, state: str = "viewing") -> None:
+        """The app shows ticket `number` (None: none), viewing or replying (any thread)."""
+        self._here = None if number is None else (number, state)
+        self._here_changed.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._here_changed.set()
         self.stream.close()
         self._wake.put(_NUDGE)
         for thread in self._threads:
@@ -93,6 +111,9 @@ class LiveSync:
     def _heard(self, event: LiveEvent) -> None:
         if event.kind == "ticket":
             self._wake.put(int(event.data["number"]))
+        elif event.kind == "presence":
+            if isinstance(self.listener, PresenceListener):
+                self.listener.presence_seen(int(event.data["number"]), list(event.data["agents"]))
         elif event.kind == "ready":
             self._wake.put(_READY)  # (re)connected: push what waited while offline
 
@@ -133,6 +154,28 @@ class LiveSync:
             self.listener.background_written(numbers, report.notices)
         elif report.pulled:  # our own pushed changes came back (numbers given, say)
             self.listener.store_touched()
+
+    def _beat_loop(self) -> None:
+        """Heartbeats for the ticket shown, every `BEAT_S`, and at once when it changes."""
+        while not self._stop.is_set():
+            here, told = self._here, self._told
+            try:
+                if told is not None and (here is None or here[0] != told[0]):
+                    self.replica.client.presence(told[0], "gone")
+                    self._told = None
+                if here is not None:
+                    self.replica.client.presence(*here)
+                    self._told = here
+            except SyncOffline:
+                pass  # the syncer says offline once; presence resumes with the server
+            except DesktermError as exc:
+                self.listener.background_failed(exc)
+                return
+            self._here_changed.wait(BEAT_S)
+            self._here_changed.clear()
+        if self._told is not None:
+            with contextlib.suppress(DesktermError):
+                self.replica.client.presence(self._told[0], "gone")
 
     def _offline(self, exc: SyncOffline) -> None:
         """Said once per outage; work goes on here and is pushed when the server is back."""

@@ -68,6 +68,7 @@ class Runtime:
         self._parts_lock = threading.Lock()
         self._solo: SoloWork | None = None
         self._live: LiveSync | None = None
+        self._here: tuple[int, str] | None = None  # the ticket the app shows (presence)
         self._stopped = False
 
     # -- the store and who works in it -------------------------------------------------
@@ -234,7 +235,15 @@ class Runtime:
             if self._stopped:
                 return
             self._live = live
+        if self._here is not None:  # opened before the stream was up
+            live.present(*self._here)
         live.start()
+
+    def present(self, number: int | None, state: str = "viewing") -> None:
+        """The app shows ticket `number` (None: none): a replica tells the server (any thread)."""
+        self._here = None if number is None else (number, state)
+        if self._live is not None:
+            self._live.present(number, state)
 
     def nudge_sync(self) -> None:
         """A change was written here: a replica pushes it now (any thread)."""

@@ -46,6 +46,9 @@ class DeskHost(Protocol):
     def service(self) -> Service:
         """A Service acting as "me": build it in the worker that writes."""
 
+    def present(self, number: int | None, state: str = "viewing") -> None:
+        """The ticket on screen (None: none), viewing or replying: others see it (any thread)."""
+
     def nudge_sender(self) -> None:
         """A mail was queued: the sender should look now (any thread)."""
 

@@ -34,6 +34,7 @@ from deskterm.vocab import NOT_MAILED_TEXT, status_label
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.presence_bar import PresenceBar
 from deskterm.widgets.send_guard import SendGuard
 from deskterm.widgets.similar_pane import SimilarPane
 from deskterm.widgets.thread_view import ThreadView
@@ -141,6 +142,7 @@ class TicketScreen(GuardedSend):
 
     def compose(self) -> ComposeResult:
         yield Static(id="ticket-head")
+        yield PresenceBar(id="presence")
         yield Horizontal(id="ticket-sla")
         yield Horizontal(id="ticket-suggest")
         with Horizontal(id="ticket-body"):
@@ -216,6 +218,8 @@ class TicketScreen(GuardedSend):
             detail.customer, data.others, detail.ticket.number, self.desk.now()
         )
         if first:
+            self.query_one(PresenceBar).show_agents(())
+            self.desk.present(detail.ticket.number)
             self._restore_draft()
             self.query_one("#ticket-suggest").display = False  # until this ticket's come
         self.read_assist()
@@ -368,6 +372,7 @@ class TicketScreen(GuardedSend):
     def _open_composer(self, kind: str, text: str, canned: str | None) -> None:
         self.composer.open(kind, text, canned, self._recipient())
         self.refresh_bindings()
+        self.desk.present(self.number, "replying")
         if self.number not in self.seen_others:
             self.count_seen(self.number)
 
@@ -414,7 +419,13 @@ class TicketScreen(GuardedSend):
             return not (composing and self.composer.text_area.has_focus)
         return True
 
+    def show_presence(self, number: int, agents: list[dict[str, object]]) -> None:
+        """Who else is on ticket `number` (the app leaves "me" out)."""
+        if number == self.number:
+            self.query_one(PresenceBar).show_agents(agents)
+
     def action_back(self) -> None:
+        self.desk.present(None)
         self._leave_ticket()
         self.dismiss()
 

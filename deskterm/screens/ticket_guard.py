@@ -79,3 +79,4 @@ class GuardedSend(SimilarSide):
         self.seen_others.pop(number, None)
         if number == self.number:
             self.send_guard.clear()
+            self.desk.present(number, "viewing")

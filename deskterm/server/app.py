@@ -12,7 +12,16 @@ from deskterm.server import errors
 from deskterm.server.deps import ServerState
 from deskterm.server.pages import assets, contact
 from deskterm.server.pages import kb as kb_pages
-from deskterm.server.routes import canned, events, forms, health, people, sync, tickets
+from deskterm.server.routes import (
+    canned,
+    events,
+    forms,
+    health,
+    people,
+    presence,
+    sync,
+    tickets,
+)
 from deskterm.store.queries.outbox import count_outbox
 
 
@@ -25,7 +34,19 @@ def create_app(state: ServerState) -> FastAPI:
     )
     app.state.deskterm = state
     errors.install(app)
-    for module in (health, tickets, people, canned, forms, sync, events, kb_pages, contact, assets):
+    for module in (
+        health,
+        tickets,
+        people,
+        canned,
+        forms,
+        sync,
+        events,
+        presence,
+        kb_pages,
+        contact,
+        assets,
+    ):
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
 

@@ -1,5 +1,7 @@
 """The live feed of one server process: notices new changes in the store and wakes streams.
 
+It also holds who is on which ticket (`presence`), and expires it as it polls.
+
 One watcher per process (not per client) reads the sync journal's counter every
 `poll_seconds`, and at once when this process has just answered a write (`poke`), so
 commits by any process on the store (the CLI, the mail fetcher) reach the streams.
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from anyio import to_thread
 
+from deskterm.server.presence import PresenceBoard
 from deskterm.store.queries.changes import Change, Position, changes_after, latest_version
 from deskterm.store.schema.db import Store
 
@@ -60,6 +63,7 @@ class ChangeFeed:
         self.store = store
         self.poll_seconds = poll_seconds
         self.pulse = Pulse()
+        self.presence = PresenceBoard()
         self.version = -1
         self.streams = 0
         self._poke: asyncio.Event | None = None
@@ -87,7 +91,8 @@ class ChangeFeed:
     async def _watch(self) -> None:
         while self.streams > 0:
             version = await to_thread.run_sync(latest_version, self.store)
-            if version != self.version:
+            expired = self.presence.expire()
+            if version != self.version or expired:
                 self.version = version
                 self.pulse.beat()
             assert self._poke is not None

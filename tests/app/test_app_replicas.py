@@ -103,3 +103,20 @@ async def test_the_send_guard_stops_a_stale_reply_and_one_key_sends_it(
         return [m["body"] for m in answer["messages"]]
 
     assert bodies()[-2:] == ["Reshipped it this morning", "We will refund you"]
+
+
+async def test_the_ticket_shows_who_else_is_viewing_and_replying(
+    team: Team, tmp_path: Path
+) -> None:
+    bo = replica_app(team.url, team.agent_token, BO, tmp_path / "bo.db")
+    ada = replica_app(team.url, team.admin_token, ADA, tmp_path / "ada.db")
+    async with bo.run_test(size=(120, 36)) as bo_pilot, ada.run_test(size=(120, 36)) as ada_pilot:
+        await open_first_ticket(ada, ada_pilot)
+        assert "Also here" not in screen_text(ada)
+        await open_first_ticket(bo, bo_pilot)
+        await wait_until(ada_pilot, lambda: "Also here: Bo Agent viewing" in screen_text(ada))
+        await wait_until(bo_pilot, lambda: "Also here: Ada Admin viewing" in screen_text(bo))
+        await bo_pilot.press("r", *"Drafting")
+        await wait_until(ada_pilot, lambda: "Also here: Bo Agent replying" in screen_text(ada))
+        await bo_pilot.press("escape", "escape")  # close the composer, leave the ticket
+        await wait_until(ada_pilot, lambda: "Also here" not in screen_text(ada))

@@ -4,6 +4,8 @@ Each changed ticket is one `ticket` event whose `id` is its place in the sync jo
 (`VERSION:ID`); a client that reconnects with `Last-Event-ID` (or `?since=`, or a
 replica's sync cursor as a bare version) gets everything after it, even across a
 server restart. A new stream starts with a `ready` event at the present.
+`presence` events (no id: they are not replayed) say who is on a ticket now,
+whenever that changes.
 """
 
 from __future__ import annotations
@@ -52,8 +54,16 @@ async def events(
         yield ServerSentEvent(
             event="ready", id=position.encode(), data={"version": now}, retry=RETRY_MS
         )
+        seen_presence = 0
         while True:
             generation = feed.pulse.generation
+            board = feed.presence
+            for number in board.changes_since(seen_presence):
+                agents = [here.to_json() for here in board.on(number)]
+                if not agents and not seen_presence:
+                    continue  # a new stream needs who is somewhere, not who left before it
+                yield ServerSentEvent(event="presence", data={"number": number, "agents": agents})
+            seen_presence = board.generation
             changes = await feed.changes_after(position)
             for change in changes:
                 position = change.position
