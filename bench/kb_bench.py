@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Context, Figure
-from bench.server_bench import _SERVE, _free_port, _wait
+from bench.server_bench import _SERVE, serving
 
 NAMES = ("kb",)
 NEEDS_STORE = False
@@ -187,33 +187,20 @@ def _cold_cli(db: Path, folder: Path) -> tuple[float, float]:
 
 def run(ctx: Context, only: str | None) -> list[Figure]:
     folder = Path(tempfile.mkdtemp(prefix="deskterm-kb-bench-"))
-    proc = None
     try:
         db = _build(folder)
         raw_article, raw_search = _raw(db)
         cli, python = _cold_cli(db, folder)
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
-        env["XDG_CONFIG_HOME"] = str(folder / "xdg")
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, "--db", str(db), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        _wait(url, proc)
-        rng = random.Random(2)
-        articles = [f"/kb/article-{rng.randrange(ARTICLES)}" for _ in range(SEQUENTIAL)]
-        article = _sequential(url, articles)
-        article_rps = _throughput(url, [f"/kb/article-{i}" for i in range(CLIENTS * EACH)])
-        searched = {}
-        for path, words, _what in SEARCHES:
-            paths = [f"{path}{words}"] * 60
-            searched[words] = (_sequential(url, paths), _throughput(url, paths * 2))
+        with serving(db, folder) as (url, _pid):
+            rng = random.Random(2)
+            articles = [f"/kb/article-{rng.randrange(ARTICLES)}" for _ in range(SEQUENTIAL)]
+            article = _sequential(url, articles)
+            article_rps = _throughput(url, [f"/kb/article-{i}" for i in range(CLIENTS * EACH)])
+            searched = {}
+            for path, words, _what in SEARCHES:
+                paths = [f"{path}{words}"] * 60
+                searched[words] = (_sequential(url, paths), _throughput(url, paths * 2))
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait()
         shutil.rmtree(folder, ignore_errors=True)
     size = f"{ARTICLES:,} articles, SQLite, loopback"
     figures = [

@@ -169,28 +169,15 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
 
 def _run_load() -> list[Figure]:
     folder = Path(tempfile.mkdtemp(prefix="deskterm-server-bench-"))
-    proc = None
     try:
         db, token, numbers = _prepare(folder)
         raw = _raw(db, numbers)
-        port = _free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
-        env["XDG_CONFIG_HOME"] = str(folder / "xdg")
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _SERVE, "--db", str(db), "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        _wait(url, proc)
-        asyncio.run(_load(url, token, numbers))  # warm the server's caches and pools
-        saturated, wall = asyncio.run(_load(url, token, numbers))
-        latencies, _wall = asyncio.run(_load(url, token, numbers, PACE_SECONDS))
-        rss = _rss_mb(proc.pid)
+        with serving(db, folder) as (url, pid):
+            asyncio.run(_load(url, token, numbers))  # warm the server's caches and pools
+            saturated, wall = asyncio.run(_load(url, token, numbers))
+            latencies, _wall = asyncio.run(_load(url, token, numbers, PACE_SECONDS))
+            rss = _rss_mb(pid)
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait()
         shutil.rmtree(folder, ignore_errors=True)
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[int(len(latencies) * 0.99) - 1]
@@ -230,7 +217,8 @@ GOAL_JOIN_S = 30.0
 
 
 @contextlib.contextmanager
-def _serving(db: Path, folder: Path) -> Iterator[str]:
+def serving(db: Path, folder: Path) -> Iterator[tuple[str, int]]:
+    """`deskterm serve` on `db` as its own process: its URL and pid, until the block ends."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
     env["XDG_CONFIG_HOME"] = str(folder / "xdg")
@@ -242,7 +230,7 @@ def _serving(db: Path, folder: Path) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         _wait(url, proc)
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait()
@@ -288,7 +276,7 @@ def _run_sync() -> list[Figure]:
         direct = time.perf_counter() - start
         direct_store.close()
 
-        with _serving(db, folder) as url:
+        with serving(db, folder) as (url, _pid):
             replica_path = folder / "replica.db"
             replica, _me, _report = join(
                 url,
@@ -371,7 +359,7 @@ def _run_join() -> list[Figure]:
         store = open_store(db)
         token = Service(store, Actor.system()).add_agent("Joiner", "joiner@bench.test")[1]
         store.close()
-        with _serving(db, folder) as url:
+        with serving(db, folder) as (url, _pid):
             start = time.perf_counter()
             replica, _me, report = join(
                 url,
