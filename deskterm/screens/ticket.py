@@ -421,8 +421,10 @@ class TicketScreen(GuardedSend):
 
     def show_presence(self, number: int, agents: list[dict[str, object]]) -> None:
         """Who else is on ticket `number` (the app leaves "me" out)."""
-        if number == self.number:
-            self.query_one(PresenceBar).show_agents(agents)
+        if number != self.number:
+            return
+        for bar in self.query(PresenceBar):  # none while the screen is built or torn down
+            bar.show_agents(agents)
 
     def action_back(self) -> None:
         self.desk.present(None)
