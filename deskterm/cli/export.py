@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli.common import ctx_of
+from deskterm.cli.output import progress_bar, spreadsheet_cell
 
 if TYPE_CHECKING:
     from deskterm.store.queries.records import TicketDetail
@@ -48,7 +49,6 @@ def export(
     ] = 500,
 ) -> None:
     """Tickets with their messages as JSON Lines or CSV, streamed, with a progress bar."""
-    from deskterm.cli.output import progress_bar
     from deskterm.query.syntax import parse_query
     from deskterm.store.queries.tickets import count_tickets, get_ticket, list_tickets
 
@@ -83,7 +83,7 @@ def _jsonl_writer(stream: IO[str]) -> Callable[[TicketDetail], None]:
 
 
 def _csv_writer(stream: IO[str]) -> Callable[[TicketDetail], None]:
-    """One message a row, its ticket's fields repeated on each."""
+    """One message a row, its ticket's fields repeated on each, no cell run as a formula."""
     writer = csv.writer(stream)
     writer.writerow(CSV_COLUMNS)
 
@@ -95,9 +95,8 @@ def _csv_writer(stream: IO[str]) -> Callable[[TicketDetail], None]:
             " ".join(t["tags"]), t["created_at"],
         ]  # fmt: skip
         for m in t["messages"]:
-            writer.writerow(
-                [*head, m["id"], m["kind"], m["author"], m["from"]["email"], m["created_at"],
-                 m["sent_at"] or "", m["body"]]
-            )  # fmt: skip
+            row = [*head, m["id"], m["kind"], m["author"], m["from"]["email"], m["created_at"],
+                   m["sent_at"] or "", m["body"]]  # fmt: skip
+            writer.writerow([spreadsheet_cell(cell) for cell in row])
 
     return write

@@ -28,6 +28,18 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json_text(data, indent=2) + "\n")
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula: a subject
+# like `=HYPERLINK(...)` from a stranger's mail must open as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as written: text that would run gets a `'`."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _cells(char: str) -> int:
     """Terminal cells of one character: 0 for combining and zero-width ones, 2 for wide."""
     if unicodedata.combining(char) or unicodedata.category(char) in {"Mn", "Me", "Cf"}:

@@ -172,12 +172,14 @@ def _csv(r: "Report") -> None:
 
 
 def _plain(value: object) -> object:
-    """CSV cells: empty for no data, floats without noise."""
+    """CSV cells: empty for no data, floats without noise, names never run as formulas."""
+    from deskterm.cli.output import spreadsheet_cell
+
     if value is None:
         return ""
     if isinstance(value, float):
         return round(value, 3)
-    return value
+    return spreadsheet_cell(value)
 
 
 def _text(r: "Report") -> None:

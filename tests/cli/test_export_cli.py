@@ -49,3 +49,22 @@ def test_export_jsonl_and_csv(run_cli, tmp_path: Path) -> None:
 
     bad = run_cli("--db", str(db), "export", "--format", "xml")
     assert bad.returncode == 2 and bad.stderr.startswith("deskterm: ")
+
+
+def test_csv_cells_from_strangers_never_run_as_formulas(run_cli, tmp_path: Path) -> None:
+    """Subjects, names and bodies that a spreadsheet would run open as the text they are."""
+    db = tmp_path / "s.db"
+    assert run_cli("--db", str(db), "init", "--name", "Sam Lee", "--email", "sam@example.com")
+    hostile = '=HYPERLINK("http://evil.example","click")'
+    made = run_cli("--db", str(db), "tickets", "new", "--subject", hostile, "--from",
+                   "x@evil.example", "--name", "@SUM(A1)", "--body", "-2+3\nthen more")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    done = run_cli("--db", str(db), "export", "--format", "csv")
+    (row,) = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert row["subject"] == "'" + hostile
+    assert row["customer_name"] == "'@SUM(A1)"
+    assert row["body"] == "'-2+3\nthen more"
+    assert row["customer_email"] == "x@evil.example" and row["ticket"] == "1"
+    # JSON Lines is for programs: the text stays exactly as written.
+    (ticket,) = [json.loads(x) for x in run_cli("--db", str(db), "export").stdout.splitlines()]
+    assert ticket["subject"] == hostile

@@ -132,3 +132,13 @@ def test_help_defines_every_metric() -> None:
     out = runner.invoke(app, ["report", "--help"]).stdout
     for word in ("first_reply_*", "fcr_pct", "backlog_age_*", "utilization_pct", "nearest-rank"):
         assert word in out
+
+
+def test_csv_names_never_run_as_formulas(service: Service, clock) -> None:
+    """A tag typed by anyone opens in a spreadsheet as text, not as a formula."""
+    number = service.create_ticket("Q", "help", "c@example.com", tags=["=1+2"]).number
+    clock.advance(minutes=5)
+    service.add_reply(number, "done", status="solved")
+    rows = list(csv.reader(io.StringIO(invoke(service.store.path, "--since", DAY, "--until", DAY,
+                                              "--by", "tag", "--csv").stdout)))  # fmt: skip
+    assert [r[0] for r in rows[1:]] == ["'=1+2"]
