@@ -34,7 +34,7 @@ class Context:
 
     def store_location(self) -> Path | str:
         """The store file, or the PostgreSQL URL given by --db / DESKTERM_DB."""
-        from deskterm.store.schema.pg import is_database_url
+        from deskterm.store.schema.urls import is_database_url
 
         given = self.db_arg if self.db_arg is not None else os.environ.get("DESKTERM_DB")
         if given and is_database_url(given):
@@ -45,7 +45,7 @@ class Context:
         """The store file (a command that needs a local file: `join`, the app)."""
         given = self.db_arg if self.db_arg is not None else os.environ.get("DESKTERM_DB")
         if given:
-            from deskterm.store.schema.pg import is_database_url, shown
+            from deskterm.store.schema.urls import is_database_url, shown
 
             if is_database_url(given):
                 from deskterm.errors import UsageError

@@ -11,7 +11,7 @@ from helpers.http_server import Team
 from helpers.processes import PG_BIN_CANDIDATES, require_binary
 
 from deskterm.store.schema.db import Store
-from deskterm.store.schema.pg import libpq_url
+from deskterm.store.schema.urls import libpq_url
 from deskterm.store.service import hash_token
 
 # Every route that needs a token, with a body it would accept.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from deskterm.query import fts
-from deskterm.store.schema.pg import shown, translate
+from deskterm.store.schema.pg import translate
+from deskterm.store.schema.urls import shown
 
 CASES = [
     ("SELECT id FROM ticket WHERE number = ?", "SELECT id FROM ticket WHERE number = %s"),

@@ -107,7 +107,7 @@ class Store:
     def where(self) -> str:
         """The store as messages name it (a URL without its password)."""
         if self.url is not None:
-            from deskterm.store.schema.pg import shown
+            from deskterm.store.schema.urls import shown
 
             return shown(self.url)
         return str(self._path)
@@ -236,7 +236,7 @@ def open_store(location: Path | str, *, create: bool = False) -> Store:
     database exists (empty: the migrations make the schema there).
     """
     if isinstance(location, str):
-        from deskterm.store.schema.pg import is_database_url
+        from deskterm.store.schema.urls import is_database_url
 
         if is_database_url(location):
             return _migrated(Store(url=location))

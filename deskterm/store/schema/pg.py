@@ -28,41 +28,15 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.adapt import Loader
 
 from deskterm.errors import StoreError
+from deskterm.store.schema.urls import libpq_url, shown
 
-URL_SCHEMES = ("postgresql://", "postgresql+psycopg://", "postgres://")
 # PostgreSQL keeps times as naive UTC, like SQLite's text; the session must not shift them.
 SESSION_OPTIONS = "-c timezone=UTC"
-
-
-def is_database_url(text: str) -> bool:
-    """Whether a --db value names a PostgreSQL database rather than a SQLite file."""
-    return text.startswith(URL_SCHEMES)
-
-
-def libpq_url(url: str) -> str:
-    """The URL as psycopg takes it (no SQLAlchemy driver suffix)."""
-    scheme, rest = url.split("://", 1)
-    return "postgresql://" + rest if scheme.startswith("postgres") else url
-
-
-def engine_url(url: str) -> str:
-    """The URL as SQLAlchemy takes it, with the psycopg 3 driver."""
-    return "postgresql+psycopg://" + url.split("://", 1)[1]
-
-
-def shown(url: str) -> str:
-    """The URL for messages: never its password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class _SqliteTime(Loader):

@@ -8,7 +8,8 @@ from sqlalchemy import Integer, create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 
-from deskterm.store.schema.pg import SESSION_OPTIONS, engine_url
+from deskterm.store.schema.pg import SESSION_OPTIONS
+from deskterm.store.schema.urls import engine_url
 
 
 @compiles(Integer, "postgresql")
