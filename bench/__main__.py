@@ -18,6 +18,7 @@ from bench import (
     cli_bench,
     ingest_bench,
     kb_bench,
+    live_bench,
     mail_bench,
     outbox_bench,
     query_bench,
@@ -42,6 +43,7 @@ AREAS = {
     "assist": assist_bench,
     "reports": reports_bench,
     "kb": kb_bench,
+    "live": live_bench,
 }
 
 
