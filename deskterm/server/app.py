@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 
 from deskterm import __version__
 from deskterm.server import errors
 from deskterm.server.deps import ServerState
+from deskterm.server.nul_guard import refuse_nul
 from deskterm.server.pages import assets, contact
 from deskterm.server.pages import kb as kb_pages
 from deskterm.server.routes import (
@@ -31,6 +32,7 @@ def create_app(state: ServerState) -> FastAPI:
         title="deskterm",
         version=__version__,
         description="The shared help desk server: REST API for integrations and replicas.",
+        dependencies=[Depends(refuse_nul)],
     )
     app.state.deskterm = state
     errors.install(app)

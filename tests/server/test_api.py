@@ -136,3 +136,39 @@ def test_an_admin_adds_an_agent_whose_token_works_at_once(team: Team, admin: htt
         assert cy.get("/api/v1/me").json()["name"] == "Cy New"
     twice = admin.post("/api/v1/agents", json={"name": "Cy", "email": "cy@desk.test"})
     assert twice.status_code == 422
+
+
+def test_text_with_a_nul_character_is_refused_alike_on_both_stores(
+    team: Team, admin: httpx.Client
+) -> None:
+    """PostgreSQL cannot store U+0000: every way in refuses it with one line, nothing stored."""
+    before = admin.get("/api/v1/tickets").json()["tickets"]
+    refused = [
+        admin.post(
+            "/api/v1/tickets",
+            json={"subject": "Hi\x00", "body": "b", "customer_email": "cu@example.test"},
+        ),
+        admin.post("/api/v1/agents", json={"name": "N\x00l", "email": "nul@desk.test"}),
+        admin.put("/api/v1/canned/greet", json={"body": "x", "actions": {"add_tags": ["a\x00"]}}),
+        admin.put("/api/v1/canned/gr%00eet", json={"body": "x"}),
+        admin.get("/api/v1/tickets", params={"q": "refund\x00"}),
+        admin.post(
+            "/api/v1/sync/push",
+            json={
+                "client_id": "replica-1",
+                "mutations": [{"id": 1, "name": "add_note", "args": {"body": "\x00"}}],
+            },
+        ),
+        admin.post("/forms/contact", data={"email": "cu@example.test", "message": "hi\x00"}),
+    ]
+    for response in refused:
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert "NUL" in detail and "\n" not in detail
+    assert "query parameter 'q'" in refused[4].json()["detail"]
+    assert "form field 'message'" in refused[6].json()["detail"]
+    assert admin.get("/api/v1/tickets").json()["tickets"] == before
+    assert admin.get("/api/v1/canned").json() == []
+    # A backslash then u0000 is text, not a NUL: kept as written.
+    made = _new(admin, "Path C:\\u0000\\dir")
+    assert admin.get(f"/api/v1/tickets/{made['number']}").json()["subject"] == "Path C:\\u0000\\dir"

@@ -9,15 +9,28 @@ from typing import Any
 import pytest
 import schemathesis
 from helpers.http_server import Team, start_team
+from helpers.postgres import PostgresServer
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
-    team, stop = start_team(Path(tmp_path_factory.mktemp("contract")) / "server.db")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Team]:
+    """The server over a SQLite file, then over a database on the real PostgreSQL."""
+    if request.param == "sqlite":
+        team, stop = start_team(Path(tmp_path_factory.mktemp("contract")) / "server.db")
+        yield team
+        stop()
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres_server")
+    postgres.start()
+    database = postgres.create_database()
+    team, stop = start_team(database.url)
     yield team
     stop()
+    postgres.drop_database(database.name)
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,11 @@ CASES = [
         "SELECT id FROM customer WHERE email LIKE ?1 ESCAPE '\\' OR name LIKE ?1",
         "SELECT id FROM customer WHERE email ILIKE %(p1)s ESCAPE '\\' OR name ILIKE %(p1)s",
     ),
+    (
+        "SELECT id FROM ticket WHERE number = :n AND at > '12:30' AND id < :before",
+        "SELECT id FROM ticket WHERE number = %(n)s AND at > '12:30' AND id < %(before)s",
+    ),
+    ("SELECT x::text FROM t WHERE y = :y", "SELECT x::text FROM t WHERE y = %(y)s"),
 ]
 
 
@@ -51,6 +56,7 @@ def test_translation(sqlite: str, postgres: str) -> None:
 def test_numbered_parameters_go_as_a_mapping() -> None:
     assert translate("SELECT ?1, ?2, ?1").params(["a", "b"]) == {"p1": "a", "p2": "b"}
     assert translate("SELECT ?, ?").params(["a", "b"]) == ("a", "b")
+    assert translate("SELECT :a").params({"a": 1}) == {"a": 1}
 
 
 def test_an_insert_into_a_table_with_an_id_returns_it() -> None:

@@ -6,7 +6,7 @@ PostgreSQL store those calls get a `PgConnection`: the same calls (execute,
 executemany, fetchone, fetchall, iteration, lastrowid, rowcount) on psycopg, each
 statement translated once (cached) from SQLite's forms to PostgreSQL's:
 
-- `?` parameters become `%s` (and a literal `%` becomes `%%`);
+- `?` parameters become `%s`, `:name` ones `%(name)s` (and a literal `%` becomes `%%`);
 - LIKE becomes ILIKE (SQLite's LIKE ignores ASCII case), IFNULL coalesce,
   group_concat string_agg, two-argument max/min greatest/least;
 - `json_each(?)` over a JSON list of ids becomes json_array_elements_text;
@@ -26,13 +26,13 @@ from __future__ import annotations
 import functools
 import re
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import psycopg
 from psycopg.adapt import Loader
 
-from deskterm.errors import StoreError
+from deskterm.errors import DesktermError, StoreError, UsageError
 from deskterm.store.schema.urls import libpq_url, shown
 
 # PostgreSQL keeps times as naive UTC, like SQLite's text; the session must not shift them.
@@ -85,7 +85,7 @@ class PgConnection:
         self.where = where
         self._lock = threading.Lock()
 
-    def execute(self, sql: str, parameters: Sequence[Any] = (), /) -> PgCursor:
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] = (), /) -> PgCursor:
         statement = translate(sql)
         with self._lock:
             cursor = self.raw.cursor()
@@ -126,11 +126,17 @@ def connect(url: str) -> PgConnection:
     return PgConnection(conn, shown(url))
 
 
-def describe(where: str, exc: psycopg.Error) -> StoreError:
-    """A psycopg error as one line naming the database; integrity errors keep their kind."""
+def describe(where: str, exc: psycopg.Error) -> DesktermError:
+    """A psycopg error as one line naming the database; integrity errors keep their kind.
+
+    Text holding NUL is the writer's input, not the store's fault: a usage error. (The
+    server refuses it at the door; this covers text a CLI command reads from a file.)
+    """
+    if isinstance(exc, psycopg.DataError) and "NUL" in str(exc):
+        return UsageError(f"{where}: text with a NUL character (\\u0000) cannot be stored")
     if isinstance(exc, psycopg.IntegrityError):
         return RefusedByStore(f"{where}: refused by the store ({_first_line(exc)})")
-    if isinstance(exc, psycopg.OperationalError):
+    if isinstance(exc, psycopg.OperationalError) and (exc.sqlstate or "08").startswith("08"):
         return StoreError(f"{where}: the database is unreachable ({_first_line(exc)})")
     return StoreError(f"{where}: {_first_line(exc)}")
 
@@ -154,7 +160,11 @@ class Statement:
         self.returns_id = returns_id
         self.numbered = numbered  # `?1`-style: parameters go as a mapping p1, p2, ...
 
-    def params(self, parameters: Sequence[Any]) -> Sequence[Any] | dict[str, Any]:
+    def params(
+        self, parameters: Sequence[Any] | Mapping[str, Any]
+    ) -> Sequence[Any] | Mapping[str, Any]:
+        if isinstance(parameters, Mapping):  # `:name` parameters
+            return parameters
         if self.numbered:
             return {f"p{i}": value for i, value in enumerate(parameters, 1)}
         return tuple(parameters)
@@ -200,6 +210,7 @@ _WORD_SUBS = (
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT INTO (\w+)", re.I)
 _NUMBERED = re.compile(r"\?(\d+)")
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _SCALAR_CALL = re.compile(r"\b(max|min|group_concat)\(", re.I)
 
 
@@ -215,6 +226,7 @@ def translate(sql: str) -> Statement:
     code = _scalar_calls(code)
     numbered = bool(_NUMBERED.search(code))
     code = _NUMBERED.sub(r"%(p\1)s", code) if numbered else code.replace("?", "%s")
+    code = _NAMED.sub(r"%(\1)s", code)
     pieces = code.split("\x00")
     text = pieces[0] + "".join(lit + piece for lit, piece in zip(literals, pieces[1:], strict=True))
     if _INSERT_OR_IGNORE.match(text):

@@ -26,6 +26,8 @@ from deskterm.store.schema.db import Store, describe, plain_connection
 from deskterm.store.schema.models import Ticket
 
 if TYPE_CHECKING:
+    import psycopg
+
     from deskterm.sla.policy import SlaSettings
     from deskterm.store.service.delivery import MailSettings
 
@@ -222,7 +224,9 @@ def transaction(
         raise StoreError(f"{store.path}: refused by the store ({exc})") from exc
     except DBAPIError as exc:  # locked, corrupt, disk full, read-only; unreachable
         if store.url is not None:
-            raise StoreError(f"{store.where}: {str(exc.orig).strip().splitlines()[0]}") from exc
+            from deskterm.store.schema.pg import describe as pg_describe
+
+            raise pg_describe(store.where, cast("psycopg.Error", exc.orig)) from exc
         raise describe(store.path, cast(sqlite3.Error, exc.orig)) from exc
     except sqlite3.Error as exc:
         raise describe(store.path, exc) from exc
