@@ -7,10 +7,8 @@ import typer
 from deskterm.cli.common import JsonOpt, ctx_of
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from deskterm.cli.context import Context
-    from deskterm.reports.model import Period, Report
+    from deskterm.reports.model import Report
 
 DEFINITIONS = """\
 new                 tickets created in the period
@@ -46,25 +44,17 @@ HELP = (
     """The support KPIs of a period: volume, reply times, SLA, backlog, FCR, time.
 
 \b
-The period defaults to the last 30 days, today included. Days are UTC days;
-a period is whole days, both ends included, and is compared with the period
-of the same length just before it. Business time is measured on
-the calendar of [report] calendar (default [sla.calendar]). Median and p90 are
-nearest-rank: the value at rank ceil(p% x n) of the sorted durations.
+The period defaults to the last 30 days, today included. Days are the days of
+the report calendar, [report] calendar (default [sla.calendar]): they end at
+midnight in its timezone, and business time is measured on its hours. A period
+is whole days, both ends included, and is compared with the period of the same
+length just before it. Median and p90 are nearest-rank: the value at rank
+ceil(p% x n) of the sorted durations.
 
 \b
 """
     + DEFINITIONS
 )
-
-
-def period_of(since: str | None, until: str | None, first: "date | None") -> "Period":
-    """The period the options name; `--since all` starts on the first day with data."""
-    from datetime import UTC, datetime
-
-    from deskterm.reports.model import period_from
-
-    return period_from(since, until, datetime.now(UTC).date(), first)
 
 
 def report_calendar(c: "Context") -> str:
@@ -106,14 +96,16 @@ def report(
     ] = False,
 ) -> None:
     import sys
+    from datetime import UTC, datetime
 
     from deskterm.errors import UsageError
     from deskterm.reports.calendar_spec import DEFAULT_SPEC, describe
-    from deskterm.reports.model import BY_CHOICES
+    from deskterm.reports.model import BY_CHOICES, period_from
     from deskterm.store.queries.reports import (
         ReportSettings,
         build_report,
         first_day,
+        report_today,
         stored_calendar_spec,
     )
 
@@ -132,7 +124,8 @@ def report(
             f" {describe(wanted)}: `deskterm report --rebuild` switches",
             file=sys.stderr,
         )
-    period = period_of(since, until, first_day(store))
+    today = report_today(store, datetime.now(UTC))
+    period = period_from(since, until, today, first_day(store))
     cost = c.config.report.cost_per_agent_hour or None
     result = build_report(
         store,

@@ -13,7 +13,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from deskterm.sla.calendar import BusinessCalendar
@@ -34,13 +34,15 @@ BUCKETS_PER_DOUBLING = 8
 # reads a day's buckets, not every agent's.
 ALL_AGENTS = -1
 # The layout of the rollups; a store whose rollups have another needs a rebuild.
-ROLLUP_VERSION = "2"
+# 3: days are the report calendar's days (its timezone), no longer UTC days.
+ROLLUP_VERSION = "3"
 
 
-def day_number(when: datetime | date) -> int:
-    """Days since 1970-01-01 of a UTC moment (or a date): the rollups' day key."""
+def day_number(when: datetime | date, zone: tzinfo = UTC) -> int:
+    """Days since 1970-01-01 of the date a moment has in `zone` (or of a date): the
+    rollups' day key. A team's day ends at its own midnight, not at UTC's."""
     if isinstance(when, datetime):
-        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).date()
+        when = (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(zone).date()
     return (when - _EPOCH).days
 
 
@@ -138,16 +140,18 @@ class Contribution:
 
 
 def contribution(h: History, calendar: BusinessCalendar) -> Contribution:
-    """Every fact of one ticket, by the definitions in the README."""
+    """Every fact of one ticket, by the definitions in the README; dated by the
+    calendar's days."""
     counts: list[tuple[str, int, str, int]] = []
     durations: list[tuple[str, int, int, float, float]] = []
-    created_day = day_number(h.created_at)
+    zone = calendar.tz
+    created_day = day_number(h.created_at, zone)
     created_key = str(created_day)
 
     def took(metric: str, start: datetime, end: datetime, agent: int | None) -> None:
         business = calendar.between(start, end).total_seconds()
         durations.append(
-            (metric, day_number(end), agent or 0, (end - start).total_seconds(), business)
+            (metric, day_number(end, zone), agent or 0, (end - start).total_seconds(), business)
         )
 
     counts.append(("new", created_day, "", 1))
@@ -159,7 +163,7 @@ def contribution(h: History, calendar: BusinessCalendar) -> Contribution:
     else:
         counts.append(("backlog_in", created_day, created_key, 1))
     for when, old, new, agent in h.statuses:
-        day = day_number(when)
+        day = day_number(when, zone)
         if old not in RESOLVED and new in RESOLVED:
             counts.append(("backlog_out", day, created_key, 1))
             if not (h.merged_at == when and new == "closed"):
@@ -169,12 +173,12 @@ def contribution(h: History, calendar: BusinessCalendar) -> Contribution:
             counts.append(("reopened", day, "", 1))
             reopened = True
     for when, agent in solves:
-        counts.append(("solved", day_number(when), str(agent or 0), 1))
+        counts.append(("solved", day_number(when, zone), str(agent or 0), 1))
         took("resolution", h.created_at, when, agent)
     # Replies, first reply and next replies, from the messages.
     replies = [(when, agent) for kind, when, agent in h.messages if kind == "reply"]
     for when, agent in replies:
-        counts.append(("replies", day_number(when), str(agent or 0), 1))
+        counts.append(("replies", day_number(when, zone), str(agent or 0), 1))
     first: datetime | None = None
     waiting: datetime | None = None
     for kind, when, agent in h.messages:
@@ -193,13 +197,13 @@ def contribution(h: History, calendar: BusinessCalendar) -> Contribution:
     if resolved_now and solves and h.merged_at is None:
         when, agent = solves[-1]
         key = str(agent or 0)
-        counts.append(("fcr_base", day_number(when), key, 1))
+        counts.append(("fcr_base", day_number(when, zone), key, 1))
         if len(replies) == 1 and not reopened:
-            counts.append(("fcr", day_number(when), key, 1))
+            counts.append(("fcr", day_number(when, zone), key, 1))
     for when, outcome, target in h.sla:
-        counts.append((f"sla_{outcome}_{target}", day_number(when), "", 1))
+        counts.append((f"sla_{outcome}_{target}", day_number(when, zone), "", 1))
     for started, seconds, agent in h.time:
-        counts.append(("time", day_number(started), str(agent or 0), seconds))
+        counts.append(("time", day_number(started, zone), str(agent or 0), seconds))
     return Contribution(h.group_id, h.channel, h.mailbox, h.tags, tuple(counts), tuple(durations))
 
 

@@ -29,7 +29,7 @@ BY_CHOICES = ("agent", "tag", "group", "day", "week", "mailbox", "channel")
 
 @dataclass(frozen=True, slots=True)
 class Period:
-    """Whole UTC days, both ends included."""
+    """Whole days of the report calendar (its timezone), both ends included."""
 
     since: date
     until: date

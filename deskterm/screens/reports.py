@@ -2,12 +2,13 @@
 
 The screen paints at once with a loading line; the report (a few hundred rollup
 rows, whatever the store's size) arrives by message, and only the newest asked
-for is shown when keys switch periods quickly.
+for is shown when keys switch periods quickly. The worker also works out the
+period: "today" is the report calendar's today, stored with the rollups.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -27,6 +28,7 @@ from deskterm.widgets.report_charts import ReportCharts
 if TYPE_CHECKING:
     from deskterm.reports.model import Period, Report
     from deskterm.screens.host import DeskHost
+    from deskterm.store.schema.db import Store
 
 # (key in PERIODS, label): what the period keys choose.
 PERIODS = {
@@ -62,15 +64,15 @@ class ReportsScreen(Screen[None]):
 
     period_name: reactive[str] = reactive("30d")
     """Which period the keys chose (a key of PERIODS, or "custom")."""
-    custom: reactive[Period | None] = reactive(None)
-    """The period typed after `c` (shown while period_name is "custom")."""
+    custom: reactive[str] = reactive("")
+    """The period typed after `c`, as typed (shown while period_name is "custom")."""
     grouping: reactive[str] = reactive("agent")
     """What the table's rows are."""
 
     class Loaded(Message):
         """A report was read (for `asked`, the request it answers)."""
 
-        def __init__(self, asked: tuple[str, str], report: Report) -> None:
+        def __init__(self, asked: tuple[str, str, str], report: Report) -> None:
             super().__init__()
             self.asked = asked
             self.report = report
@@ -78,7 +80,7 @@ class ReportsScreen(Screen[None]):
     class Failed(Message):
         """The report could not be read (an old store without rollups, a locked store)."""
 
-        def __init__(self, asked: tuple[str, str], error: str) -> None:
+        def __init__(self, asked: tuple[str, str, str], error: str) -> None:
             super().__init__()
             self.asked = asked
             self.error = error
@@ -86,6 +88,8 @@ class ReportsScreen(Screen[None]):
     def __init__(self, host: DeskHost) -> None:
         super().__init__()
         self.host = host
+        self.shown: Period | None = None
+        """The period of the report on screen."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="report-title")
@@ -114,20 +118,10 @@ class ReportsScreen(Screen[None]):
             self._load()
 
     def _label(self) -> str:
-        if self.period_name == "custom" and self.custom is not None:
-            return f"{self.custom.since} .. {self.custom.until}"
-        return PERIODS[self.period_name]
+        return self.custom if self.period_name == "custom" else PERIODS[self.period_name]
 
-    def _period(self) -> Period | None:
-        from deskterm.reports.model import Period
-
-        if self.period_name == "custom":
-            return self.custom
-        today = self.host.now().date()
-        days = {"today": 1, "7d": 7, "30d": 30, "quarter": 91}.get(self.period_name)
-        if days is None:
-            return None
-        return Period(today - timedelta(days=days - 1), today)
+    def _asked(self) -> tuple[str, str, str]:
+        return (self.period_name, self.custom, self.grouping)
 
     def _load(self) -> None:
         label = self._label()
@@ -135,22 +129,20 @@ class ReportsScreen(Screen[None]):
             Text(f"Reports · {label} · loading…", style="bold")
         )
         self.add_class("-loading")
-        self._read((self.period_name, self.grouping), self._period(), self.host.now().date())
+        self._read(self._asked(), self.host.now())
 
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
-    def _read(self, asked: tuple[str, str], period: Period | None, today: date) -> None:
+    def _read(self, asked: tuple[str, str, str], now: datetime) -> None:
         from deskterm.errors import DesktermError
-        from deskterm.reports.model import Period
-        from deskterm.store.queries.reports import ReportSettings, build_report, first_day
+        from deskterm.store.queries.reports import ReportSettings, build_report
 
+        name, custom, by = asked
         try:
             store = self.host.open_store_or_fail()
-            compare = period is not None
-            if period is None:
-                period = Period(min(first_day(store) or today, today), today)
+            period, compare = _period_of(store, name, custom, now)
             cost = self.host.config.report.cost_per_agent_hour or None
             report = build_report(
-                store, period, by=asked[1], settings=ReportSettings(cost), compare=compare
+                store, period, by=by, settings=ReportSettings(cost), compare=compare
             )
         except DesktermError as exc:
             self.post_message(self.Failed(asked, str(exc)))
@@ -161,7 +153,7 @@ class ReportsScreen(Screen[None]):
     def _failed(self, event: Failed) -> None:
         from deskterm.safetext import line
 
-        if event.asked != (self.period_name, self.grouping):
+        if event.asked != self._asked():
             return
         self.remove_class("-loading")
         self.query_one("#report-title", Static).update(
@@ -170,14 +162,15 @@ class ReportsScreen(Screen[None]):
 
     @on(Loaded)
     def _show(self, event: Loaded) -> None:
-        if event.asked != (self.period_name, self.grouping):
+        if event.asked != self._asked():
             return  # a later key asked for another report
         report = event.report
+        self.shown = report.period
         self.remove_class("-loading", "-empty")
-        p = report.period
+        p, named = report.period, PERIODS.get(self.period_name)  # custom: its dates say it
         self.query_one("#report-title", Static).update(
             Text.assemble(
-                (f"Reports · {self._label()} ", "bold"),
+                (f"Reports · {named} " if named else "Reports · ", "bold"),
                 f"{p.since} .. {p.until} · business time: {report.calendar.split(',')[0]})",
             )
         )
@@ -210,7 +203,7 @@ class ReportsScreen(Screen[None]):
     def action_custom_period(self) -> None:
         from deskterm.screens.modals import TextModal
 
-        shown = self.custom or self._period()
+        shown = self.shown
         self.app.push_screen(
             TextModal(
                 "Custom period",
@@ -230,12 +223,12 @@ class ReportsScreen(Screen[None]):
         if text.strip().lower() == "all":
             self.period_name = "all"  # where all time starts is the worker's to read
             return
-        try:
-            period = parse_period(text, self.host.now().date(), None)
+        try:  # refused here, at once; the worker reads it again on the calendar's today
+            parse_period(text, self.host.now().date(), None)
         except UsageError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.custom = period
+        self.custom = text.strip()
         self.period_name = "custom"
 
     def action_grouping(self) -> None:
@@ -243,3 +236,18 @@ class ReportsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss()
+
+
+def _period_of(store: Store, name: str, custom: str, now: datetime) -> tuple[Period, bool]:
+    """The period a key or the custom text names, on the report calendar's today, and
+    whether it has a period before it to compare with (all time has none)."""
+    from deskterm.reports.model import Period, parse_period
+    from deskterm.store.queries.reports import first_day, report_today
+
+    today = report_today(store, now)
+    if name == "custom":
+        return parse_period(custom, today, first_day(store)), True
+    days = {"today": 1, "7d": 7, "30d": 30, "quarter": 91}.get(name)
+    if days is None:
+        return Period(min(first_day(store) or today, today), today), False
+    return Period(today - timedelta(days=days - 1), today), True

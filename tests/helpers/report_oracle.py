@@ -3,6 +3,8 @@
 Written apart from `deskterm.reports` on purpose: reopenings come from `reopened`
 events (not status changes), the backlog from replaying each ticket's status up
 to the period's end (not from daily moves), FCR from `ticket.reopen_count`.
+Days are the calendar's days: a moment's date in its timezone, periods from
+local midnight to local midnight.
 Slow (a Python loop over every ticket), which is the point: it is the reference.
 """
 
@@ -121,9 +123,13 @@ class Oracle:
                 status = new or ""
         return status
 
+    def local(self, at: datetime) -> date:
+        """The day a moment falls on for the team: its date in the calendar's zone."""
+        return at.astimezone(self.cal.tz).date()
+
     def kpis(self, since: date, until: date) -> dict[str, float | int | None]:
         def inside(at: datetime) -> bool:
-            return since <= at.date() <= until
+            return since <= self.local(at) <= until
 
         cal = self.cal
         out: dict[str, float | int | None] = {}
@@ -169,7 +175,7 @@ class Oracle:
             out[f"sla_{target}_met"] = met
             out[f"sla_{target}_breached"] = breached
             out[f"sla_{target}_met_pct"] = _pct(met, met + breached)
-        end = datetime.combine(until + timedelta(days=1), time(0), UTC)
+        end = datetime.combine(until + timedelta(days=1), time(0), cal.tz)
         ages = [0] * 5
         backlog = 0
         for tid, t in self.tickets.items():
@@ -177,7 +183,7 @@ class Oracle:
             if created >= end or self.status_at(tid, end) in RESOLVED:
                 continue
             backlog += 1
-            age = (until - created.date()).days
+            age = (until - self.local(created)).days
             ages[0 if age < 1 else 1 if age < 3 else 2 if age < 7 else 3 if age < 30 else 4] += 1
         out["backlog"] = backlog
         for label, n in zip(("0_1d", "1_3d", "3_7d", "7_30d", "30d_plus"), ages, strict=True):
@@ -197,7 +203,7 @@ class Oracle:
             out[name] = None
         seconds = sum(s for at, s, _ in self.time if inside(at))
         out["time_on_tickets_s"] = seconds
-        start = datetime.combine(since, time(0), UTC)
+        start = datetime.combine(since, time(0), cal.tz)
         working = cal.between(start, end).total_seconds() * self.agents
         out["utilization_pct"] = _pct(seconds, working)
         out["cost_per_ticket"] = None
@@ -220,12 +226,12 @@ class Oracle:
         out: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for tid, t in self.tickets.items():
             for key in keys(tid):
-                if since <= _t(t[1]).date() <= until:
+                if since <= self.local(_t(t[1])) <= until:
                     out[key]["new"] += 1
                 for at, _ in self.solves(tid):
-                    if since <= at.date() <= until:
+                    if since <= self.local(at) <= until:
                         out[key]["solved"] += 1
                 for e in self.events[tid]:
-                    if e[0] == "reopened" and since <= e[3].date() <= until:
+                    if e[0] == "reopened" and since <= self.local(e[3]) <= until:
                         out[key]["reopened"] += 1
         return {k: dict(v) for k, v in out.items()}

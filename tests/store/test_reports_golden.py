@@ -3,7 +3,10 @@
 The business calendar is Berlin (UTC+1 in November), Mon-Fri 09:00-12:00 and
 13:00-17:30 (7.5 h a day), with Friday 2026-11-20 a holiday. The period is
 Thu 2026-11-19 .. Tue 2026-11-24: a working day, the holiday, a weekend, two
-working days. Times below are UTC unless they say Berlin.
+working days. Times below are UTC unless they say Berlin. Days are Berlin's days:
+no event here falls between 23:00 and 24:00 UTC (the next day in Berlin) and no
+working hour is near midnight, so each event's day and the working time are the
+same as on UTC days (test_reports_zone.py has events on both sides of midnight).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import math
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from deskterm.errors import StoreError
 from deskterm.reports.calendar_spec import DEFAULT_SPEC, calendar_of, describe
@@ -60,6 +60,12 @@ def rollups_ready(store: Store) -> bool:
 
 def stored_calendar_spec(store: Store) -> str | None:
     return _meta(store.read(), "calendar")
+
+
+def report_today(store: Store, now: datetime) -> date:
+    """The date `now` has in the report calendar's timezone: where "today" and the
+    last 30 days end for the team, whose days the rollups count."""
+    return now.astimezone(calendar_of(_meta(store.read(), "calendar") or DEFAULT_SPEC).tz).date()
 
 
 def first_day(store: Store) -> date | None:
@@ -148,10 +154,12 @@ def _pct(part: float, whole: float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
 
-def _working_seconds(store: Store, spec: str, period: Period) -> float:
-    start = datetime.combine(period.since, time(0), UTC)
-    end = datetime.combine(period.until + timedelta(days=1), time(0), UTC)
-    return calendar_of(spec).between(start, end).total_seconds()
+def _working_seconds(spec: str, period: Period) -> float:
+    """The calendar's working time from the period's first local midnight to the one after it."""
+    calendar = calendar_of(spec)
+    start = datetime.combine(period.since, time(0), calendar.tz)
+    end = datetime.combine(period.until + timedelta(days=1), time(0), calendar.tz)
+    return calendar.between(start, end).total_seconds()
 
 
 def _kpis(
@@ -196,7 +204,7 @@ def _kpis(
         values[name] = None
     seconds = total("time")
     values["time_on_tickets_s"] = seconds
-    working = _working_seconds(store, spec, period) * agents
+    working = _working_seconds(spec, period) * agents
     values["utilization_pct"] = _pct(seconds, working)
     cost = settings.cost_per_agent_hour
     values["cost_per_ticket"] = (
@@ -361,7 +369,7 @@ def build_report(
     """Every KPI of `period` (and of the one before it when `compare`), from the rollups."""
     if not rollups_ready(store):
         raise StoreError(
-            f"{store.path}: the report tables are not built for this store yet:"
+            f"{store.path}: the report tables are missing or from an older deskterm:"
             " run `deskterm report --rebuild` (a few minutes a million tickets)"
         )
     spec = _meta(store.read(), "calendar") or DEFAULT_SPEC
@@ -376,7 +384,7 @@ def build_report(
         before_days = _days(store, Period(previous.until, previous.until))
         before = _kpis(store, previous, spec, settings, before_days[-1], agents)[0]
     rows: tuple[GroupRow, ...] = ()
-    working = _working_seconds(store, spec, period)
+    working = _working_seconds(spec, period)
     if by is not None and by not in ("day", "week"):
         rows = _rows(store, by, counts, spreads, working)
     return Report(
