@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskterm import __version__
 from deskterm.server import errors
@@ -52,19 +52,38 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        if request.method != "GET":
-            state.feed.poke()  # it may have written: streams hear of it now, not at the next poll
-        route = request.scope.get("route")
-        # The route's template (/api/v1/tickets/{number}), never the raw path: bounded labels.
-        name = getattr(route, "path", "unmatched")
-        state.metrics.latency.labels(name).observe(time.perf_counter() - start)
-        state.metrics.requests.labels(request.method, name, str(response.status_code)).inc()
-        return response
-
+    app.add_middleware(_Measure, state=state)
     return app
+
+
+class _Measure:
+    """Request metrics, and a poke to the live feed after a write.
+
+    Plain ASGI rather than `@app.middleware("http")`: that one passes each chunk of a
+    streaming response through a task and a queue, and every event to every open
+    stream paid for it.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        state = self.state
+
+        async def measured(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if scope["method"] != "GET":
+                    state.feed.poke()  # it may have written: streams hear of it now
+                # The route's template (/api/v1/tickets/{number}), never the raw path.
+                name = getattr(scope.get("route"), "path", "unmatched")
+                state.metrics.latency.labels(name).observe(time.perf_counter() - start)
+                status = str(message["status"])
+                state.metrics.requests.labels(scope["method"], name, status).inc()
+            await send(message)
+
+        await self.app(scope, receive, measured)
