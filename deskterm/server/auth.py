@@ -32,9 +32,11 @@ def current_agent(
 ) -> AgentRecord:
     if credentials is None or not credentials.credentials:
         raise _refuse("a bearer token is needed (Authorization: Bearer TOKEN)")
-    agent = find_agent_by_token(store_of(request), hash_token(credentials.credentials))
+    token_hash = hash_token(credentials.credentials)
+    agent = find_agent_by_token(store_of(request), token_hash)
     if agent is None:
         raise _refuse("the token is not valid (unknown or revoked); ask an admin for a new one")
+    request.state.token_hash = token_hash  # a long stream checks it is still held
     return agent
 
 

@@ -1,6 +1,9 @@
 """The live feed of one server process: notices new changes in the store and wakes streams.
 
-It also holds who is on which ticket (`presence`), and expires it as it polls.
+It also holds who is on which ticket (`presence`), and expires it as it polls, and
+checks every `AUTH_CHECK_S` that the tokens of open streams are still held: a stream
+whose token was revoked (`agent revoke`, any process) ends, and its client's reconnect
+is refused.
 
 One watcher per process (not per client) reads the sync journal's counter every
 `poll_seconds`, and at once when this process has just answered a write (`poke`), so
@@ -13,15 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+from collections import Counter
 from dataclasses import dataclass
 
 from anyio import to_thread
 
 from deskterm.server.presence import PresenceBoard
+from deskterm.store.queries.catalog import held_tokens
 from deskterm.store.queries.changes import Change, Position, changes_after, latest_version
 from deskterm.store.schema.db import Store
 
 PAGE = 500  # changes per read; a stream behind by more reads again
+AUTH_CHECK_S = 1.0  # a revoked token's open streams end within about this
 
 
 class Pulse:
@@ -70,18 +77,30 @@ class ChangeFeed:
         self._watcher: asyncio.Task[None] | None = None
         self._batch: _Batch | None = None
         self._read_lock: asyncio.Lock | None = None
+        self._tokens: Counter[str] = Counter()  # token hashes of the open streams
+        self._revoked: set[str] = set()
+        self._tokens_checked = 0.0
 
-    async def join(self) -> int:
+    async def join(self, token_hash: str) -> int:
         """A stream opens: make sure the watcher runs; the counter as it is now."""
         self.streams += 1
+        self._tokens[token_hash] += 1
         if self._watcher is None or self._watcher.done():
             self.version = await to_thread.run_sync(latest_version, self.store)
             self._poke = asyncio.Event()
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         return self.version
 
-    def leave(self) -> None:
+    def leave(self, token_hash: str) -> None:
         self.streams -= 1
+        self._tokens[token_hash] -= 1
+        if not self._tokens[token_hash]:
+            del self._tokens[token_hash]
+            self._revoked.discard(token_hash)
+
+    def revoked(self, token_hash: str) -> bool:
+        """Whether the token a stream was opened with has been revoked since."""
+        return token_hash in self._revoked
 
     def poke(self) -> None:
         """This process just wrote: read the counter now rather than at the next poll."""
@@ -92,13 +111,25 @@ class ChangeFeed:
         while self.streams > 0:
             version = await to_thread.run_sync(latest_version, self.store)
             expired = self.presence.expire()
-            if version != self.version or expired:
+            revoked = await self._check_tokens()
+            if version != self.version or expired or revoked:
                 self.version = version
                 self.pulse.beat()
             assert self._poke is not None
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self.poll_seconds)
             self._poke.clear()
+
+    async def _check_tokens(self) -> bool:
+        """Every `AUTH_CHECK_S`: whether a token of an open stream is newly revoked."""
+        now = time.monotonic()
+        if now - self._tokens_checked < AUTH_CHECK_S:
+            return False
+        self._tokens_checked = now
+        held = await to_thread.run_sync(held_tokens, self.store)
+        gone = {t for t in self._tokens if t not in held} - self._revoked
+        self._revoked |= gone
+        return bool(gone)
 
     async def changes_after(self, after: Position) -> list[Change]:
         """What changed after `after`; streams at the same place share one read."""

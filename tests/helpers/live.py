@@ -18,8 +18,11 @@ WAIT_S = 30.0  # a hang-only deadline: the tests assert latencies separately
 class Listener:
     """An `EventStream` read on its own thread; `next` waits for the event a test expects."""
 
-    def __init__(self, url: str, token: str, since: str | None = None) -> None:
+    def __init__(
+        self, url: str, token: str, since: str | None = None, *, reconnect: bool = False
+    ) -> None:
         self.stream = EventStream(url, token, since=since)
+        self.reconnect = reconnect  # as the app does: a dropped stream is opened again
         self.events: queue.Queue[tuple[float, LiveEvent]] = queue.Queue()
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="listener", daemon=True)
@@ -27,7 +30,8 @@ class Listener:
 
     def _run(self) -> None:
         try:
-            for event in self.stream.events():
+            offline = (lambda _exc: None) if self.reconnect else None
+            for event in self.stream.events(offline=offline):
                 self.events.put((time.perf_counter(), event))
         except BaseException as exc:  # handed to the test that waits
             self.error = exc
@@ -54,14 +58,22 @@ class Listener:
     def ticket(self, number: int) -> tuple[float, LiveEvent]:
         return self.next(lambda e: e.kind == "ticket" and e.data["number"] == number)
 
+    def ended(self, wait: float = WAIT_S) -> BaseException | None:
+        """Wait for the stream to end by itself; what ended it."""
+        self._thread.join(timeout=wait)
+        assert not self._thread.is_alive(), f"the stream was still open after {wait:.0f} s"
+        return self.error
+
     def close(self) -> None:
         self.stream.close()
         self._thread.join(timeout=WAIT_S)
 
 
 @contextmanager
-def listening(url: str, token: str, since: str | None = None) -> Iterator[Listener]:
-    listener = Listener(url, token, since)
+def listening(
+    url: str, token: str, since: str | None = None, *, reconnect: bool = False
+) -> Iterator[Listener]:
+    listener = Listener(url, token, since, reconnect=reconnect)
     try:
         yield listener
     finally:

@@ -90,6 +90,22 @@ def test_no_stream_without_a_valid_token(team: Team) -> None:
     stream.close()
 
 
+def test_revoking_a_token_ends_its_open_stream_and_the_reconnect_is_refused(team: Team) -> None:
+    """Revoked beside the server's requests, as `agent revoke` does: it reads it in the store."""
+    with (
+        listening(team.url, team.agent_token, reconnect=True) as revoked,
+        listening(team.url, team.admin_token) as other,
+    ):
+        revoked.ready()
+        other.ready()
+        assert team.state.make_service(Actor.system()).revoke_token("bo@desk.test")
+        error = revoked.ended()
+        assert isinstance(error, SyncError) and "token is not valid" in str(error)
+        assert all(e.kind != "ticket" for _at, e in list(revoked.events.queue))
+        number = _open_ticket(team, "After the revoke")
+        other.ticket(number)  # the admin's stream goes on
+
+
 def test_a_bad_last_event_id_is_one_line(team: Team) -> None:
     answer = httpx.get(
         f"{team.url}/api/v1/events",

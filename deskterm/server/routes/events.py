@@ -5,7 +5,8 @@ Each changed ticket is one `ticket` event whose `id` is its place in the sync jo
 replica's sync cursor as a bare version) gets everything after it, even across a
 server restart. A new stream starts with a `ready` event at the present.
 `presence` events (no id: they are not replayed) say who is on a ticket now,
-whenever that changes.
+whenever that changes. A stream ends when its token is revoked (the client's
+reconnect is then refused with 401).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ async def events(
     """Changed tickets as `ticket` events (JSON data), resumable with `Last-Event-ID`."""
     state = server_state(request)
     feed = state.feed
-    now = await feed.join()
+    token_hash: str = request.state.token_hash
+    now = await feed.join(token_hash)
     state.metrics.streams.inc()
     try:
         position = resume or Position(now)
@@ -55,7 +57,7 @@ async def events(
             event="ready", id=position.encode(), data={"version": now}, retry=RETRY_MS
         )
         seen_presence = 0
-        while True:
+        while not feed.revoked(token_hash):
             generation = feed.pulse.generation
             board = feed.presence
             for number in board.changes_since(seen_presence):
@@ -71,5 +73,5 @@ async def events(
             if len(changes) < PAGE:
                 await feed.pulse.wait_past(generation, IDLE_CHECK_S)
     finally:
-        feed.leave()
+        feed.leave(token_hash)
         state.metrics.streams.dec()

@@ -136,6 +136,12 @@ def find_agent_by_token(store: Store, token_hash: str) -> AgentRecord | None:
     return None if row is None else _agent(row)
 
 
+def held_tokens(store: Store) -> set[str]:
+    """The hashes of every token an agent holds now (one row per agent: a small table)."""
+    sql = "SELECT token_hash FROM agent WHERE token_hash IS NOT NULL"
+    return {r[0] for r in store.read().execute(sql)}
+
+
 def agent_id_by_email(store: Store, email: str) -> int | None:
     """The id of the agent with this address (any case), if there is one."""
     row = (
