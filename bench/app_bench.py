@@ -182,12 +182,19 @@ async def _measure_queue(db: Path) -> dict[str, float]:
         out["key_move_median_s"] = statistics.median(moves)
         out["key_move_max_s"] = max(moves)
         pages: list[float] = []
+        down = True
         for _ in range(PRESSES):
             before = listed.cursor
+            # A small store's view ends before 40 pages: turn back up at its last row.
+            down = down and (listed.has_more or before < listed.row_count - 1)
+            down = down or before == 0
             pages.append(
                 await probe.key(
-                    "pagedown",
-                    lambda b=before: listed.cursor > b and _visible_loaded(listed),  # type: ignore[misc]  # default pins b
+                    "pagedown" if down else "pageup",
+                    lambda b=before, d=down: (
+                        (listed.cursor > b if d else listed.cursor < b)  # type: ignore[misc]  # defaults pin b, d
+                        and _visible_loaded(listed)
+                    ),
                 )
             )
             await asyncio.sleep(0.05)

@@ -19,12 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Markdown, OptionList, Static
+from textual.widgets import Input, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm import keys, safetext
 from deskterm.store.queries.kb import ArticleRecord, get_article, list_articles, search_articles
 from deskterm.widgets.fmt import plain
+from deskterm.widgets.key_footer import KeyFooter
 
 if TYPE_CHECKING:
     from deskterm.screens.host import DeskHost
@@ -212,7 +213,7 @@ class KbScreen(Screen[None]):
         with Horizontal():
             yield ArticleSearch(self.store, id="kb-side")
             yield ArticleView(id="kb-view")
-        yield Footer()
+        yield KeyFooter()
 
     def action_move(self, delta: int) -> None:
         self.query_one(ArticleSearch).move(delta)

@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from deskterm import keys
@@ -35,6 +35,7 @@ from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.views import KEYED, all_views
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine
+from deskterm.widgets.key_footer import KeyFooter
 from deskterm.widgets.sync_line import SyncLine
 from deskterm.widgets.ticket_list import TicketList
 from deskterm.widgets.view_bar import ViewBar
@@ -125,7 +126,7 @@ class QueueScreen(Screen[None]):
         yield listed
         yield IngestLine(id="ingest-line")
         yield SyncLine(id="sync-line")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         configured = [(view.name, view.query) for view in self.desk.config.views]

@@ -19,9 +19,10 @@ from textual.containers import Grid, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from deskterm import keys
+from deskterm.widgets.key_footer import KeyFooter
 from deskterm.widgets.kpi_tile import KpiTile
 from deskterm.widgets.report_charts import ReportCharts
 
@@ -99,7 +100,7 @@ class ReportsScreen(Screen[None]):
                     yield KpiTile(name, label, id=f"tile-{name.replace('_', '-')}")
             yield ReportCharts(id="report-charts")
             yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.add_class("-empty")  # until the first report: a light first frame

@@ -13,7 +13,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
@@ -34,6 +34,7 @@ from deskterm.vocab import NOT_MAILED_TEXT, status_label
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.customer_pane import CustomerPane
 from deskterm.widgets.fmt import plain, stamp
+from deskterm.widgets.key_footer import KeyFooter
 from deskterm.widgets.presence_bar import PresenceBar
 from deskterm.widgets.send_guard import SendGuard
 from deskterm.widgets.similar_pane import SimilarPane
@@ -152,7 +153,7 @@ class TicketScreen(GuardedSend):
                 yield SimilarPane(id="similar")
         yield SendGuard(id="send-guard")
         yield Composer(id="composer")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.composer.display = False
