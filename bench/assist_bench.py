@@ -346,16 +346,63 @@ def _training(path: Path) -> Figure:
     )  # fmt: skip
 
 
-def _latency_at(path: Path) -> Figure:
-    from deskterm.store.queries.similar import list_similar
+# Worst cases a user can type: a long body of the store's most common topic words, and
+# long Chinese, Korean and Japanese bodies (each CJK pair is a term).
+_COMMON = (
+    "order", "email", "address", "account", "refund", "payment", "invoice", "charged",
+    "twice", "password", "reset", "login", "shipping", "tracking", "delivery", "cancel",
+    "subscription", "renewal", "billing", "portal", "crashes", "error", "update", "app",
+    "browser", "card", "bank", "transfer",
+)  # fmt: skip
+WORST = {
+    "common words, long body": (
+        "Order email address account problem",
+        " ".join(random.Random(1).choices(_COMMON, k=400))[:3000],
+    ),
+    "Chinese, long body": ("退款 订单 账户 问题", "我要退款，订单还没有发货。" * 60),
+    "Korean, long body": (
+        "환불 요청",
+        "주문한 상품이 아직 배송되지 않았습니다. 환불을 원합니다. " * 40,
+    ),
+    "Japanese, long body": (
+        "返金について",
+        "注文した商品がまだ届いていません。返金をお願いします。" * 40,
+    ),
+}
+
+
+def _term_model(path: Path) -> None:
+    """The term counts a trained model holds, beside a bench store (built once, under a
+    lock). Only the term counts: the shared 1M store predates the tone columns."""
+    from deskterm.assist.model import AssistModel, model_path, read_model, write_model
+    from deskterm.store.assist_model import term_counts
     from deskterm.store.schema.db import Store
 
+    where = model_path(path)
+    with (where.with_name(".lock-" + where.name)).open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if read_model(where) is None:
+            store = Store(path)
+            messages, terms = term_counts(store.read())
+            store.close()
+            write_model(where, AssistModel(0, 0, "bench", {}, terms, messages))
+
+
+def _latency_at(path: Path) -> Figure:
+    from deskterm.store.queries.similar import TicketText, list_similar, similar_to
+    from deskterm.store.schema.db import Store
+
+    _term_model(path)
     store = Store(path)  # read only: the queries touch no new column, nothing migrates
     conn = store.read()
     total = conn.execute("SELECT max(number) FROM ticket").fetchone()[0]
     numbers = random.Random(5).sample(range(1, total + 1), 40)
     samples = iter(numbers * 1000)
     took = measure(lambda: list_similar(store, next(samples)), len(numbers), 3)
+    worst = []
+    for subject, body in WORST.values():
+        me = TicketText(0, 0, subject, 0, None, None, body, frozenset(), "open")
+        worst.append(measure(lambda me=me: similar_to(conn, me), 10, 2))
     # Raw baseline: one FTS lookup of a common word, newest first, as the search does.
     raw = measure(
         lambda: conn.execute(
@@ -366,8 +413,12 @@ def _latency_at(path: Path) -> Figure:
         3,
     )
     store.close()
-    return (
-            Figure("assist", "suggest (similar) one ticket", took.median, "s",
-               f"{total:,} tickets", raw=raw.median, goal="<= 50 ms",
-               ok=took.median <= 0.05, extra=f"p95 {took.p95 * 1e3:.0f} ms")
+    slowest = max(worst, key=lambda t: t.median)
+    name = list(WORST)[worst.index(slowest)]
+    ok = max(took.p95, slowest.p95) <= 0.05
+    return Figure(
+        "assist", "suggest (similar) one ticket", took.median, "s", f"{total:,} tickets",
+        raw=raw.median, goal="<= 50 ms", ok=ok,
+        extra=f"p95 {took.p95 * 1e3:.0f} ms; worst case ({name}) median"
+        f" {slowest.median * 1e3:.0f} ms, p95 {slowest.p95 * 1e3:.0f} ms",
     )  # fmt: skip

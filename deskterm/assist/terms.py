@@ -60,11 +60,12 @@ def ticket_terms(text: str) -> list[Term]:
         if word in STOPWORDS or _CJK.search(word):
             continue
         key = stem(word)
-        seen.setdefault(key, Term(key, word))
+        if key not in seen:
+            seen[key] = Term(key, word)
     for run in _CJK.findall(text):
         for pair in bigrams(korean_stem(run)):
-            if len(pair) == 2:
-                seen.setdefault(pair, Term(pair, pair, cjk=True))
+            if len(pair) == 2 and pair not in seen:  # a long CJK body repeats its pairs
+                seen[pair] = Term(pair, pair, cjk=True)
     return list(seen.values())
 
 

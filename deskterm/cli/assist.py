@@ -66,11 +66,12 @@ def _progress(what: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]
 
 @app.command("train")
 def train(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Learn from the solved tickets how priority follows urgent or upset mail.
+    """Learn from the solved tickets how priority follows urgent or upset mail, and
+    how common each indexed word is (the weights of similar tickets).
 
     Writes the model beside the store (`NAME.assist.json`); nothing leaves the
     machine. The app trains it again in the background once enough tickets were
-    solved since. Similar tickets, canned replies, tags and groups need no training.
+    solved since.
     """
     from deskterm.assist.model import model_path
     from deskterm.store.assist_model import train as train_model

@@ -2,8 +2,9 @@
 there is too little history to suggest anything.
 
 Training reads solved tickets a range of ids at a time (one GROUP BY each), so a
-progress bar moves and a million tickets take seconds; it writes nothing in the
-store, only the model file beside it.
+progress bar moves and a million tickets take seconds, and the search index's own
+term counts (an `fts5vocab` table: one pass over the index, 2 s at 3 million
+messages); it writes nothing in the store, only the model file beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from deskterm.assist.model import (
     MIN_HISTORY,
     REFRESH_AFTER,
+    TERMS_FROM,
     AssistModel,
     model_path,
     read_model,
@@ -62,16 +64,40 @@ def train(
             last_number = max(last_number, int(newest))
         if progress is not None:
             progress(min(start + TRAIN_CHUNK - 1, last), last)
+    # PostgreSQL's index keeps no per-term counts: similar tickets count terms there.
+    messages, terms = term_counts(conn) if store.url is None else (0, {})
     model = AssistModel(
         solved=solved,
         last_number=last_number,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         priority_by_tone=counts,
+        term_messages=terms,
+        messages=messages,
     )
     if write:
         write_model(model_path(store.path), model)
         _loaded.pop(model_path(store.path), None)
     return model
+
+
+def term_counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:
+    """(messages, indexed term -> messages holding it) for terms in `TERMS_FROM` or more.
+
+    Read from a temporary vocabulary over the message index, so a store from before
+    the index's own vocabulary table (and a read-only one) is read the same way.
+    """
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.assist_terms"
+        " USING fts5vocab(main, message_fts, 'row')"
+    )
+    terms = {
+        str(term): int(n)
+        for term, n in conn.execute(
+            "SELECT term, doc FROM temp.assist_terms WHERE doc >= ?", (TERMS_FROM,)
+        )
+    }
+    messages = int(conn.execute("SELECT coalesce(max(id), 0) FROM message").fetchone()[0])
+    return messages, terms
 
 
 def model_for(path: Path) -> AssistModel | None:

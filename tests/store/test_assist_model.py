@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers.store import Desk, make_desk, solved_history
 
-from deskterm.assist.model import MIN_HISTORY, MODEL_VERSION, model_path
+from deskterm.assist.model import MIN_HISTORY, MODEL_VERSION, TERMS_FROM, model_path, write_model
 from deskterm.store.assist_model import model_due, model_for, train
+from deskterm.store.queries.similar import list_similar
 from deskterm.store.queries.suggest import suggest, suggested_routing
 
 URGENT = "Our shop is down, please help asap."
@@ -108,3 +110,33 @@ def test_urgent_mail_gets_the_priority_the_team_gives_urgent_mail_with_the_words
     # The rules read it on the writer's connection too, with the tone they are given.
     calm = suggested_routing(desk.store.read(), asked.number, 0.5, tone=("", ""))
     assert ("priority", "urgent") not in {(r.field, r.value) for r in calm}
+
+
+def test_training_keeps_how_many_messages_hold_each_common_term(desk: Desk) -> None:
+    solved(desk, "My voucher code fails at checkout.", "normal", TERMS_FROM + 5, "Voucher")
+    solved(desk, "A zebra ate the parcel.", "normal", 2, "Zebra")
+    model = train(desk.store)
+    conn = desk.store.read()
+    holding = conn.execute("SELECT count(*) FROM message WHERE body_text LIKE '%voucher%'")
+    assert model.term_messages["voucher"] == holding.fetchone()[0] == TERMS_FROM + 5
+    # Terms as the search index holds them (porter stems), zebra too rare to keep: it is
+    # counted per query.
+    assert sorted(model.term_messages) == ["at", "checkout", "code", "fail", "my", "voucher"]
+    assert model.messages == conn.execute("SELECT max(id) FROM message").fetchone()[0]
+    assert model.summary()[1] == f"term weights: 6 terms in {model.messages} messages"
+    assert model_for(desk.path) == model  # kept in the file, read back whole
+
+
+def test_similar_tickets_weigh_terms_by_the_models_counts(desk: Desk) -> None:
+    solved_history(desk.svc)
+    solved(desk, "The gift card is empty.", "normal", TERMS_FROM, "Gift")
+    rare = desk.svc.create_ticket("Coupon", "Where is my refund voucher?", "v@x.test").number
+    desk.svc.set_status(rare, "solved")
+    asked = desk.svc.create_ticket("Help", "My voucher and my gift card", "a@x.test").number
+    # Counted: "voucher" is in 2 messages, "gift" in 21: the voucher ticket comes first.
+    assert list_similar(desk.store, asked, 1)[0].number == rare
+    model = train(desk.store)
+    # A model that has seen "voucher" in every message weighs it as a common word.
+    claimed = replace(model, term_messages={"voucher": model.messages})
+    write_model(model_path(desk.path), claimed)
+    assert list_similar(desk.store, asked, 1)[0].number != rare

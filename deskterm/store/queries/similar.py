@@ -2,8 +2,10 @@
 
 Two steps, so one ticket costs milliseconds at a million tickets:
 1. Candidates from the search index: the ticket's least common terms (document
-   frequency counted up to `DF_CAP`), each giving its newest `PER_TERM` hits in
-   subjects and bodies, plus the customer's own solved tickets.
+   frequency read from the trained model beside the store, else counted up to
+   `DF_CAP` per term), each giving its newest `PER_TERM` hits in subjects and
+   bodies (the best `MESSAGES` of those looked up for their ticket), plus the
+   customer's own solved tickets.
 2. Ranking in Python over what each candidate says (subject and first customer
    message): the share of the ticket's term weight (idf) it repeats, and small
    bonuses for the same customer, organization and tags. The shared words, the
@@ -19,20 +21,25 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from deskterm.assist.model import AssistModel
 from deskterm.assist.terms import Term, term_keys, ticket_terms
 from deskterm.errors import NotFoundError
 from deskterm.query.fts import match_expression
+from deskterm.store.assist_model import model_for, store_path
 from deskterm.store.schema.db import Store
+from deskterm.store.search.words import index_stems
 
 MAX_TERMS = 16  # terms counted per ticket (subject first, then the body's opening)
 QUERY_TERMS = 8  # the least common of them fetch candidates
 DF_CAP = 1000  # counting a term's tickets stops here: past it, a term is just common
 PER_TERM = 150  # newest hits taken per term
 CANDIDATES = 60  # ranked on their text
+MESSAGES = 2 * CANDIDATES  # best matching messages looked up for their ticket
 SUBJECT_WEIGHT = 2.0
 SAME_CUSTOMER, SAME_ORG, PER_TAG = 0.15, 0.05, 0.04
 RESOLVED = ("solved", "closed")
 _MAX_ID = 2**62
+_TOKENS: dict[str, str | None] = {}  # word -> the search index's token for it (porter)
 
 _FIRST_CUSTOMER_BODY = (
     "SELECT substr(m.body_text, 1, 3000) FROM message m WHERE m.ticket_id = t.id"
@@ -88,7 +95,9 @@ class SimilarTicket:
 
 
 @dataclass(frozen=True, slots=True)
-class _Ticket:
+class TicketText:
+    """What a ticket is compared by: its subject, first customer message, who, tags."""
+
     id: int
     number: int
     subject: str
@@ -100,7 +109,7 @@ class _Ticket:
     status: str
 
     @classmethod
-    def of(cls, r: tuple[Any, ...]) -> _Ticket:
+    def of(cls, r: tuple[Any, ...]) -> TicketText:
         tags = frozenset((r[7] or "").split(",")) - {""}
         return cls(r[0], r[1], r[2], r[3], r[4], r[5], r[6] or "", tags, r[8])
 
@@ -127,12 +136,18 @@ def similar_on(
     row = conn.execute(_TICKET + " WHERE t.number = ?", (number,)).fetchone()
     if row is None:
         raise NotFoundError(f"no ticket #{number}")
-    me = _Ticket.of(row)
     upto = _ticket_id(conn, before) if before is not None else _MAX_ID
+    return similar_to(conn, TicketText.of(row), limit, upto=upto)
+
+
+def similar_to(
+    conn: sqlite3.Connection, me: TicketText, limit: int = 5, *, upto: int = _MAX_ID
+) -> list[SimilarTicket]:
+    """The solved tickets (ids below `upto`) most like `me`, best first."""
     terms = ticket_terms(me.text)[:MAX_TERMS]
     in_subject = {t.key for t in ticket_terms(me.subject)}
     total = _message_count(conn)
-    df = {t.key: _frequency(conn, t) for t in terms}
+    df = _frequencies(conn, terms, total)
     # The subject names the problem; the body adds details that many problems share.
     idf = {
         key: math.log1p(total / n) * (SUBJECT_WEIGHT if key in in_subject else 1.0)
@@ -145,10 +160,21 @@ def similar_on(
     asked += sorted((t for t in useful if t not in asked), key=lambda t: df[t.key])[
         : QUERY_TERMS - len(asked)
     ]
-    votes: dict[int, float] = {}
+    votes: dict[int, float] = {}  # ticket id -> weight of the asked terms its subject holds
+    said: dict[int, float] = {}  # message id -> weight of the asked terms it holds
+    below = _first_message(conn, upto)
     for term in asked:
-        for ticket_id in _hits(conn, term, upto):
+        query = _match(term)
+        for ticket_id in _newest(conn, "ticket_fts", query, upto):
             votes[ticket_id] = votes.get(ticket_id, 0.0) + idf[term.key]
+        for message_id in _newest(conn, "message_fts", query, below):
+            said[message_id] = said.get(message_id, 0.0) + idf[term.key]
+    # Only the best messages are looked up for their ticket: a row read each, from disk
+    # when cold (all of them made three quarters of the time at a million tickets).
+    for message_id, ticket_id in _tickets_of(
+        conn, heapq.nlargest(MESSAGES, said, key=said.__getitem__)
+    ):
+        votes[ticket_id] = votes.get(ticket_id, 0.0) + said[message_id]
     for (ticket_id,) in conn.execute(
         "SELECT id FROM ticket WHERE customer_id = ? AND status IN ('solved', 'closed')"
         " AND id < ? ORDER BY updated_at DESC LIMIT 20",
@@ -178,6 +204,34 @@ def _match(term: Term) -> str:
     return match_expression((term.word,)) or '""'
 
 
+def _frequencies(conn: sqlite3.Connection, terms: list[Term], total: int) -> dict[str, int]:
+    """term key -> about how many of the `total` messages hold it: the model's count
+    (scaled to the store's growth since training) for a term it knows, else counted."""
+    model = model_for(store_path(conn))
+    known = _known(model, terms)
+    scale = total / model.messages if model is not None and model.messages else 1.0
+    return {
+        t.key: round(known[t.key] * scale) if t.key in known else _frequency(conn, t) for t in terms
+    }
+
+
+def _known(model: AssistModel | None, terms: list[Term]) -> dict[str, int]:
+    """term key -> messages holding it at training, for the terms the model counted."""
+    if model is None or not model.term_messages:
+        return {}
+    words = tuple(t.word for t in terms if not t.cjk and t.word not in _TOKENS)
+    if words:  # one tokenizer pass for the words not seen yet
+        if len(_TOKENS) > 50_000:
+            _TOKENS.clear()
+        _TOKENS.update(zip(words, index_stems(words), strict=True))
+    out = {}
+    for t in terms:
+        token = t.key if t.cjk else _TOKENS[t.word]
+        if token is not None and token in model.term_messages:
+            out[t.key] = model.term_messages[token]
+    return out
+
+
 def _frequency(conn: sqlite3.Connection, term: Term) -> int:
     """How many messages hold `term`, counted up to DF_CAP."""
     row = conn.execute(
@@ -194,35 +248,47 @@ def _ticket_id(conn: sqlite3.Connection, number: int) -> int:
     return int(row[0])
 
 
-def _hits(conn: sqlite3.Connection, term: Term, upto: int) -> set[int]:
-    """Tickets (ids below `upto`) whose subject or a message holds `term`: the newest
-    PER_TERM of each."""
-    query = _match(term)
-    subjects = conn.execute(
-        "SELECT rowid FROM ticket_fts WHERE ticket_fts MATCH ? AND rowid < ?"
+def _first_message(conn: sqlite3.Connection, ticket_id: int) -> int:
+    """The id of ticket `ticket_id`'s first message: messages below it were written
+    before that ticket (all messages when it is `_MAX_ID`)."""
+    if ticket_id == _MAX_ID:
+        return _MAX_ID
+    row = conn.execute("SELECT min(id) FROM message WHERE ticket_id = ?", (ticket_id,)).fetchone()
+    return int(row[0]) if row[0] is not None else _MAX_ID
+
+
+def _newest(conn: sqlite3.Connection, table: str, query: str, below: int) -> list[int]:
+    """The newest PER_TERM rowids (below `below`) of an index (`ticket_fts`: subjects by
+    ticket id; `message_fts`: bodies by message id) matching `query`."""
+    rows = conn.execute(
+        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid < ?"
         " ORDER BY rowid DESC LIMIT ?",
-        (query, upto, PER_TERM),
-    ).fetchall()
-    messages = conn.execute(
-        "SELECT m.ticket_id FROM message_fts f JOIN message m ON m.id = f.rowid"
-        " WHERE message_fts MATCH ? AND m.ticket_id < ? ORDER BY f.rowid DESC LIMIT ?",
-        (query, upto, PER_TERM),
-    ).fetchall()
-    return {r[0] for r in subjects} | {r[0] for r in messages}
+        (query, below, PER_TERM),
+    )
+    return [r[0] for r in rows]
 
 
-def _candidates(conn: sqlite3.Connection, ids: list[int]) -> list[_Ticket]:
+def _tickets_of(conn: sqlite3.Connection, message_ids: list[int]) -> list[tuple[int, int]]:
+    """(message id, its ticket id) for each of `message_ids`."""
+    rows = conn.execute(
+        "SELECT id, ticket_id FROM message WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(message_ids),),
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def _candidates(conn: sqlite3.Connection, ids: list[int]) -> list[TicketText]:
     if not ids:
         return []
     rows = conn.execute(
         _TICKET + " WHERE t.id IN (SELECT value FROM json_each(?)) AND t.merged_into_id IS NULL",
         (json.dumps(ids),),
     ).fetchall()
-    return [_Ticket.of(r) for r in rows]
+    return [TicketText.of(r) for r in rows]
 
 
 def _rank(
-    me: _Ticket, mine: dict[str, str], other: _Ticket, idf: dict[str, float], weight: float
+    me: TicketText, mine: dict[str, str], other: TicketText, idf: dict[str, float], weight: float
 ) -> SimilarTicket:
     """`other` scored against `me`, whose counted terms are `mine` (key -> word as written)."""
     theirs = term_keys(other.text)

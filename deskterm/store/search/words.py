@@ -118,7 +118,7 @@ def _list_terms(conn: sqlite3.Connection, prefix: str) -> list[str] | None:
     """Words that ask for the indexed terms under a Latin prefix as FTS5 reads it
     (stemmed), or None when they cannot stand for it (more than MAX_PREFIX_TERMS,
     or a term no spelling of ours stems to)."""
-    stem = _stem(prefix)
+    stem = index_stem(prefix)
     if stem is None:
         return None
     found: set[str] = set()
@@ -149,17 +149,17 @@ def _spelling(term: str) -> str | None:
     tries = [term + end for end in _ENDINGS]
     if term.endswith("i"):  # porter writes a final y as i (happy -> happi)
         tries.append(term[:-1] + "y")
-    stems = _stems(tuple(tries))
+    stems = index_stems(tuple(tries))
     return next((word for word, stem in zip(tries, stems, strict=True) if stem == term), None)
 
 
-@functools.lru_cache(maxsize=512)
-def _stem(token: str) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def index_stem(token: str) -> str | None:
     """`token` as the index's tokenizer leaves it (porter: please -> pleas)."""
-    return _stems((token,))[0]
+    return index_stems((token,))[0]
 
 
-def _stems(tokens: tuple[str, ...]) -> list[str | None]:
+def index_stems(tokens: tuple[str, ...]) -> list[str | None]:
     """Each token as the tokenizer leaves it; None for one it splits or drops."""
     conn = sqlite3.connect(":memory:")
     try:
