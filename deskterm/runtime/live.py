@@ -33,6 +33,7 @@ from deskterm.store.schema.db import Store
 from deskterm.store.service import Service
 
 JOIN_SECONDS = 5.0
+AGAIN_S = 1.0  # after a pass failed here (not offline): try again this soon, then slower
 BEAT_S = 10.0  # presence heartbeats; the server forgets an agent after 30 s of silence
 _NUDGE = -1  # a queue entry meaning "a write here": push if anything is queued
 _READY = -2  # the stream (re)connected: the server is reachable
@@ -118,26 +119,39 @@ class LiveSync:
             self._wake.put(_READY)  # (re)connected: push what waited while offline
 
     def _sync_loop(self) -> None:
+        """Sync on each wake-up. Tickets whose pull failed stay owed: the next pass pulls
+        them (a pass that failed once dropped them, and the screen never heard)."""
         self._tell("connecting")
+        owed: set[int] = set()
+        wait, failures = self.retry, 0
         while not self._stop.is_set():
             try:
-                first = self._wake.get(timeout=self.retry)
+                first = self._wake.get(timeout=wait)
             except queue.Empty:
-                first = _NUDGE  # retry what is queued (the server was away)
+                first = _NUDGE  # retry what is queued or owed (the server was away)
             woken = [first]
             while not self._wake.empty():  # a burst of events: one sync for all
                 woken.append(self._wake.get_nowait())
             if self._stop.is_set():
                 return
-            numbers = sorted({n for n in woken if n >= 0})
+            numbers = sorted(owed | {n for n in woken if n >= 0})
+            wait = self.retry
             try:
                 self._sync(numbers, ready=_READY in woken)
             except SyncOffline as exc:
+                owed = set(numbers)  # pulled on reconnect (`ready`) or the next retry
                 self._offline(exc)
+                continue
             except SyncError as exc:  # a revoked token, a newer server: until re-joined
                 self._tell("refused", str(exc))
-            except Exception as exc:  # one failed pass is told; the next wake-up tries again
+            except Exception as exc:  # a store locked past its timeout, a bad answer
+                owed = set(numbers)
+                # Soon, not at the next change or the 30 s retry; less often if it persists.
+                wait = min(AGAIN_S * 2**failures, self.retry)
+                failures += 1
                 self.listener.background_failed(exc)
+                continue
+            owed, failures = set(), 0
 
     def _sync(self, numbers: list[int], *, ready: bool) -> None:
         if queued_ops(self.replica.store):
