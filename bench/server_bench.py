@@ -271,12 +271,13 @@ def _run_sync() -> list[Figure]:
         direct_store = open_store(folder / "direct.db")
         system = Service(direct_store, Actor.system())
         agent_id = system.ensure_agent("Bench", "bench@bench.test")
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         _changes(Service(direct_store, Actor(agent_id, "Bench")), numbers)
         direct = time.perf_counter() - start
+        direct_cpu = time.process_time() - cpu_start
         direct_store.close()
 
-        with serving(db, folder) as (url, _pid):
+        with serving(db, folder) as (url, pid):
             replica_path = folder / "replica.db"
             replica, _me, _report = join(
                 url,
@@ -288,9 +289,10 @@ def _run_sync() -> list[Figure]:
             start = time.perf_counter()
             _changes(_agent_service(replica.store), numbers)
             offline = time.perf_counter() - start
-            start = time.perf_counter()
+            start, server_cpu = time.perf_counter(), _cpu_seconds(pid)
             report = replica.sync()
             synced = time.perf_counter() - start
+            server_cpu = _cpu_seconds(pid) - server_cpu
             replica.client.close()
             replica.store.close()
         assert report.pushed == SYNC_OPS and report.queued == 0, report
@@ -310,7 +312,23 @@ def _run_sync() -> list[Figure]:
             extra=f"pulled {report.pulled:,} tickets",
         ),
         Figure("sync", "the same ops made offline", offline, "s", size, raw=direct),
+        # CPU seconds: what the work costs, whatever else the machine is running.
+        Figure(
+            "sync",
+            "server CPU for the push + pull",
+            server_cpu,
+            "s",
+            size,
+            raw=direct_cpu,
+            extra="raw: CPU of the same changes made directly",
+        ),
     ]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _agent_service(store: Store) -> Service:

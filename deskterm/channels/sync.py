@@ -29,7 +29,7 @@ from deskterm.store.service.sync_apply import apply_page, become_replica, set_st
 if TYPE_CHECKING:
     from deskterm.store.service import Service
 
-PUSH_BATCH = 100  # a request stays short: the server runs each op in its own transaction
+PUSH_BATCH = 100  # a request stays short: the server holds its write lock while it runs them
 PAGE = 500
 TIMEOUT_S = 30.0
 

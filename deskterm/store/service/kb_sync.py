@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from deskterm.errors import NotFoundError
 from deskterm.kb.article import ArticleDraft
 from deskterm.store.schema.db import Store
+from deskterm.store.service.batch import reader
 from deskterm.store.service.sync_journal import Command
 
 if TYPE_CHECKING:
@@ -24,7 +25,8 @@ def _uid_of(store: Store, slug: str) -> str:
 
 
 def _slug_of(store: Store, uid: str) -> str | None:
-    row = store.read().execute("SELECT slug FROM article WHERE uid = ?", (uid,)).fetchone()
+    """On the server, inside a push: sees articles an earlier op of the same push made."""
+    row = reader(store).execute("SELECT slug FROM article WHERE uid = ?", (uid,)).fetchone()
     return None if row is None else str(row[0])
 
 

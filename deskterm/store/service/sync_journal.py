@@ -44,13 +44,14 @@ class Command:
     refs: list[str] = field(default_factory=list)  # tickets it names (see `ticket_ref`)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Applying:
     """The replica op the server is running again: recorded as done in the same commit."""
 
     client_id: str
     mutation_id: int
     agent_id: int | None
+    marked: bool = False  # an earlier unit of work of this op recorded it as done
 
 
 class AlreadyApplied(Exception):
@@ -135,11 +136,12 @@ def done(uow: UnitOfWork, op: Applying) -> None:
     client = session.get(SyncClient, op.client_id)
     if client is None:
         client = SyncClient(client_id=op.client_id, agent_id=op.agent_id, last_seen_at=when)
-    elif client.last_mutation_id >= op.mutation_id:
+    elif client.last_mutation_id >= op.mutation_id and not op.marked:
         raise AlreadyApplied(op.mutation_id)
     client.last_mutation_id = op.mutation_id
     client.last_seen_at = when
     session.add(client)
+    op.marked = True
 
 
 def queue(uow: UnitOfWork, command: Command) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from deskterm.errors import NotFoundError, SyncError, UsageError
 from deskterm.store.schema.db import Store
 from deskterm.store.service import kb_sync
+from deskterm.store.service.batch import reader
 from deskterm.store.service.sync_journal import Command
 
 if TYPE_CHECKING:
@@ -41,13 +42,16 @@ class Target:
 
 
 def resolve(store: Store, ref: str) -> Target:
-    """The server's ticket for a ref; a ticket merged away also says where it went."""
+    """The server's ticket for a ref; a ticket merged away also says where it went.
+
+    Read inside the push's batch: a ticket an earlier op of the same push made is found.
+    """
     if ref.startswith("#") and ref[1:].isdecimal():
         where, key = "number = ?", int(ref[1:])
     else:
         where, key = "uid = ?", ref  # type: ignore[assignment]  # a uid, not a number
     row = (
-        store.read()
+        reader(store)
         .execute(
             "SELECT t.number, m.number FROM ticket t LEFT JOIN ticket m ON m.id = t.merged_into_id"
             f" WHERE t.{where}",

@@ -1,9 +1,11 @@
 """The server runs a replica's pushed ops again, through its own service, each exactly once.
 
-Ops are applied in id order, each in its own transaction, as the agent whose token
-pushed them. The journal hook records the op's id as done in the same transaction
-(`applying`), so an op pushed twice (a lost answer, a retry, two pushes racing) is
-applied once. An op the service refuses is recorded as done with a notice for its agent.
+A push is one transaction (`batch`): ops run in id order, each in a savepoint of its
+own, as the agent whose token pushed them, and the batch commits once. An op the
+service refuses rolls back alone (nothing of it stays) and is recorded as done with a
+notice for its agent; the others commit. The journal hook records each op's id as done
+inside the op's own savepoint (`applying`), so an op pushed twice (a lost answer, a
+retry, two pushes racing) is applied once.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import Session
-
 from deskterm.errors import DesktermError
 from deskterm.store.queries.sync import last_mutation, notices_for
 from deskterm.store.schema.models import SyncClient, SyncNotice
 from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.service.batch import Batch, batch
 from deskterm.store.service.sync_journal import AlreadyApplied, Applying, applying
 from deskterm.store.service.sync_ops import RUNNERS
-from deskterm.store.service.unit_of_work import Actor
+from deskterm.store.service.unit_of_work import Actor, store_errors
 
 if TYPE_CHECKING:
     from deskterm.store.schema.db import Store
@@ -50,44 +51,53 @@ def apply_push(
     client_id: str,
     mutations: Sequence[Mutation],
 ) -> PushResult:
-    done, _owner = last_mutation(store, client_id)
     applied: list[Mutation] = []
-    for mutation in sorted(mutations, key=lambda m: m.id):
-        if mutation.id <= done:
-            continue  # pushed before: its answer was lost, the op stands
-        op = Applying(client_id, mutation.id, actor.agent_id)
-        try:
-            runner = RUNNERS.get(mutation.name)
-            if runner is None:
-                raise DesktermError(f"the server does not know the change {mutation.name!r}")
-            with applying(op):
-                notice = runner(make_service(actor), mutation.args)
-        except AlreadyApplied:
-            notice = None
-        except DesktermError as exc:
-            _record(store, op, str(exc), applied_=False)
-        else:
-            applied.append(mutation)
-            if notice:
-                _record(store, op, notice, applied_=True)
-        done = mutation.id
+    with store_errors(store), batch(store) as open_batch:
+        # Read with the batch's write lock held: no other push of this replica runs now.
+        done, _owner = last_mutation(store, client_id)
+        for mutation in sorted(mutations, key=lambda m: m.id):
+            if mutation.id <= done:
+                continue  # pushed before: its answer was lost, the op stands
+            op = Applying(client_id, mutation.id, actor.agent_id)
+            try:
+                with open_batch.savepoint(), applying(op):
+                    notice = _run(make_service(actor), mutation)
+            except AlreadyApplied:
+                pass
+            except DesktermError as exc:
+                _settle(open_batch, op, str(exc))
+            else:
+                applied.append(mutation)
+                if notice or not op.marked:  # a runner may find nothing left to change
+                    _settle(open_batch, op, notice)
+            done = mutation.id
     ids = [m.id for m in mutations]
     return PushResult(
         last_mutation(store, client_id)[0], applied, notices_for(store, client_id, ids)
     )
 
 
-def _record(store: Store, op: Applying, text: str, *, applied_: bool) -> None:
-    """A notice for the op; a refused op is also marked done (its change stays unmade)."""
-    with Session(store.engine()) as session:
+def _run(service: Service, mutation: Mutation) -> str | None:
+    runner = RUNNERS.get(mutation.name)
+    if runner is None:
+        raise DesktermError(f"the server does not know the change {mutation.name!r}")
+    try:
+        return runner(service, mutation.args)
+    except (KeyError, TypeError) as exc:  # arguments a runner cannot take: refuse this op only
+        raise DesktermError(
+            f"the server could not read the change {mutation.name!r} ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _settle(open_batch: Batch, op: Applying, notice: str | None) -> None:
+    """Record the op as done (its change made, or refused and unmade) and keep its notice."""
+    with open_batch.session() as session:
         client = session.get(SyncClient, op.client_id)
         if client is None:
             client = SyncClient(client_id=op.client_id, agent_id=op.agent_id, last_seen_at=utcnow())
-        if not applied_:
-            if client.last_mutation_id >= op.mutation_id:
-                return
+        if client.last_mutation_id < op.mutation_id:
             client.last_mutation_id = op.mutation_id
             session.add(client)
-        if session.get(SyncNotice, (op.client_id, op.mutation_id)) is None:
-            session.add(SyncNotice(client_id=op.client_id, mutation_id=op.mutation_id, text=text))
+        if notice and session.get(SyncNotice, (op.client_id, op.mutation_id)) is None:
+            session.add(SyncNotice(client_id=op.client_id, mutation_id=op.mutation_id, text=notice))
         session.commit()

@@ -24,6 +24,7 @@ from deskterm.errors import StoreError
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.store.schema.db import Store, describe, plain_connection
 from deskterm.store.schema.models import Ticket
+from deskterm.store.service.batch import joined
 
 if TYPE_CHECKING:
     import psycopg
@@ -210,14 +211,27 @@ def transaction(
     """One unit of work: the body's writes, then `hooks` in order, then one commit.
 
     Anything raised (by the body or a hook) rolls everything back; store failures
-    become one-line `StoreError`s naming the file.
+    become one-line `StoreError`s naming the file. Inside an open `batch.batch` the
+    unit is a savepoint of the batch's transaction: its commit is the batch's.
     """
+    open_batch = joined(store)
+    session = (
+        Session(store.engine(), expire_on_commit=False)
+        if open_batch is None
+        else open_batch.session()
+    )
+    with store_errors(store), session:
+        uow = UnitOfWork(session, actor, clock, settings)
+        yield uow
+        uow.run_hooks(hooks)
+        session.commit()
+
+
+@contextmanager
+def store_errors(store: Store) -> Iterator[None]:
+    """Store failures inside the block become one-line `StoreError`s naming the store."""
     try:
-        with Session(store.engine(), expire_on_commit=False) as session:
-            uow = UnitOfWork(session, actor, clock, settings)
-            yield uow
-            uow.run_hooks(hooks)
-            session.commit()
+        yield
     except IntegrityError as exc:
         raise StoreError(f"{store.where}: refused by the store ({exc.orig})") from exc
     except sqlite3.IntegrityError as exc:  # the same, from a plain statement on `db`

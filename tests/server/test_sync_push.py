@@ -1,0 +1,92 @@
+"""A push is one transaction with a savepoint per op: a failing op rolls back alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers.http_server import Team
+from helpers.replicas import snapshot
+
+from deskterm.store.service import Actor
+
+CLIENT = "batch-replica-1"
+
+
+def _push(team: Team, mutations: list[dict[str, Any]]) -> dict[str, Any]:
+    with team.client(team.agent_token) as http:
+        answer = http.post("/api/v1/sync/push", json={"client_id": CLIENT, "mutations": mutations})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _create(uid: str, subject: str, email: str) -> dict[str, Any]:
+    return {"subject": subject, "body": "Made on a train.", "customer_email": email, "uid": uid}
+
+
+def test_a_failing_op_in_the_middle_rolls_back_alone(team: Team) -> None:
+    team.state.make_service(Actor.system()).create_ticket("Order late", "Where?", "c@example.test")
+    answer = _push(
+        team,
+        [
+            {
+                "id": 1,
+                "name": "create_ticket",
+                "args": _create("u-one", "Made offline", "n@ex.test"),
+            },
+            # names the ticket op 1 made: found inside the same, still uncommitted, push
+            {"id": 2, "name": "add_reply", "args": {"ticket": "u-one", "body": "First answer."}},
+            # the same uid again: the store refuses the ticket after its customer was written
+            {"id": 3, "name": "create_ticket", "args": _create("u-one", "Twice", "half@ex.test")},
+            {"id": 4, "name": "update_tickets", "args": {"tickets": ["#1"], "priority": "urgent"}},
+            {"id": 5, "name": "add_note", "args": {"ticket": "#1"}},  # no body: unreadable
+        ],
+    )
+
+    assert answer["last_mutation_id"] == 5
+    assert set(answer["notices"]) == {"3", "5"}
+    assert "refused by the store" in answer["notices"]["3"]
+    assert "could not read the change 'add_note'" in answer["notices"]["5"]
+    tickets = snapshot(team.store)
+    assert sorted(tickets) == [1, 2]
+    made = tickets[2]
+    assert made["subject"] == "Made offline"
+    assert [(kind, body) for kind, body, _f in made["thread"]] == [
+        ("customer", "Made on a train."),
+        ("reply", "First answer."),
+    ]
+    assert tickets[1]["priority"] == "urgent"
+    assert [body for _k, body, _f in tickets[1]["thread"]] == ["Where?"]
+    # Nothing of op 3 is left: not its customer, not a message, not an event.
+    conn = team.store.read()
+    assert (
+        conn.execute("SELECT count(*) FROM customer WHERE email = 'half@ex.test'").fetchone()[0]
+        == 0
+    )
+    assert conn.execute("SELECT count(*) FROM message").fetchone()[0] == 3
+    assert conn.execute("SELECT count(*) FROM ticket WHERE subject = 'Twice'").fetchone()[0] == 0
+
+    again = _push(team, [{"id": 4, "name": "update_tickets", "args": {"tickets": ["#1"]}}])
+    assert again["last_mutation_id"] == 5  # pushed again after a lost answer: nothing runs
+
+
+def test_every_op_of_a_push_commits_once_at_the_end(team: Team) -> None:
+    """Ops see each other's writes inside the push, and the server's stamps are in order."""
+    answer = _push(
+        team,
+        [
+            {"id": n, "name": "create_ticket", "args": _create(f"u-{n}", f"T{n}", f"{n}@ex.test")}
+            for n in range(1, 51)
+        ]
+        + [{"id": 51, "name": "merge", "args": {"source": "u-2", "target": "u-1"}}],
+    )
+    assert answer == {"last_mutation_id": 51, "notices": {}}
+    tickets = snapshot(team.store)
+    assert len(tickets) == 50 and tickets[2]["merged_into"] == 1
+    stamps = [
+        row[0]
+        for row in team.store.read().execute(
+            "SELECT sync_version FROM ticket WHERE number > 2 ORDER BY number"
+        )
+    ]
+    assert stamps == sorted(stamps) and len(set(stamps)) == 48
