@@ -111,12 +111,17 @@ def _raw(db: Path, since: date | None, until: date) -> float:
     return took
 
 
-# Two changes that undo each other: a status change the rollups count, and a
-# report-neutral one the hook skips.
-FLIPS = {"status": ("pending", "open"), "priority": ("high", "normal")}
+# Changes there and back (field, values): a solve and its reopening, which the rollups
+# count; a status change among unresolved ones and a priority change, report-neutral
+# changes the hook skips.
+FLIPS = {
+    "solve": ("status", ("solved", "open")),
+    "pending": ("status", ("pending", "open")),
+    "priority": ("priority", ("high", "normal")),
+}
 
 
-def _change_cost(db: Path, field: str) -> tuple[float, float]:
+def _change_cost(db: Path, flip: str) -> tuple[float, float]:
     """Median time of one change of `field` (there and back) with and without the
     rollup hook, on the big store (a scratch copy would take minutes: changes are rolled
     back by the second one, and the figure is per change either way)."""
@@ -135,6 +140,7 @@ def _change_cost(db: Path, field: str) -> tuple[float, float]:
             (CHANGES * 2,),
         )
     ]
+    field, values = FLIPS[flip]
     times: dict[bool, list[float]] = {True: [], False: []}
     service = Service(store, Actor(agent, "bench"))
     try:
@@ -142,7 +148,7 @@ def _change_cost(db: Path, field: str) -> tuple[float, float]:
             rollups = i % 2 == 0
             hooks.BEFORE_COMMIT = with_hook if rollups else without_hook
             start = time.perf_counter()
-            for value in FLIPS[field]:
+            for value in values:
                 service.update_tickets([number], **{field: value})
             times[rollups].append((time.perf_counter() - start) / 2)
     finally:
@@ -225,8 +231,10 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
     everything_raw = _raw(db, None, today)
     paints, painted = asyncio.run(_screen_paint(db))
     read = _in_process(db, Period(today - timedelta(days=29), today))
-    with_hook, without = _change_cost(db, "status")
+    with_hook, without = _change_cost(db, "solve")
     added = with_hook / without - 1
+    pending, pending_without = _change_cost(db, "pending")
+    pending_added = pending / pending_without - 1
     neutral, neutral_without = _change_cost(db, "priority")
     neutral_added = neutral / neutral_without - 1
     figures += [
@@ -242,9 +250,12 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
         Figure("report", "all-time report (new process)", everything, "s",
                f"{size}, since day {first}", everything_raw, f"<= {GOAL_ALL_S:.0f} s",
                everything <= GOAL_ALL_S),
-        Figure("report", "one change with the rollup hook", with_hook, "s", size, without,
+        Figure("report", "a solve or reopen, rollup hook", with_hook, "s", size, without,
                "<= 1.1x raw", added <= GOAL_CHANGE,
-               extra=f"(+{added:.0%}; raw: the same change without the hook)"),
+               extra=f"({added:+.0%}; counted; raw: the same change without the hook)"),
+        Figure("report", "open <-> pending, rollup hook", pending, "s", size, pending_without,
+               "<= 1.1x raw", pending_added <= GOAL_CHANGE,
+               extra=f"({pending_added:+.0%}; report-neutral: the hook skips it)"),
         Figure("report", "a priority change, rollup hook", neutral, "s", size, neutral_without,
                "<= 1.1x raw", neutral_added <= GOAL_CHANGE,
                extra=f"({neutral_added:+.0%}; report-neutral: the hook skips it)"),

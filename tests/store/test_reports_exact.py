@@ -204,7 +204,8 @@ def test_rollups_kept_by_the_hook_equal_a_rebuild(history: Path, tmp_path: Path)
 def test_report_neutral_changes_skip_the_recount(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An assignment, priority, subject or note leaves the facts alone: no recount is due."""
+    """An assignment, priority, subject, note or a status change that neither solves nor
+    reopens leaves the facts alone: no recount is due."""
     store = open_store(fresh_store_file(tmp_path / "n.db"))
     clock = Clock(NOW)
     a = Service(store, Actor.system(), clock).ensure_agent("Ana", "ana@desk.test")
@@ -222,10 +223,14 @@ def test_report_neutral_changes_skip_the_recount(
     ticket_id = int(
         store.read().execute("SELECT id FROM ticket WHERE number = ?", (number,)).fetchone()[0]
     )
-    svc.update_tickets([number], priority="low", status="pending")  # a neutral event with a status
+    svc.update_tickets([number], priority="low", status="pending")  # new -> pending
+    svc.set_status(number, "on_hold")
+    assert due[4:] == [[], []]
+    svc.update_tickets([number], priority="high", status="solved")  # a solve among them
+    svc.set_status(number, "open")  # reopened
     svc.track_time(number, NOW - timedelta(minutes=5), 300)  # no event at all
     svc.add_tags(number, ["printer"])  # volume by tag
-    assert due[4:] == [[ticket_id]] * 3
+    assert due[6:] == [[ticket_id]] * 4
     kept = dump(store.read())
     Service(store, Actor.system()).rebuild_reports()
     assert dump(store.read()) == kept

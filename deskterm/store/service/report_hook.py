@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from deskterm.reports.facts import RESOLVED
 from deskterm.store.service.report_rollup import record_tickets
-from deskterm.store.service.unit_of_work import UnitOfWork
+from deskterm.store.service.unit_of_work import Recorded, UnitOfWork
 from deskterm.vocab import EventKind
 
 # Events that move no report figure: the facts come from creation, customer messages
 # and replies, status, merges, SLA outcomes, time, tags, group and channel; not from
 # who is assigned, the priority, the subject, internal notes, which canned reply a
-# reply used (the reply has its own event) or a reply left unmailed.
+# reply used (the reply has its own event) or a reply left unmailed. A status change
+# counts only when it crosses between unresolved and solved/closed (see `neutral`).
 NEUTRAL = frozenset(
     {
         EventKind.PRIORITY.value,
@@ -42,11 +44,26 @@ def due_tickets(uow: UnitOfWork) -> list[int]:
     A ticket touched with no event (tracked time, plain statements) is due: only its
     rows can say what changed.
     """
-    kinds: defaultdict[int, set[str]] = defaultdict(set)
+    events: defaultdict[int, list[Recorded]] = defaultdict(list)
     for event in uow.events:
-        kinds[event.ticket_id].add(event.kind)
+        events[event.ticket_id].append(event)
     return [
         ticket_id
         for ticket_id in uow.touched
-        if ticket_id in uow.unrecorded or not kinds[ticket_id] or not kinds[ticket_id] <= NEUTRAL
+        if ticket_id in uow.unrecorded
+        or not events[ticket_id]
+        or not all(neutral(e) for e in events[ticket_id])
     ]
+
+
+def neutral(event: Recorded) -> bool:
+    """Whether an event moves no report figure.
+
+    Status changes among new, open, pending and on hold are neutral: the facts see a
+    status only where it is solved/closed or leaves that (solves, reopenings, the
+    backlog), and a ticket's first status is the `old` of its first status event,
+    which is the status it had before any event, as without one.
+    """
+    if event.kind == EventKind.STATUS.value:
+        return event.old not in RESOLVED and event.new not in RESOLVED
+    return event.kind in NEUTRAL
