@@ -1,10 +1,11 @@
 """The delivery worker: due outbox rows -> SMTP, one connection per mailbox per batch.
 
-At most one sender works on a store at a time (a lock file beside it, released
-by the OS even on kill -9). Holding it, a sender may safely put rows left
-`sending` by a dead sender back in the queue. Each mail is recorded as sent
-right after the server accepts it, so a crash repeats at most the one mail
-that was accepted but not yet recorded, with the same Message-ID.
+At most one sender works on a store at a time (`StoreLock`: a lock file beside
+it, or an advisory lock on PostgreSQL; released even on kill -9). Holding it, a
+sender may safely put rows left `sending` by a dead sender back in the queue.
+Each mail is recorded as sent right after the server accepts it, so a crash
+repeats at most the one mail that was accepted but not yet recorded, with the
+same Message-ID.
 
 Used by `deskterm send [--watch]` and, in solo mode, by the app (`SenderThread`).
 """
@@ -16,20 +17,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import IO
 
 from deskterm.channels.smtp import SmtpConnection, SmtpFailure
 from deskterm.errors import DesktermError, MailError
 from deskterm.store.queries import outbox as outbox_queries
 from deskterm.store.schema.db import Store
+from deskterm.store.schema.locks import StoreLock
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service.delivery import Claimed, MailSettings, OutboxLedger
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: one sender per store is up to the user
-    fcntl = None  # type: ignore[assignment]  # no module there; `SendLock` checks for None
 
 BATCH = 100
 
@@ -63,36 +58,6 @@ class SendReport:
         return line
 
 
-class SendLock:
-    """An exclusive, non-blocking lock file beside the store."""
-
-    def __init__(self, store_path: Path) -> None:
-        self.path = store_path.with_name(store_path.name + ".send-lock")
-        self._file: IO[bytes] | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._file is not None
-
-    def acquire(self) -> bool:
-        if self._file is not None:
-            return True
-        handle = open(self.path, "ab")  # noqa: SIM115 - held open while locked
-        if fcntl is not None:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                handle.close()
-                return False
-        self._file = handle
-        return True
-
-    def release(self) -> None:
-        handle, self._file = self._file, None
-        if handle is not None:
-            handle.close()  # closing drops the flock
-
-
 class Sender:
     """Delivers due outbox rows. Call `acquire()` first; `release()` when done."""
 
@@ -110,7 +75,7 @@ class Sender:
         self.ledger = OutboxLedger(store, settings, clock)
         self.batch = batch
         self.tls_context = tls_context
-        self.lock = SendLock(store.path)
+        self.lock = StoreLock(store, "send")
 
     def acquire(self) -> bool:
         """Become the store's sender; rows a dead sender left `sending` are due again."""

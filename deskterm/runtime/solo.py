@@ -143,14 +143,14 @@ class SoloWork:
         The version is only comparable on one connection, so the watch keeps its own.
         """
         from deskterm.store.queries.mail import get_ingest_status
-        from deskterm.store.schema.db import data_version, watch_connection
+        from deskterm.store.schema.db import data_version, own_connection
 
         store = self.runtime.store
         with self._marker_lock:
             if self._closing:
                 return
             if self._marker_conn is None:
-                self._marker_conn = watch_connection(store)
+                self._marker_conn = own_connection(store)
             version = data_version(self._marker_conn)
             changed = version != self._marker
             first = self._marker is None

@@ -30,8 +30,9 @@ def _ids(server: SmtpServer) -> list[str]:
 
 
 def test_outage_then_back_delivers_exactly_once(
-    store: Store, clock: Clock, smtp_server: SmtpServer
+    either_store: Store, clock: Clock, smtp_server: SmtpServer
 ) -> None:
+    store = either_store  # the outbox ledger on a SQLite file, then on PostgreSQL
     settings = settings_for(smtp_server, undo_seconds=0)
     ids = _queue(store, clock, settings, 3)
     smtp_server.stop()
@@ -163,7 +164,9 @@ def test_starttls_and_auth(
     assert smtp_server_tls.messages[0].auth_user == SMTP_USER
 
 
-def test_one_sender_per_store(store: Store, clock: Clock, smtp_server: SmtpServer) -> None:
+def test_one_sender_per_store(either_store: Store, clock: Clock, smtp_server: SmtpServer) -> None:
+    """On a SQLite file and on PostgreSQL (a lock file beside it; an advisory lock there)."""
+    store = either_store
     settings = settings_for(smtp_server, undo_seconds=0)
     _queue(store, clock, settings)
     first = Sender(store, settings, clock=clock)

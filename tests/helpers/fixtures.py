@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from deskterm.store.schema.db import Store, open_store
 from helpers.imap import DovecotServer, ImapAccount
 from helpers.postgres import PostgresDatabase, PostgresServer
 from helpers.processes import make_shared_dir
 from helpers.smtp import SmtpServer, make_tls_files
+from helpers.store import fresh_store_file
 
 
 @pytest.fixture(scope="session")
@@ -71,6 +73,26 @@ def postgres_db(postgres_server: PostgresServer) -> Iterator[PostgresDatabase]:
         yield db
     finally:
         postgres_server.drop_database(db.name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a store lives, once per backend: a SQLite file (not made yet), then a fresh
+    database on the real PostgreSQL (under CI=true a missing PostgreSQL fails)."""
+    if request.param == "sqlite":
+        return tmp_path / "server.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def either_store(store_location: Path | str) -> Iterator[Store]:
+    """An open, empty store at head: a SQLite file, then a PostgreSQL database."""
+    if isinstance(store_location, Path):
+        store_location = fresh_store_file(store_location)
+    store = open_store(store_location)
+    yield store
+    store.close()
 
 
 @pytest.fixture

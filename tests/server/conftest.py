@@ -14,18 +14,9 @@ import pytest
 from helpers.http_server import Team, start_team
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def server_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
-    """Where the server's store lives: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return tmp_path / "server.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
-def team(server_store: Path | str) -> Iterator[Team]:
-    team, stop = start_team(server_store)
+def team(store_location: Path | str) -> Iterator[Team]:
+    team, stop = start_team(store_location)
     yield team
     stop()
 

@@ -95,10 +95,11 @@ def test_server_fetches_mail_and_sends_replicas_replies_once(
     run_cli: Run,
     imap_account: ImapAccount,
     smtp_server: SmtpServer,
+    store_location: Path | str,
 ) -> None:
     config = tmp_path / "server.toml"
     address = write_config(config, imap_account, smtp_server)
-    db = tmp_path / "team.db"
+    db = store_location  # a SQLite file, then a PostgreSQL database
     added = run_cli("--config", str(config), "--db", str(db), "agent", "add", "Bo",
                     "--email", "bo@x.test")  # fmt: skip
     assert added.returncode == 0, added.stderr

@@ -1,4 +1,5 @@
-"""A reply written offline goes out once, from the server's outbox, through a real aiosmtpd."""
+"""A reply written offline goes out once, from the server's outbox, through a real aiosmtpd
+(the server's store a SQLite file, then a PostgreSQL database)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from deskterm.store.service import Actor
 
 
 def test_an_offline_reply_is_mailed_once_by_the_server(
-    tmp_path: Path, smtp_server: SmtpServer
+    tmp_path: Path, smtp_server: SmtpServer, store_location: Path | str
 ) -> None:
     settings = settings_for(smtp_server, undo_seconds=0)
-    team, stop = start_team(tmp_path / "server.db", mail=settings)
+    team, stop = start_team(store_location, mail=settings)
     try:
         number = (
             team.state.make_service(Actor.system())

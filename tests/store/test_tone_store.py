@@ -119,6 +119,21 @@ def test_an_older_store_opens_at_once_and_rebuild_reads_it_in_chunks(
     store.close()
 
 
+def test_rebuild_reads_the_tone_again_on_both_stores(either_store: Store) -> None:
+    """The rebuild runs in transactions of its own connection, a SQLite file's or PostgreSQL's."""
+    svc = Service(either_store, Actor.system())
+    for i, body in enumerate(["Please fix asap", "This is ridiculous", "Hello"]):
+        svc.create_ticket(f"T{i}", body, f"c{i}@x.test")
+    read = "SELECT number, urgent_words, upset_words FROM ticket ORDER BY number"
+    before = either_store.read().execute(read).fetchall()
+    either_store.read().execute("UPDATE ticket SET urgent_words = NULL, upset_words = NULL")
+    assert count_unread_tone(either_store) == 3
+    result = rebuild_tone(either_store)
+    assert (result.tickets, result.urgent, result.upset) == (3, 1, 1)
+    assert either_store.read().execute(read).fetchall() == before
+    assert listed(either_store, "urgent:yes") and listed(either_store, "mood:upset")
+
+
 def tone_of(path: Path, number: int) -> tuple[str, str]:
     with sqlite3.connect(path) as conn:
         row = conn.execute(

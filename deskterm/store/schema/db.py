@@ -281,8 +281,10 @@ def _migrated(store: Store) -> Store:
     return store
 
 
-def watch_connection(store: Store) -> sqlite3.Connection:
-    """A connection of its own for `data_version` (whose values compare on one connection)."""
+def own_connection(store: Store) -> sqlite3.Connection:
+    """A connection of its own, not the thread's shared one: for its own transactions
+    (the sender's ledger, rebuilds), a session lock, or `data_version` (whose values
+    compare on one connection). On PostgreSQL a `PgConnection`."""
     if store.url is None:
         return connect(store.path)
     from deskterm.store.schema import pg

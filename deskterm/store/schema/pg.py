@@ -14,7 +14,7 @@ statement translated once (cached) from SQLite's forms to PostgreSQL's:
   an `id` returns it (psycopg has no lastrowid);
 - the FTS5 index writes (`query.fts`) become writes of the plain tables that hold
   the same columns on PostgreSQL (see `store.search.postgres` for the search);
-- `INDEXED BY` hints are dropped.
+- `INDEXED BY` hints are dropped, `BEGIN IMMEDIATE` is a plain BEGIN.
 
 Values come back as SQLite gives them: times as SQLite's text (`timefmt`), booleans
 as 0/1, so every reader sees one shape on both stores. Statements whose plan is
@@ -207,6 +207,7 @@ _WORD_SUBS = (
         "SELECT e.value::bigint FROM json_array_elements_text(?::json) AS e(value)",
     ),
 )
+_BEGIN_IMMEDIATE = re.compile(r"^\s*BEGIN IMMEDIATE\s*$", re.I)
 _INSERT_OR_IGNORE = re.compile(r"^\s*INSERT OR IGNORE INTO", re.I)
 _INSERT_INTO = re.compile(r"^\s*INSERT INTO (\w+)", re.I)
 _NUMBERED = re.compile(r"\?(\d+)")
@@ -218,6 +219,8 @@ _SCALAR_CALL = re.compile(r"\b(max|min|group_concat)\(", re.I)
 def translate(sql: str) -> Statement:
     """SQLite statement text as PostgreSQL's (see the module docstring), with psycopg's `%s`."""
     sql = _fts_writes().get(sql, sql)
+    if _BEGIN_IMMEDIATE.match(sql):  # SQLite's write lock up front; rows lock as written here
+        return Statement("BEGIN", False, False)
     literals = [m.group().replace("%", "%%") for m in _LITERAL.finditer(sql)]
     # Literals are set aside while the code is rewritten, so a `?` or `,` in one stays.
     code = _LITERAL.sub("\x00", sql).replace("%", "%%")

@@ -1,10 +1,11 @@
 """Outgoing-mail settings and the sender's side of the outbox: claim, sent, retry, failed.
 
-The sender's state changes go through their own sqlite3 connection, without
-SQLAlchemy: `deskterm send` starts in a fraction of a second and records each
-accepted mail in well under a millisecond, right after the server's 250, which
-keeps the window for a repeat after a crash as small as it can be. Every other
-outbox write (queueing, cancel, retry) is in `outbox`.
+The sender's state changes go through a connection of their own (sqlite3, or
+psycopg on PostgreSQL), without SQLAlchemy: `deskterm send` starts in a fraction
+of a second and records each accepted mail in well under a millisecond, right
+after the server's 250, which keeps the window for a repeat after a crash as
+small as it can be. Every other outbox write (queueing, cancel, retry) is in
+`outbox`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from deskterm.store.schema.db import Store, connect, describe
+from deskterm.store.schema.db import Store, describe, own_connection
 from deskterm.store.schema.timefmt import to_db, utcnow
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class OutboxLedger:
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         if self._conn is None:
-            self._conn = connect(self.store.path)
+            self._conn = own_connection(self.store)
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")

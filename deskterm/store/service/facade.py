@@ -26,7 +26,7 @@ from deskterm.rules.model import Trigger
 from deskterm.store.queries import sla as sla_queries
 from deskterm.store.queries.canned import render_canned
 from deskterm.store.queries.rules import ticket_snapshot
-from deskterm.store.schema.db import Store, connect, plain_connection
+from deskterm.store.schema.db import Store, own_connection, plain_connection
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service import (
@@ -406,7 +406,7 @@ class Service:
         self, calendar_spec: str | None = None, progress: Callable[[int, int], None] | None = None
     ) -> int:
         """Recompute the rollups of every ticket (on `calendar_spec` if given); returns how many."""
-        conn = connect(self.store.path)
+        conn = own_connection(self.store)
         try:
             return report_rollup.rebuild(conn, calendar_spec, progress)
         finally:

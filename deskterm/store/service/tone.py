@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from deskterm.assist.tone import Tone, read_tone
-from deskterm.store.schema.db import Store, connect, describe
+from deskterm.store.schema.db import Store, describe, own_connection
 from deskterm.store.schema.models import Ticket
 
 SET_TONE = "UPDATE ticket SET urgent_words = ?, upset_words = ? WHERE id = ?"
@@ -96,7 +96,7 @@ def rebuild_tone(store: Store, progress: Callable[[int, int], None] | None = Non
     total = count_unread_tone(store)
     done = urgent = upset = 0
     after = 0
-    db = connect(store.path)
+    db = own_connection(store)
     try:
         while True:
             db.execute("BEGIN IMMEDIATE")
