@@ -42,6 +42,12 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 GC_THRESHOLD = (20_000, 50, 100)  # see _settle_memory
+# Screens imported in the background once the queue is up (see _warm_up), most used first.
+WARM_MODULES = (
+    "deskterm.screens.ticket",
+    "deskterm.screens.reports",
+    "deskterm.store.queries.reports",
+)
 DEFAULT_TIMINGS = Timings()
 
 
@@ -153,8 +159,10 @@ class DesktermApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="warm-up")
     def _warm_up(self) -> None:
-        """Import the ticket screen now (~65 ms), not when the agent opens the first ticket."""
-        importlib.import_module("deskterm.screens.ticket")
+        """Import the ticket screen (~65 ms) and the reports screen with its charts and
+        queries now, not when the agent opens the first ticket or presses `R`."""
+        for module in WARM_MODULES:
+            importlib.import_module(module)
 
     def _settle_memory(self) -> None:
         """Take the start-up objects out of the collector's full passes, and run them less.

@@ -213,8 +213,9 @@ def _kpis(
     return Kpis(values), counts, spreads
 
 
-def _days(store: Store, period: Period) -> tuple[DayRow, ...]:
-    """Each day's volume and the backlog (with its ages) at the end of it."""
+def _days(store: Store, period: Period) -> tuple[DayRow, tuple[DayRow, ...]]:
+    """The backlog (with its ages) at the end of the day before the period, and each
+    day's volume and backlog: one pass over the backlog moves serves both periods."""
     db = store.read()
     lo, hi = day_number(period.since), day_number(period.until)
     volume: dict[int, dict[str, int]] = defaultdict(dict)
@@ -242,15 +243,20 @@ def _days(store: Store, period: Period) -> tuple[DayRow, ...]:
                 running[created] += delta
         else:
             moves[day].append((created, delta))
+
+    def ages(day: int) -> tuple[int, ...]:
+        young = [
+            sum(running.get(day - age, 0) for age in range(low, high + 1))
+            for _label, low, high in AGE_BUCKETS[:-1]
+        ]
+        return (*young, backlog - sum(young))
+
+    eve = DayRow(day_date(lo - 1), 0, 0, 0, backlog, ages(lo - 1))
     rows = []
     for day in range(lo, hi + 1):
         for created, delta in moves.get(day, ()):
             backlog += delta
             running[created] += delta
-        ages = []
-        for _label, young, old in AGE_BUCKETS[:-1]:
-            ages.append(sum(running.get(day - age, 0) for age in range(young, old + 1)))
-        ages.append(backlog - sum(ages))
         v = volume.get(day, {})
         rows.append(
             DayRow(
@@ -259,10 +265,10 @@ def _days(store: Store, period: Period) -> tuple[DayRow, ...]:
                 v.get("solved", 0),
                 v.get("reopened", 0),
                 backlog,
-                tuple(ages),
+                ages(day),
             )
         )
-    return tuple(rows)
+    return eve, tuple(rows)
 
 
 def weekly(days: tuple[DayRow, ...]) -> tuple[DayRow, ...]:
@@ -374,15 +380,14 @@ def build_report(
         )
     spec = _meta(store.read(), "calendar") or DEFAULT_SPEC
     agents = int(store.read().execute("SELECT count(*) FROM agent").fetchone()[0])
-    days = _days(store, period)
+    eve, days = _days(store, period)
     current, counts, spreads = _kpis(
         store, period, spec, settings, days[-1] if days else None, agents, per_agent=by == "agent"
     )
     before = previous = None
     if compare:
-        previous = period.previous()
-        before_days = _days(store, Period(previous.until, previous.until))
-        before = _kpis(store, previous, spec, settings, before_days[-1], agents)[0]
+        previous = period.previous()  # it ends on the eve of the period
+        before = _kpis(store, previous, spec, settings, eve, agents)[0]
     rows: tuple[GroupRow, ...] = ()
     working = _working_seconds(spec, period)
     if by is not None and by not in ("day", "week"):
