@@ -64,14 +64,11 @@ class QueueScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = list(keys.bindings(keys.QUEUE))
 
     class PageLoaded(Message):
-        def __init__(
-            self, generation: int, page: int, result: TicketPage, total: int | None = None
-        ) -> None:
+        def __init__(self, generation: int, page: int, result: TicketPage) -> None:
             super().__init__()
             self.generation = generation
             self.page = page
             self.result = result
-            self.total = total
 
     class CountLoaded(Message):
         def __init__(self, token: int, index: int, count: int) -> None:
@@ -201,19 +198,16 @@ class QueueScreen(Screen[None]):
         from_bottom: bool = False,
     ) -> None:
         store = self.desk.open_store_or_fail()
-        total: int | None = None
         try:
-            if from_bottom and page == 0:
-                total = count_tickets(store, query, ctx)
             result = list_tickets(store, query, ctx, after=after, limit=limit, reverse=from_bottom)
         except DesktermError:
-            self.post_message(self.PageLoaded(generation, page, TicketPage((), None), 0))
+            self.post_message(self.PageLoaded(generation, page, TicketPage((), None)))
             raise
         if not get_current_worker().is_cancelled:
-            self.post_message(self.PageLoaded(generation, page, result, total))
+            self.post_message(self.PageLoaded(generation, page, result))
 
     def on_queue_screen_page_loaded(self, event: PageLoaded) -> None:
-        self.ticket_list.add_page(event.generation, event.page, event.result, event.total)
+        self.ticket_list.add_page(event.generation, event.page, event.result)
 
     def _count_views(self) -> None:
         self._count_token += 1

@@ -8,6 +8,10 @@ an evicted page can be fetched again. The list grows as you scroll (infinite
 scroll): the total is not needed to page, and the view bar shows the count.
 `G` does not walk there: the list re-anchors at the bottom, pages backwards
 from the end (`reverse=True`) and places rows by the total the screen counts.
+It does not wait for that count (a common word's is O(matches): 1.4 s of CPU
+for `thanks` at 1M): until it comes, the rows walked from the bottom and one
+page of "…" above them stand in for it, and rows keep their places on screen
+when the count moves the indexes.
 
 Rendering (`ticket_lines.py`): each row's finished Strip is cached, so moving
 the cursor repaints two lines, and a page-down paints lines built when their
@@ -59,8 +63,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     class PageRequested(Message):
         """The list needs page `page`, which starts after `after` (None: the first page).
 
-        With `from_bottom` pages count from the end of the list and walk it backwards;
-        the answer to page 0 must then carry the total (`add_page(..., total=)`).
+        With `from_bottom` pages count from the end of the list and walk it backwards.
         """
 
         def __init__(
@@ -97,7 +100,8 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self._paint = TicketLines(self._component_style, now or datetime.now(UTC))
         self.generation = 0
         self._from_bottom = False
-        self._total = 0  # rows in the list; known only when anchored at the bottom
+        self._total = 0  # rows in the list; used only when anchored at the bottom
+        self._exact = False  # _total is the screen's count, not rows walked so far
         self._counted: int | None = None  # rows in the list as the screen counted them
         self.marked: dict[int, TicketRow] = {}
         self.loaded_once = False
@@ -165,6 +169,7 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             self._from_bottom = from_bottom
         elif not keep_cursor:
             self._from_bottom = False  # a new query starts at its top, whatever `G` did before
+        self._exact = False
         self._pages.clear()
         self._starts = [None]
         self._sizes = []
@@ -179,15 +184,11 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
         self._request(0)
         return self.generation
 
-    def add_page(
-        self, generation: int, page: int, result: TicketPage, total: int | None = None
-    ) -> None:
+    def add_page(self, generation: int, page: int, result: TicketPage) -> None:
         """A page arrived from the store; ignored if it answers an older query."""
         if generation != self.generation:
             return
         self._pending.discard(page)
-        if total is not None:
-            self._total = total
         self._pages[page] = result.rows
         if page == len(self._sizes):
             self._sizes.append(len(result.rows))
@@ -196,6 +197,8 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
                 self._starts.append(result.next)
         if page == 0:
             self.loaded_once = True
+        if self._from_bottom:
+            self._anchor_total()
         if self._stale:
             self._stale.pop(page, None)
             if not self._more or self._page_of(self.cursor)[0] < len(self._sizes) - 1:
@@ -383,11 +386,38 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
     def total(self, value: int | None) -> None:
         if value != self._counted:
             self._counted = value
+            if self._from_bottom and self.loaded_once and value is not None:
+                self._exact = False
+                self._anchor_total()
             self._refresh_header()
+
+    def _anchor_total(self) -> None:
+        """The bottom-anchored list's length: the screen's count, or until it is known
+        the rows walked so far plus a page of "…" while more lie above them.
+
+        A new length moves every index (they count from the top): the cursor and
+        the scroll move with it, so the rows on screen stay where they are.
+        """
+        if self._exact:
+            return
+        if self._counted is not None:
+            total, self._exact = self._counted, True
+        else:
+            total = sum(self._sizes) + (self.page_size if self._more else 0)
+        delta = total - self._total
+        if not delta:
+            return
+        self._total = total
+        if not self.loaded_once or self._follow_bottom:
+            return  # nothing placed yet: add_page puts the cursor on the last row
+        self._update_size()
+        self.scroll_to(y=self.scroll_offset.y + delta, animate=False, immediate=True)
+        self.cursor = max(0, min(self.cursor + delta, self._total - 1))
+        self.refresh()
 
     def _position(self) -> str:
         """Where the cursor is: the list draws no scrollbar (see queue.tcss)."""
-        total = self._total if self._from_bottom else self._counted
+        total = self._total if self._from_bottom and self._exact else self._counted
         if not total or not self.row_count:
             return ""
         return f"{min(self.cursor + 1, total):,} of {total:,}"
