@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 
 from deskterm.assist import tone_words as words
@@ -109,28 +109,67 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(value.split(SEPARATOR)) if value else ()
 
 
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """The cue words of one text (a subject or a body), in the order `tone_of` lists them.
+
+    Read apart so a mail's cues can be read where it is parsed, before anyone knows
+    whether it opens a ticket (then its subject counts) or joins one (then it does not).
+    """
+
+    urgent: tuple[str, ...] = ()  # English phrases
+    urgent_cjk: tuple[str, ...] = ()
+    upset: tuple[str, ...] = ()
+    upset_cjk: tuple[str, ...] = ()
+    marks: tuple[str, ...] = ()  # "!!!" and shouting: read in a body only
+
+
 def read_tone(body: str, subject: str = "") -> Tone:
     """The tone of a customer's message; `subject` only for the message opening a ticket."""
+    return tone_of(body_cues(body), subject_cues(subject) if subject else None)
+
+
+def tone_of(body: Cues, subject: Cues | None = None) -> Tone:
+    """One message's tone: the subject's phrases before the body's, English before CJK."""
+    s = subject or Cues()
+    return Tone(
+        _top([*s.urgent, *body.urgent, *s.urgent_cjk, *body.urgent_cjk]),
+        _top([*s.upset, *body.upset, *s.upset_cjk, *body.upset_cjk, *body.marks]),
+    )
+
+
+def subject_cues(subject: str) -> Cues:
+    return _cues(subject.lower())
+
+
+def body_cues(body: str) -> Cues:
+    """A body's cues: its opening `MAX_CHARS`, quoted lines left out."""
     text = body[:MAX_CHARS]
     if ">" in text:
         text = _QUOTED.sub("", text)
-    lowered = f"{subject}\n{text}".lower()
+    marks = ["!!!"] if "!!!" in text else []
+    shout = _SHOUT.search(text)
+    if shout is not None:
+        marks.append(shout.group(0).lower().rstrip("!?.,"))
+    return replace(_cues(text.lower()), marks=tuple(marks))
+
+
+def _cues(lowered: str) -> Cues:
     spaced = _ENDS.sub(
         _BREAK, _SPACED.sub(" ", lowered.replace("a.s.a.p", "asap").replace("’", "'"))
     )
     tokens = spaced.replace(_BREAK, f" {_BREAK} ").split()
     present = set(tokens)
-    urgent = _phrases(tokens, present, _URGENT, _CALM)
-    upset = _phrases(tokens, present, _UPSET, _CALM_UPSET)
-    if not lowered.isascii():
-        urgent += _substrings(lowered, _URGENT_CJK, _CALM_CJK)
-        upset += _substrings(lowered, _UPSET_CJK, _CALM_UPSET_CJK)
-    if "!!!" in text:
-        upset.append("!!!")
-    shout = _SHOUT.search(text)
-    if shout is not None:
-        upset.append(shout.group(0).lower().rstrip("!?.,"))
-    return Tone(_top(urgent), _top(upset))
+    urgent = tuple(_phrases(tokens, present, _URGENT, _CALM))
+    upset = tuple(_phrases(tokens, present, _UPSET, _CALM_UPSET))
+    if lowered.isascii():  # every CJK cue holds a letter outside ASCII
+        return Cues(urgent, (), upset, ())
+    return Cues(
+        urgent,
+        tuple(_substrings(lowered, _URGENT_CJK, _CALM_CJK)),
+        upset,
+        tuple(_substrings(lowered, _UPSET_CJK, _CALM_UPSET_CJK)),
+    )
 
 
 def _top(found: list[str]) -> tuple[str, ...]:

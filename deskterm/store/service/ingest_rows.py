@@ -194,11 +194,12 @@ class BatchWriter:
             )
         )  # fmt: skip
         self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
-        self.tones.add(ticket_id, mail.body_text, subject if decision.number is None else "")
-        if decision.number is None:
+        if decision.number is None:  # the subject of the mail opening a ticket counts too
+            self.tones.add(ticket_id, prepared.body_cues, prepared.subject_cues)
             self._event(ticket_id, EventKind.CREATED, f"#{number}")
             outcome = Outcome.NEW
         else:
+            self.tones.add(ticket_id, prepared.body_cues)
             self.db.execute(records.COUNT_MESSAGE, (self.stamp, ticket_id))
             self._event(ticket_id, EventKind.CUSTOMER_MESSAGE, message_id)
             if decision.reopen:

@@ -38,6 +38,11 @@ _UPSERT_HIST = (
     " ON CONFLICT (metric, measure, agent_id, day, bucket)"
     " DO UPDATE SET n = report_hist.n + excluded.n"
 )
+_UPSERT_FACTS = (
+    "INSERT INTO report_ticket (ticket_id, facts) VALUES (?, ?)"
+    " ON CONFLICT (ticket_id) DO UPDATE SET facts = excluded.facts"
+)
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 _INSERT_DURATION = (
     "INSERT INTO report_duration (ticket_id, metric, day, agent_id, calendar_s, business_s,"
     " calendar_bucket, business_bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -164,7 +169,11 @@ def _add(
 
 
 def record_tickets(db: sqlite3.Connection, ticket_ids: Iterable[int]) -> None:
-    """Bring the rollups in step with these tickets' rows, inside the caller's transaction."""
+    """Bring the rollups in step with these tickets' rows, inside the caller's transaction.
+
+    A batch of mail brings a few dozen new tickets at a time: their rows go in with one
+    statement per table, and a ticket with no stored facts has no durations to delete.
+    """
     ids = sorted(set(ticket_ids))
     if not ids:
         return
@@ -175,9 +184,12 @@ def record_tickets(db: sqlite3.Connection, ticket_ids: Iterable[int]) -> None:
         )
         old: list[Contribution] = []
         new: list[Contribution] = []
+        facts: list[tuple[int, str]] = []
+        stale: list[tuple[int]] = []
+        durations: list[tuple[object, ...]] = []
         for history in load_histories(db, _in(chunk), chunk):
             fresh = contribution(history, calendar)
-            text = json.dumps(fresh.to_json(), separators=(",", ":"))
+            text = _encode(fresh.to_json())
             before = stored.get(history.ticket_id)
             if text == before:
                 continue
@@ -185,14 +197,14 @@ def record_tickets(db: sqlite3.Connection, ticket_ids: Iterable[int]) -> None:
             if previous is not None:
                 old.append(previous)
             new.append(fresh)
-            db.execute(
-                "INSERT INTO report_ticket (ticket_id, facts) VALUES (?, ?)"
-                " ON CONFLICT (ticket_id) DO UPDATE SET facts = excluded.facts",
-                (history.ticket_id, text),
-            )
+            facts.append((history.ticket_id, text))
             if previous is None or previous.durations != fresh.durations:
-                db.execute("DELETE FROM report_duration WHERE ticket_id = ?", (history.ticket_id,))
-                db.executemany(_INSERT_DURATION, _duration_rows(history.ticket_id, fresh))
+                if previous is not None and previous.durations:
+                    stale.append((history.ticket_id,))
+                durations.extend(_duration_rows(history.ticket_id, fresh))
+        db.executemany(_UPSERT_FACTS, facts)
+        db.executemany("DELETE FROM report_duration WHERE ticket_id = ?", stale)
+        db.executemany(_INSERT_DURATION, durations)
         _add(db, *difference(old, new))
 
 
@@ -228,7 +240,7 @@ def rebuild(
                 c = contribution(history, calendar)
                 counts.update(c.count_rows())
                 hist.update(c.hist_rows())
-                facts.append((history.ticket_id, json.dumps(c.to_json(), separators=(",", ":"))))
+                facts.append((history.ticket_id, _encode(c.to_json())))
                 durations.extend(_duration_rows(history.ticket_id, c))
             db.executemany("INSERT INTO report_ticket (ticket_id, facts) VALUES (?, ?)", facts)
             db.executemany(_INSERT_DURATION, durations)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel import Session
 
-from deskterm.assist.tone import Tone, read_tone
+from deskterm.assist.tone import Cues, Tone, read_tone, tone_of
 from deskterm.store.schema.db import Store, describe, own_connection
 from deskterm.store.schema.models import Ticket
 
@@ -47,21 +47,22 @@ def set_tones(db: sqlite3.Connection, tones: Iterable[tuple[int, Tone]]) -> None
 
 
 class LatestTone:
-    """A batch's customer messages, read for tone once per ticket when the batch ends.
+    """A batch's customer messages, their tone written once per ticket when the batch ends.
 
     Only a ticket's latest customer message sets its tone, so a ticket that gets three
-    mails in one batch is read once, and all of them are written in one statement.
+    mails in one batch is written once, and all of them in one statement. The cue
+    words were read in the parse step (`Prepared`): here they are only put together.
     """
 
     def __init__(self) -> None:
-        self._latest: dict[int, tuple[str, str]] = {}
+        self._latest: dict[int, tuple[Cues, Cues | None]] = {}
 
-    def add(self, ticket_id: int, body: str, subject: str = "") -> None:
+    def add(self, ticket_id: int, body: Cues, subject: Cues | None = None) -> None:
         """A customer message on `ticket_id`; `subject` only for the one opening it."""
         self._latest[ticket_id] = (body, subject)
 
     def write(self, db: sqlite3.Connection) -> None:
-        set_tones(db, ((tid, read_tone(*text)) for tid, text in self._latest.items()))
+        set_tones(db, ((tid, tone_of(*cues)) for tid, cues in self._latest.items()))
         self._latest.clear()
 
 
