@@ -16,9 +16,16 @@ import json
 import random
 import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.common import Context, Figure, measure
+
+if TYPE_CHECKING:
+    from deskterm.assist.model import AssistModel
+    from deskterm.store.queries.suggest import Votes
+    from deskterm.store.schema.db import Store
 
 NAMES = ("tone", "similar", "canned", "routing", "suggest")
 NEEDS_STORE = True
@@ -91,7 +98,7 @@ def _pr(got: list[bool], want: list[bool]) -> tuple[float, float]:
 def _quality_store(ctx: Context) -> Path:
     from deskterm.demo import build_demo
 
-    path = ctx.db.with_name(f"assist-quality-{QUALITY_TICKETS}.db")
+    path = Path(__file__).with_name("results") / f"assist-quality-{QUALITY_TICKETS}.db"
     if not path.exists():
         build_demo(path, QUALITY_TICKETS, seed=7)
     return path
@@ -151,47 +158,85 @@ def _similar_quality(ctx: Context) -> list[Figure]:
     return figures
 
 
-def _canned_quality(ctx: Context) -> list[Figure]:
-    """Top-1 and top-3 hit rate of the suggested canned reply against the one agents used."""
-    from deskterm.store.queries.suggest import suggest
+@dataclass(frozen=True)
+class _Split:
+    """The quality store's solved tickets split by number: the older 80 % teach (the
+    model is trained on them only, and similar tickets come from them), the newest
+    20 % ask. The model file is written beside the quality store, as the app would."""
+
+    store: Store
+    cutoff: int  # the first asking ticket's number
+    truth: dict[int, tuple[frozenset[str], str, str, str, frozenset[str]]]
+    older: list[int]
+    newer: list[int]
+    model: AssistModel
+
+
+def _split(ctx: Context) -> _Split:
+    from deskterm.store.assist_model import train
     from deskterm.store.schema.db import open_store
 
     store = open_store(_quality_store(ctx))
     conn = store.read()
-    used: dict[int, set[str]] = {}
-    text: dict[int, str] = {}
-    for number, name, subject, body in conn.execute(
-        "SELECT t.number, e.new, t.subject, (SELECT body_text FROM message m"
-        " WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1)"
-        " FROM event e JOIN ticket t ON t.id = e.ticket_id"
-        " WHERE e.kind = 'canned' AND t.status IN ('solved', 'closed') ORDER BY t.number"
-    ):
-        used.setdefault(number, set()).add(name)
-        text[number] = f"{subject} {body}".lower()
-    numbers = sorted(used)
-    cut = numbers[int(len(numbers) * 0.8)]
-    asking = [n for n in numbers if n >= cut]
+    rows = conn.execute(
+        "SELECT t.id, t.number, t.subject || ' ' || (SELECT body_text FROM message m"
+        " WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1), g.name, t.priority,"
+        " (SELECT group_concat(e.new, char(31)) FROM event e"
+        "   WHERE e.ticket_id = t.id AND e.kind = 'canned')"
+        " FROM ticket t LEFT JOIN agent_group g ON g.id = t.group_id"
+        " WHERE t.status IN ('solved', 'closed') ORDER BY t.number"
+    ).fetchall()
+    topics = _topics(conn, [r[0] for r in rows])
+    cut = int(len(rows) * 0.8)
+    truth = {
+        r[1]: (topics.get(r[0], frozenset()), r[3], r[4], r[2].lower(),
+               frozenset((r[5] or "").split("\x1f")) - {""})
+        for r in rows
+    }  # fmt: skip
+    model = train(store, before=rows[cut][1])
+    return _Split(store, rows[cut][1], truth, [r[1] for r in rows[:cut]],
+                  [r[1] for r in rows[cut:]], model)  # fmt: skip
+
+
+def _canned_quality(ctx: Context) -> list[Figure]:
+    """Top-1 and top-3 hit rate of the suggested canned reply against the one agents used:
+    ours (similar tickets' vote averaged with the model), each alone, and baselines."""
+    from deskterm.store.queries.similar import list_similar, ticket_text
+    from deskterm.store.queries.suggest import NEIGHBOURS, Learned, rank_canned, suggest
+
+    split = _split(ctx)
+    store, conn = split.store, split.store.read()
+    used = {n: split.truth[n][4] for n in split.truth if split.truth[n][4]}
+    asking = [n for n in split.newer if n in used]
     asking = random.Random(4).sample(asking, min(QUERIES, len(asking)))
     counts: dict[str, int] = {}
-    for n in numbers:
-        if n < cut:
-            for name in used[n]:
-                counts[name] = counts.get(name, 0) + 1
+    for n in split.older:
+        for name in split.truth[n][4]:
+            counts[name] = counts.get(name, 0) + 1
     majority = sorted(counts, key=lambda k: -counts[k])
-    hits = {"ours": [0, 0], "majority": [0, 0], "keyword": [0, 0]}
+    hits = {k: [0, 0] for k in ("ours", "neighbours", "model", "majority", "keyword")}
     for n in asking:
-        ours = [c.name for c in suggest(store, n, before=cut).canned]
-        keyword = sorted(
-            majority, key=lambda k: -sum(w in text[n] for w in k.lower().split() if len(w) > 3)
-        )
-        for label, picks in (("ours", ours), ("majority", majority), ("keyword", keyword)):
-            hits[label][0] += bool(picks[:1] and picks[0] in used[n])
-            hits[label][1] += bool(set(picks[:3]) & used[n])
+        text = split.truth[n][3]
+        similar = tuple(list_similar(store, n, NEIGHBOURS, before=split.cutoff))
+        learned = Learned.of(split.model, ticket_text(conn, n))
+        picks = {
+            "ours": [c.name for c in suggest(store, n, before=split.cutoff).canned],
+            "neighbours": [c.name for c in rank_canned(store, similar, Learned(None, {}, {}))],
+            "model": [c.name for c in rank_canned(store, (), learned)],
+            "majority": majority,
+            "keyword": sorted(
+                majority, key=lambda k: -sum(w in text for w in k.lower().split() if len(w) > 3)
+            ),
+        }
+        for label, got in picks.items():
+            hits[label][0] += bool(got[:1] and got[0] in used[n])
+            hits[label][1] += bool(set(got[:3]) & used[n])
     store.close()
-    size = f"{len(asking)} held-out of {len(numbers):,} tickets with a canned reply"
+    size = f"{len(asking)} held-out of {len(used):,} solved tickets with a canned reply"
     rate = {k: (v[0] / len(asking), v[1] / len(asking)) for k, v in hits.items()}
     base = {
-        i: f"baselines: most used {rate['majority'][i]:.0%}, name keyword {rate['keyword'][i]:.0%}"
+        i: f"baselines: most used {rate['majority'][i]:.0%}, name keyword {rate['keyword'][i]:.0%};"
+        f" neighbours alone {rate['neighbours'][i]:.0%}, model alone {rate['model'][i]:.0%}"
         for i in (0, 1)
     }
     return [
@@ -203,70 +248,67 @@ def _canned_quality(ctx: Context) -> list[Figure]:
 
 
 def _routing_quality(ctx: Context) -> list[Figure]:
-    """Accuracy of the top suggested topic tag, group and priority on held-out tickets."""
+    """Accuracy of the top suggested topic tag, group and priority on held-out tickets:
+    ours (similar tickets' vote averaged with the model), each alone, and baselines."""
     from deskterm.assist.model import tone_class
-    from deskterm.store.assist_model import train
-    from deskterm.store.queries.similar import list_similar
-    from deskterm.store.queries.suggest import NEIGHBOURS, route_votes, ticket_tone, weigh_tone
-    from deskterm.store.schema.db import open_store
+    from deskterm.store.queries.similar import list_similar, ticket_text
+    from deskterm.store.queries.suggest import (
+        NEIGHBOURS,
+        Learned,
+        route_votes,
+        routing_votes,
+        ticket_tone,
+    )
 
-    store = open_store(_quality_store(ctx))
-    conn = store.read()
-    rows = conn.execute(
-        "SELECT t.id, t.number, t.subject || ' ' || (SELECT body_text FROM message m"
-        " WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1), g.name, t.priority"
-        " FROM ticket t LEFT JOIN agent_group g ON g.id = t.group_id"
-        " WHERE t.status IN ('solved', 'closed') ORDER BY t.number"
-    ).fetchall()
-    topics = _topics(conn, [r[0] for r in rows])
-    cut = int(len(rows) * 0.8)
-    cutoff = rows[cut][1]
-    model = train(store, before=cutoff, write=False)  # priority by tone, older tickets only
-    truth = {r[1]: (topics.get(r[0], frozenset()), r[3], r[4], r[2].lower()) for r in rows}
-    older = [truth[r[1]] for r in rows[:cut]]
+    split = _split(ctx)
+    store, conn = split.store, split.store.read()
+    older = [split.truth[n] for n in split.older]
     majority = {
         "tag": _most([t for tags, *_ in older for t in tags]),
         "group": _most([g for _, g, *_ in older if g]),
-        "priority": _most([p for _, _, p, _ in older]),
+        "priority": _most([p for _, _, p, *_ in older]),
     }
-    asking = random.Random(6).sample([r[1] for r in rows[cut:]], QUERIES)
-    right = {f: [0, 0, 0] for f in ("tag", "group", "priority")}  # ours, majority, keyword
-    alone = 0  # priority from the neighbours' vote without the tone model
+    asking = random.Random(6).sample(split.newer, QUERIES)
+    kinds = ("ours", "majority", "keyword", "neighbours", "model")
+    right = {f: dict.fromkeys(kinds, 0) for f in ("tag", "group", "priority")}
 
-    def top(votes: dict[tuple[str, str], tuple[float, tuple[int, ...]]], f: str) -> str:
+    def top(votes: Votes, f: str) -> str:
         return max((k for k in votes if k[0] == f and (f != "tag" or k[1] in TOPICS)),
                    key=lambda k: votes[k][0], default=(f, ""))[1]  # fmt: skip
 
     for n in asking:
-        tags, group, priority, text = truth[n]
-        neighbours = route_votes(conn, tuple(list_similar(store, n, NEIGHBOURS, before=cutoff)))
-        votes = weigh_tone(neighbours, model, tone_class(*ticket_tone(conn, n)))
-        best = {f: top(votes, f) for f in right}
-        alone += top(neighbours, "priority") == priority
+        tags, group, priority, text, _ = split.truth[n]
+        similar = tuple(list_similar(store, n, NEIGHBOURS, before=split.cutoff))
+        tone = tone_class(*ticket_tone(conn, n))
+        learned = Learned.of(split.model, ticket_text(conn, n))
+        votes = {
+            "ours": routing_votes(conn, learned, tone, similar),
+            "neighbours": route_votes(conn, similar),
+            "model": routing_votes(conn, learned, tone, ()),
+        }
         keyword = {
             "tag": next((t for t in sorted(TOPICS) if t.split("-")[0] in text), majority["tag"]),
             "group": majority["group"],
             "priority": "urgent" if "urgent" in text else majority["priority"],
         }
-        for f, actual in (("group", group), ("priority", priority)):
-            for i, guess in enumerate((best[f], majority[f], keyword[f])):
-                right[f][i] += guess == actual
-        for i, guess in enumerate((best["tag"], majority["tag"], keyword["tag"])):
-            right["tag"][i] += guess in tags
+        for f, actual in (("tag", tags), ("group", {group}), ("priority", {priority})):
+            guesses = {k: top(v, f) for k, v in votes.items()}
+            guesses |= {"majority": majority[f], "keyword": keyword[f]}
+            for kind, guess in guesses.items():
+                right[f][kind] += guess in actual
     store.close()
-    size = f"{len(asking)} held-out of {len(rows):,} solved ({QUALITY_TICKETS:,} tickets)"
+    size = f"{len(asking)} held-out of {len(split.truth):,} solved ({QUALITY_TICKETS:,} tickets)"
     goals = {"tag": (">= 85 %", 0.85)}
     figures = []
-    for f, (ours, most, key) in right.items():
+    for f, got in right.items():
         goal, floor = goals.get(f, ("", 0.0))
-        acc = ours / len(asking)
+        share = {k: v / len(asking) for k, v in got.items()}
         figures.append(
-            Figure("assist", f"routing {f} accuracy", acc * 100, "%", size, goal=goal,
-                   ok=acc >= floor if goal else None,
-                   extra=f"baselines: majority {most / len(asking):.0%},"
-                   f" keyword {key / len(asking):.0%}"
-                   + (f"; neighbours without the tone model {alone / len(asking):.0%}"
-                      if f == "priority" else ""))
+            Figure("assist", f"routing {f} accuracy", share["ours"] * 100, "%", size, goal=goal,
+                   ok=share["ours"] >= floor if goal else None,
+                   extra=f"baselines: majority {share['majority']:.0%},"
+                   f" keyword {share['keyword']:.0%}; neighbours alone {share['neighbours']:.0%},"
+                   f" model alone {share['model']:.0%}")
         )  # fmt: skip
     return figures
 

@@ -1,12 +1,13 @@
 """What assist learns from a store, as a versioned file beside it.
 
-Two things are counted here, once, by `deskterm assist train` (and again in the
+Three things are counted here, once, by `deskterm assist train` (and again in the
 background as history grows):
 - how the team sets priority for mail that reads urgent or upset (a vote of ten
   similar tickets cannot see that), over all solved history;
 - how many messages hold each indexed term (document frequency), so finding
   similar tickets weighs a term by a lookup instead of counting its hits in the
-  search index per query (the count was most of its time at a million tickets).
+  search index per query (the count was most of its time at a million tickets);
+- which words go with which tag, group and canned reply (`assist.routing`).
 The file never leaves the machine; a file of another version is not used.
 """
 
@@ -17,7 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-MODEL_VERSION = 2
+from deskterm.assist.routing import Routing
+
+MODEL_VERSION = 3
 # Below this many solved tickets suggestions say why they are missing instead.
 MIN_HISTORY = 10
 # Retrain when this many tickets were solved since the model was trained.
@@ -53,6 +56,7 @@ class AssistModel:
     # holding it, for terms in at least `TERMS_FROM` messages; out of `messages`.
     term_messages: dict[str, int] = field(default_factory=dict)
     messages: int = 0
+    routing: Routing = field(default_factory=Routing)
     version: int = MODEL_VERSION
 
     def priority_shares(self, tone: str) -> dict[str, float]:
@@ -75,6 +79,7 @@ class AssistModel:
             shares = sorted(self.priority_shares(tone).items(), key=lambda kv: (-kv[1], kv[0]))
             text = ", ".join(f"{p} {share:.0%}" for p, share in shares)
             lines.append(f"{tone} mail ({sum(counts.values()):,} tickets): priority {text}")
+        lines += self.routing.summary()
         return lines
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +91,7 @@ class AssistModel:
             "priority_by_tone": self.priority_by_tone,
             "messages": self.messages,
             "term_messages": self.term_messages,
+            "routing": self.routing.to_json(),
         }
 
     @classmethod
@@ -103,6 +109,7 @@ class AssistModel:
             },
             term_messages={str(t): int(n) for t, n in data["term_messages"].items()},
             messages=int(data["messages"]),
+            routing=Routing.from_json(data["routing"]),
         )
 
 

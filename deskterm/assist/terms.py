@@ -9,6 +9,7 @@ Each term keeps a word as written, for showing as a reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ class Term:
     cjk: bool = False
 
 
+@functools.lru_cache(maxsize=65_536)  # training stems millions of words, few distinct
 def stem(word: str) -> str:
     """A crude English stem: enough for refund/refunds/refunded to meet, never a word change."""
     for suffix in ("ing", "ed", "es", "s"):
@@ -72,7 +74,7 @@ def ticket_terms(text: str) -> list[Term]:
 def term_keys(text: str) -> set[str]:
     """The keys of `ticket_terms(text)`, without building the terms (ranking reads many)."""
     text = text[:MAX_CHARS]
-    keys = {stem(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS}
+    keys = {stem(w) for w in set(_WORD.findall(text.lower())) - STOPWORDS}
     for run in _CJK.findall(text):
         keys.update(p for p in bigrams(korean_stem(run)) if len(p) == 2)
     return keys

@@ -66,8 +66,9 @@ def _progress(what: str, *, quiet: bool) -> Iterator[Callable[[int, int], None]]
 
 @app.command("train")
 def train(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Learn from the solved tickets how priority follows urgent or upset mail, and
-    how common each indexed word is (the weights of similar tickets).
+    """Learn from the solved tickets which words go with which tag, group and canned
+    reply, how priority follows urgent or upset mail, and how common each indexed
+    word is (the weights of similar tickets).
 
     Writes the model beside the store (`NAME.assist.json`); nothing leaves the
     machine. The app trains it again in the background once enough tickets were
@@ -147,8 +148,12 @@ def suggest(
         (8, 5, 40, 70),
     )
     for c in found.canned:
-        used = ", ".join(f"#{n}" for n in c.tickets)
-        print(f"suggested canned reply: {c.name} ({c.confidence:.0%}, used on {used})")
+        why = [f"{c.confidence:.0%}"]
+        if c.tickets:
+            why.append("used on " + ", ".join(f"#{n}" for n in c.tickets))
+        if c.words:
+            why.append("words " + ", ".join(c.words))
+        print(f"suggested canned reply: {c.name} ({'; '.join(why)})")
     if found.draft is not None:
         from deskterm.safetext import clean
 

@@ -1,16 +1,20 @@
 """Training assist's model from a store, finding it beside the store, and knowing when
 there is too little history to suggest anything.
 
-Training reads solved tickets a range of ids at a time (one GROUP BY each), so a
-progress bar moves and a million tickets take seconds, and the search index's own
+Training reads solved tickets a range of ids at a time (one GROUP BY and one read of
+their texts each, in two child processes), so a progress bar moves and a million
+tickets take about a minute, and the search index's own
 term counts (an `fts5vocab` table: one pass over the index, 2 s at 3 million
 messages); it writes nothing in the store, only the model file beside it.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,9 +27,15 @@ from deskterm.assist.model import (
     read_model,
     write_model,
 )
+from deskterm.assist.routing import Routing
+from deskterm.assist.terms import MAX_CHARS, term_keys
 from deskterm.store.schema.db import Store
 
-TRAIN_CHUNK = 50_000  # ticket ids per GROUP BY
+TRAIN_CHUNK = 50_000  # ticket ids per chunk: one GROUP BY and one read of texts each
+WORKERS = 2  # child processes counting chunks, when there is more than one chunk
+# Routing learns from the newest this many ticket ids: how the team routes now (groups
+# and canned replies change), and a bounded cost at any size (words are CPU work).
+ROUTING_WINDOW = 400_000
 _SOLVED = "status IN ('solved', 'closed')"
 _COUNT_BY_TONE = f"""
     SELECT CASE WHEN urgent_words != '' THEN 'urgent' WHEN upset_words != '' THEN 'upset'
@@ -34,7 +44,56 @@ _COUNT_BY_TONE = f"""
       AND number < ?
     GROUP BY 1, 2
 """
+# What routing learns from: the text a ticket is compared by (as similar tickets read
+# it), its tags, group and the canned replies its agents used.
+_ROUTED = f"""
+    SELECT t.subject, (SELECT substr(m.body_text, 1, {MAX_CHARS}) FROM message m
+        WHERE m.ticket_id = t.id AND m.kind = 'customer' ORDER BY m.id LIMIT 1),
+      (SELECT group_concat(tg.name, char(31)) FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id
+        WHERE tt.ticket_id = t.id),
+      (SELECT name FROM agent_group g WHERE g.id = t.group_id),
+      (SELECT group_concat(e.new, char(31)) FROM event e
+        WHERE e.ticket_id = t.id AND e.kind = 'canned')
+    FROM ticket t WHERE t.id BETWEEN ? AND ? AND t.{_SOLVED} AND t.number < ?
+"""
 _loaded: dict[Path, tuple[int, AssistModel | None]] = {}
+
+
+@dataclass
+class _Chunk:
+    """What one range of ticket ids taught."""
+
+    by_tone: list[tuple[str, str, int, int]]  # tone, priority, tickets, newest number
+    routing: Routing
+
+
+def _count(conn: sqlite3.Connection, start: int, end: int, before: int, words: bool) -> _Chunk:
+    """Priority by tone in ids `start`..`end`, and with `words` the routing counts."""
+    routing = Routing()
+    rows = conn.execute(_ROUTED, (start, end, before)) if words else ()
+    for subject, body, tags, group, canned in rows:
+        routing.add(
+            term_keys(f"{subject}\n{body or ''}"),
+            {
+                "tag": (tags or "").split("\x1f"),
+                "group": (group or "",),
+                "canned": (canned or "").split("\x1f"),
+            },
+        )
+    by_tone = [
+        (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
+        for r in conn.execute(_COUNT_BY_TONE, (start, end, before))
+    ]
+    return _Chunk(by_tone, routing)
+
+
+def _count_file(path: Path, start: int, end: int, before: int, words: bool) -> _Chunk:
+    """`_count` in a child process, on a connection of its own."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return _count(conn, start, end, before, words)
+    finally:
+        conn.close()
 
 
 def train(
@@ -44,26 +103,34 @@ def train(
     progress: Callable[[int, int], None] | None = None,
     write: bool = True,
 ) -> AssistModel:
-    """Count solved tickets' priority by tone (of tickets numbered below `before`, if
-    given) and, with `write`, store the model beside the store.
+    """Learn from the solved tickets (numbered below `before`, if given) and, with
+    `write`, store the model beside the store.
 
-    Tickets whose tone was never read (an older store: `deskterm assist rebuild`)
-    are left out rather than counted as calm.
+    Priority by tone: tickets whose tone was never read (an older store: `deskterm
+    assist rebuild`) are left out rather than counted as calm. Routing: each
+    ticket's words counted under its tags, group and canned replies, over the
+    newest `ROUTING_WINDOW` ticket ids (below `before`). A store of
+    more than one chunk is counted by `WORKERS` child processes (the texts'
+    words are CPU work the GIL would serialize).
     """
     conn = store.read()
     last = int(conn.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0])
+    upto = before or 2**62
+    newest = last if before is None else min(last, _ticket_id_below(conn, before))
+    ranges = [
+        (s, min(s + TRAIN_CHUNK - 1, last), s + TRAIN_CHUNK > newest - ROUTING_WINDOW)
+        for s in range(1, last + 1, TRAIN_CHUNK)
+    ]
     counts: dict[str, dict[str, int]] = {}
+    routing = Routing()
     solved = last_number = 0
-    for start in range(1, last + 1, TRAIN_CHUNK):
-        for tone, priority, n, newest in conn.execute(
-            _COUNT_BY_TONE, (start, start + TRAIN_CHUNK - 1, before or 2**62)
-        ):
+    for chunk in _chunks(store, ranges, upto, progress, last):
+        for tone, priority, n, newest in chunk.by_tone:
             by = counts.setdefault(tone, {})
-            by[priority] = by.get(priority, 0) + int(n)
-            solved += int(n)
-            last_number = max(last_number, int(newest))
-        if progress is not None:
-            progress(min(start + TRAIN_CHUNK - 1, last), last)
+            by[priority] = by.get(priority, 0) + n
+            solved += n
+            last_number = max(last_number, newest)
+        routing.merge(chunk.routing)
     # PostgreSQL's index keeps no per-term counts: similar tickets count terms there.
     messages, terms = term_counts(conn) if store.url is None else (0, {})
     model = AssistModel(
@@ -73,11 +140,40 @@ def train(
         priority_by_tone=counts,
         term_messages=terms,
         messages=messages,
+        routing=routing.pruned(),
     )
     if write:
         write_model(model_path(store.path), model)
         _loaded.pop(model_path(store.path), None)
     return model
+
+
+def _ticket_id_below(conn: sqlite3.Connection, number: int) -> int:
+    row = conn.execute("SELECT max(id) FROM ticket WHERE number < ?", (number,)).fetchone()
+    return int(row[0] or 0)
+
+
+def _chunks(
+    store: Store,
+    ranges: list[tuple[int, int, bool]],
+    upto: int,
+    progress: Callable[[int, int], None] | None,
+    last: int,
+) -> Iterator[_Chunk]:
+    """Each range counted, in order, with progress after each."""
+    if len(ranges) > 1 and store.url is None:
+        spawn = multiprocessing.get_context("spawn")  # no forking a process with threads
+        with ProcessPoolExecutor(WORKERS, mp_context=spawn) as pool:
+            futures = [pool.submit(_count_file, store.path, *r[:2], upto, r[2]) for r in ranges]
+            for (_, end, _), future in zip(ranges, futures, strict=True):
+                yield future.result()
+                if progress is not None:
+                    progress(end, last)
+        return
+    for start, end, words in ranges:
+        yield _count(store.read(), start, end, upto, words)
+        if progress is not None:
+            progress(end, last)
 
 
 def term_counts(conn: sqlite3.Connection) -> tuple[int, dict[str, int]]:

@@ -140,3 +140,38 @@ def test_similar_tickets_weigh_terms_by_the_models_counts(desk: Desk) -> None:
     claimed = replace(model, term_messages={"voucher": model.messages})
     write_model(model_path(desk.path), claimed)
     assert list_similar(desk.store, asked, 1)[0].number != rare
+
+
+def routed(desk: Desk, subject: str, body: str, tag: str, group: str, canned: str, n: int) -> None:
+    for i in range(n):
+        number = desk.svc.create_ticket(subject, f"{body} ({i})", f"{tag}{i}@x.test").number
+        desk.svc.add_tags(number, [tag])
+        desk.svc.set_group(number, group)
+        desk.svc.apply_canned(number, canned)
+        desk.svc.set_status(number, "solved")
+
+
+def test_training_learns_which_words_go_with_tags_groups_and_canned_replies(desk: Desk) -> None:
+    desk.svc.save_canned("Refund issued", "Refunded.", {})
+    desk.svc.save_canned("Reset link", "Here is a link.", {})
+    desk.svc.add_group("Billing")
+    desk.svc.add_group("Technical")
+    routed(desk, "Money back", "Please refund my order", "refund", "Billing", "Refund issued", 6)
+    routed(desk, "Cannot sign in", "My password stopped working", "login", "Technical",
+           "Reset link", 5)  # fmt: skip
+    model = train(desk.store)
+    tags = model.routing.fields["tag"]
+    assert tags.tickets == {"refund": 6, "login": 5}
+    assert tags.terms["refund"]["refund"] == 6 and "refund" not in tags.terms["login"]
+    assert model.routing.fields["group"].tickets == {"Billing": 6, "Technical": 5}
+    assert model.routing.fields["canned"].tickets == {"Refund issued": 6, "Reset link": 5}
+    assert "tag: 2 learned (most: refund 6, login 5)" in model.summary()
+    assert model_for(desk.path) == model  # routing survives the file
+    # Neither subject nor much wording shared with the history: the words decide.
+    asked = desk.svc.create_ticket("Question", "Could I get a refund?", "q@x.test").number
+    found = suggest(desk.store, asked)
+    assert found.canned[0].name == "Refund issued" and found.canned[0].words == ("refund",)
+    routing = {(r.field, r.value): r for r in found.routing}
+    assert routing["tag", "refund"].words == ("refund",)
+    assert routing["group", "Billing"].confidence > 0.5
+    assert ("tag", "login") not in routing

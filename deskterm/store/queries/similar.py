@@ -133,11 +133,16 @@ def similar_on(
     conn: sqlite3.Connection, number: int, limit: int = 5, *, before: int | None = None
 ) -> list[SimilarTicket]:
     """`list_similar` on a connection: a writer's own, inside its transaction, for rules."""
+    upto = _ticket_id(conn, before) if before is not None else _MAX_ID
+    return similar_to(conn, ticket_text(conn, number), limit, upto=upto)
+
+
+def ticket_text(conn: sqlite3.Connection, number: int) -> TicketText:
+    """Ticket `number` as it is compared: subject, first customer message, who, tags."""
     row = conn.execute(_TICKET + " WHERE t.number = ?", (number,)).fetchone()
     if row is None:
         raise NotFoundError(f"no ticket #{number}")
-    upto = _ticket_id(conn, before) if before is not None else _MAX_ID
-    return similar_to(conn, TicketText.of(row), limit, upto=upto)
+    return TicketText.of(row)
 
 
 def similar_to(

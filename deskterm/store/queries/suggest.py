@@ -7,12 +7,13 @@ that solved the most similar ticket is offered as a starting draft, with that
 other customer's name, address and long numbers (orders, cards) taken out.
 
 Routing (tags, group, priority) is voted the same way, a k-nearest-neighbours
-vote over the similar tickets: lighter than a trained model, no training step,
-and each suggestion names the tickets it follows (the bench holds its accuracy
-against majority and keyword baselines). Priority also weighs how the team set it
-on all solved mail of the same tone (urgent, upset, calm), which the trained
-model beside the store counts (`deskterm assist train`); the urgent or upset
-words are then part of the reason.
+vote over the similar tickets, and each suggestion names the tickets it follows.
+With a trained model beside the store (`deskterm assist train`) each vote for a
+canned reply, tag or group is averaged with the model's share for it (the words
+of all solved history, not only ten neighbours': `assist.routing`), which names
+the words that weighed most; priority is averaged with how the team set it on
+all solved mail of the same tone (urgent, upset, calm), naming the urgent or
+upset words. The bench holds each against majority and keyword baselines.
 """
 
 from __future__ import annotations
@@ -24,9 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from deskterm.assist.model import AssistModel, tone_class
+from deskterm.assist.terms import ticket_terms
 from deskterm.assist.tone import SEPARATOR
 from deskterm.store.assist_model import model_for, store_path, too_little_history
-from deskterm.store.queries.similar import SimilarTicket, list_similar, similar_on
+from deskterm.store.queries.similar import (
+    SimilarTicket,
+    TicketText,
+    list_similar,
+    similar_on,
+    ticket_text,
+)
 from deskterm.store.schema.db import Store
 
 NEIGHBOURS = 10  # similar tickets that vote
@@ -41,12 +49,14 @@ class CannedSuggestion:
     name: str
     confidence: float  # 0..1: the share of similar tickets' weight that used it
     tickets: tuple[int, ...]  # the similar tickets that used it, best first
+    words: tuple[str, ...] = ()  # the ticket's words the model weighed most for it
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "confidence": round(self.confidence, 3),
             "used_on": list(self.tickets),
+            "words": list(self.words),
         }
 
 
@@ -69,7 +79,9 @@ class RouteSuggestion:
     value: str
     confidence: float
     tickets: tuple[int, ...]
-    words: tuple[str, ...] = ()  # priority: the urgent or upset words the tone weighed
+    # priority: the urgent or upset words the tone weighed; tag, group: the ticket's
+    # words the model weighed most
+    words: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -110,11 +122,52 @@ def suggest(store: Store, number: int, *, before: int | None = None) -> Suggesti
     if short is not None:
         return Suggestions((), (), None, (), short)
     similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
-    canned = tuple(_canned(store, similar))
+    learned = Learned.of(model_for(store.path), ticket_text(conn, number))
+    canned = tuple(rank_canned(store, similar, learned))
     draft = None if canned or not similar else _draft(store, similar[0].number)
     tone = ticket_tone(conn, number)
-    routing = _routing(conn, tone, similar, _fields(conn, number), ROUTE_CONFIDENCE)
+    routing = _routing(conn, learned, tone, similar, _fields(conn, number), ROUTE_CONFIDENCE)
     return Suggestions(similar, canned, draft, tuple(routing))
+
+
+Votes = dict[tuple[str, str], tuple[float, tuple[int, ...]]]
+"""(field, value) -> (share of the weight for it, the similar tickets that carry it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What the model beside the store says about one ticket: its words' shares per
+    field (tag, group, canned) and the words that weighed most for each value."""
+
+    model: AssistModel | None
+    shares: dict[tuple[str, str], float]
+    words: dict[tuple[str, str], tuple[str, ...]]
+
+    @classmethod
+    def of(cls, model: AssistModel | None, me: TicketText) -> Learned:
+        shares: dict[tuple[str, str], float] = {}
+        words: dict[tuple[str, str], tuple[str, ...]] = {}
+        if model is not None:
+            terms = ticket_terms(me.text)
+            keys = {t.key for t in terms}
+            shown = {t.key: t.word for t in terms}
+            for field in ("tag", "group", "canned"):
+                for guess in model.routing.guess(field, keys, shown):
+                    shares[field, guess.value] = guess.confidence
+                    words[field, guess.value] = guess.words
+        return cls(model, shares, words)
+
+    def weigh(self, votes: Votes, field: str) -> Votes:
+        """`field`'s votes averaged with the model's shares (the votes alone when the
+        model learned nothing for the field)."""
+        mine = {v: share for (f, v), share in self.shares.items() if f == field}
+        if not mine:
+            return votes
+        out = {k: v for k, v in votes.items() if k[0] != field}
+        for value in {v for f, v in votes if f == field} | set(mine):
+            share, tickets = votes.get((field, value), (0.0, ()))
+            out[field, value] = ((share + mine.get(value, 0.0)) / 2, tickets)
+        return out
 
 
 def suggested_routing(
@@ -132,7 +185,8 @@ def suggested_routing(
     similar = tuple(similar_on(conn, number, NEIGHBOURS, before=before))
     if have is None:
         have = _fields(conn, number)
-    return _routing(conn, tone or ticket_tone(conn, number), similar, have, floor)
+    learned = Learned.of(model_for(store_path(conn)), ticket_text(conn, number))
+    return _routing(conn, learned, tone or ticket_tone(conn, number), similar, have, floor)
 
 
 def _fields(conn: sqlite3.Connection, number: int) -> set[tuple[str, str]]:
@@ -149,9 +203,7 @@ _FIELDS = """
 """
 
 
-def route_votes(
-    conn: sqlite3.Connection, similar: tuple[SimilarTicket, ...]
-) -> dict[tuple[str, str], tuple[float, tuple[int, ...]]]:
+def route_votes(conn: sqlite3.Connection, similar: tuple[SimilarTicket, ...]) -> Votes:
     """(field, value) -> (share of the similar tickets' weight, the tickets) for each
     tag, group and priority they carry."""
     if not similar:
@@ -197,11 +249,7 @@ def _tone_words(tone: Tone) -> tuple[str, tuple[str, ...]]:
     return kind, tuple(w for w in words.split(SEPARATOR) if w)
 
 
-def weigh_tone(
-    votes: dict[tuple[str, str], tuple[float, tuple[int, ...]]],
-    model: AssistModel | None,
-    tone: str,
-) -> dict[tuple[str, str], tuple[float, tuple[int, ...]]]:
+def weigh_tone(votes: Votes, model: AssistModel | None, tone: str) -> Votes:
     """Priority votes averaged with the model's shares for mail of this tone (the
     neighbours' vote alone without a model, or when it knows no mail of the tone)."""
     shares = model.priority_shares(tone) if model is not None else {}
@@ -214,17 +262,27 @@ def weigh_tone(
     return out
 
 
+def routing_votes(
+    conn: sqlite3.Connection, learned: Learned, tone: str, similar: tuple[SimilarTicket, ...]
+) -> Votes:
+    """The similar tickets' votes for tags, group and priority, weighed with the model:
+    its word shares for tags and group, its history of the `tone` for priority."""
+    votes = weigh_tone(route_votes(conn, similar), learned.model, tone)
+    return learned.weigh(learned.weigh(votes, "tag"), "group")
+
+
 def _routing(
     conn: sqlite3.Connection,
+    learned: Learned,
     tone: Tone,
     similar: tuple[SimilarTicket, ...],
     have: set[tuple[str, str]],
     floor: float,
 ) -> list[RouteSuggestion]:
     """Tags, group and priority with at least `floor` of the similar tickets' weight
-    (priority: and of the tone's history), that the ticket does not `have` yet."""
+    (averaged with the model's), that the ticket does not `have` yet."""
     kind, words = _tone_words(tone)
-    votes = weigh_tone(route_votes(conn, similar), model_for(store_path(conn)), kind)
+    votes = routing_votes(conn, learned, kind, similar)
     out: list[RouteSuggestion] = []
     for field in ("tag", "group", "priority"):
         ranked = sorted((k for k in votes if k[0] == field), key=lambda k: (-votes[k][0], k[1]))
@@ -233,34 +291,40 @@ def _routing(
         for key in ranked:
             share, tickets = votes[key]
             if share >= floor and key not in have:
-                said = words if field == "priority" else ()
+                said = words if field == "priority" else learned.words.get(key, ())
                 out.append(RouteSuggestion(field, key[1], share, tickets, said))
     return out
 
 
-def _canned(store: Store, similar: tuple[SimilarTicket, ...]) -> list[CannedSuggestion]:
-    if not similar:
-        return []
+def rank_canned(
+    store: Store, similar: tuple[SimilarTicket, ...], learned: Learned
+) -> list[CannedSuggestion]:
+    """Canned replies by the share of the similar tickets' weight that used them,
+    averaged with the model's share; only replies that still exist."""
+    conn = store.read()
     used: dict[int, set[str]] = {}
-    for ticket, name in store.read().execute(
+    for ticket, name in conn.execute(
         "SELECT t.number, e.new FROM event e JOIN ticket t ON t.id = e.ticket_id"
-        " JOIN canned_reply c ON c.name = e.new"
         " WHERE e.kind = 'canned' AND t.number IN (SELECT value FROM json_each(?))",
         (json.dumps([s.number for s in similar]),),
     ):
         used.setdefault(ticket, set()).add(name)
     total = sum(s.score for s in similar) or 1.0
-    votes: dict[str, float] = {}
+    shares: dict[str, float] = {}
     by: dict[str, list[int]] = {}
     for s in similar:
         for name in sorted(used.get(s.number, ())):
-            votes[name] = votes.get(name, 0.0) + s.score
+            shares[name] = shares.get(name, 0.0) + s.score / total
             by.setdefault(name, []).append(s.number)
-    ranked = sorted(votes, key=lambda n: (-votes[n], n))
+    votes = learned.weigh(
+        {("canned", n): (share, tuple(by[n])) for n, share in shares.items()}, "canned"
+    )
+    exists = {r[0] for r in conn.execute("SELECT name FROM canned_reply")}
+    ranked = sorted((k for k in votes if k[1] in exists), key=lambda k: (-votes[k][0], k[1]))
     return [
-        CannedSuggestion(name, votes[name] / total, tuple(by[name]))
-        for name in ranked
-        if votes[name] / total >= MIN_CONFIDENCE
+        CannedSuggestion(key[1], votes[key][0], votes[key][1], learned.words.get(key, ()))
+        for key in ranked
+        if votes[key][0] >= MIN_CONFIDENCE
     ]
 
 
