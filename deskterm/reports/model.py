@@ -22,8 +22,11 @@ AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
     ("7_30d", 7, 29),
     ("30d_plus", 30, 30),
 )
-# Figures that come with the survey and knowledge-base issue: always "no data" until then.
-NO_DATA_YET = ("csat_good_pct", "happiness_score", "effort_avg", "deflection_pct")
+# Figures of what customers said, from outside the rollups: the satisfaction survey
+# (CSAT % good, happiness = % good - % bad, effort average) and the knowledge base
+# (self-service deflection). A report reads them from its `Feedback` source; without
+# one (none is built yet) each is "no data".
+FEEDBACK = ("csat_good_pct", "happiness_score", "effort_avg", "deflection_pct")
 BY_CHOICES = ("agent", "tag", "group", "day", "week", "mailbox", "channel")
 
 
@@ -78,6 +81,15 @@ def parse_period(text: str, today: date, first: date | None) -> Period:
     if not since.strip():
         raise UsageError("a period starts somewhere: SINCE or SINCE..UNTIL")
     return period_from(since, until or None, today, first)
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """The FEEDBACK figures of one period: desk-wide by name, and CSAT % good per agent
+    id (the per-agent table's `csat_good_pct`). A missing figure is "no data"."""
+
+    desk: dict[str, float | None]
+    csat_by_agent: dict[int, float | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from helpers.store import fresh_store_file
 
 from deskterm.config import CalendarConfig
 from deskterm.reports.calendar_spec import spec_of
-from deskterm.reports.model import Period
+from deskterm.reports.model import Feedback, Period
 from deskterm.store.queries.reports import ReportSettings, build_report
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
@@ -151,3 +151,27 @@ def test_golden_days_and_backlog(desk: Store) -> None:
         (1, 2, 0),
         (1, 2, 1),
     ]
+
+
+def test_feedback_figures_enter_through_their_source(desk: Store) -> None:
+    """Survey and knowledge-base figures come from one source, for each period asked."""
+    asked: list[Period] = []
+    ana = desk.read().execute("SELECT id FROM agent WHERE email = 'ana@desk.test'").fetchone()[0]
+
+    def source(store: Store, period: Period) -> Feedback:
+        asked.append(period)
+        return Feedback(
+            {"csat_good_pct": float(period.since.day), "deflection_pct": 12.5},
+            {ana: 80.0},
+        )
+
+    report = build_report(desk, PERIOD, by="agent", settings=ReportSettings(feedback=source))
+    # The period, then the six days before it (13th..18th).
+    assert asked == [PERIOD, Period(date(2026, 11, 13), date(2026, 11, 18))]
+    assert (report.current["csat_good_pct"], report.current["deflection_pct"]) == (19.0, 12.5)
+    assert report.before is not None and report.before["csat_good_pct"] == 13.0
+    assert report.change("csat_good_pct") == 6.0
+    # What the source does not give stays "no data".
+    assert (report.current["happiness_score"], report.current["effort_avg"]) == (None, None)
+    rows = {r.values["agent"]: r.values["csat_good_pct"] for r in report.rows}
+    assert rows == {"Ana": 80.0, "Ben": None}

@@ -12,6 +12,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 from deskterm.errors import StoreError
 from deskterm.reports.calendar_spec import DEFAULT_SPEC, calendar_of, describe
@@ -26,8 +27,9 @@ from deskterm.reports.facts import (
 )
 from deskterm.reports.model import (
     AGE_BUCKETS,
-    NO_DATA_YET,
+    FEEDBACK,
     DayRow,
+    Feedback,
     GroupRow,
     Kpis,
     Percentiles,
@@ -40,11 +42,25 @@ MEASURES = ("calendar", "business")
 _BACKLOG = ("backlog_in", "backlog_out")
 
 
+class FeedbackSource(Protocol):
+    """Where the survey and knowledge-base figures of a period come from (see FEEDBACK):
+    the one place they enter a report, for the current and the previous period alike."""
+
+    def __call__(self, store: Store, period: Period) -> Feedback: ...
+
+
 @dataclass(frozen=True)
 class ReportSettings:
-    """What the config adds: the cost of an agent-hour (None: not configured)."""
+    """What the config adds: the cost of an agent-hour (None: not configured), and the
+    source of the feedback figures (None: every one is "no data")."""
 
     cost_per_agent_hour: float | None = None
+    feedback: FeedbackSource | None = None
+
+    def feedback_of(self, store: Store, period: Period) -> Feedback:
+        if self.feedback is None:
+            return Feedback({}, {})
+        return self.feedback(store, period)
 
 
 def _meta(db: sqlite3.Connection, key: str) -> str | None:
@@ -167,7 +183,8 @@ def _kpis(
     period: Period,
     spec: str,
     settings: ReportSettings,
-    backlog: DayRow | None,
+    feedback: Feedback,
+    backlog: DayRow,
     agents: int,
     *,
     per_agent: bool = False,
@@ -195,13 +212,13 @@ def _kpis(
         values[f"sla_{target}_met"] = met
         values[f"sla_{target}_breached"] = breached
         values[f"sla_{target}_met_pct"] = _pct(met, met + breached)
-    values["backlog"] = backlog.backlog if backlog else 0
-    for (label, *_), n in zip(AGE_BUCKETS, backlog.ages if backlog else (0,) * 5, strict=True):
+    values["backlog"] = backlog.backlog
+    for (label, *_), n in zip(AGE_BUCKETS, backlog.ages, strict=True):
         values[f"backlog_age_{label}"] = n
     values["fcr_pct"] = _pct(total("fcr"), total("fcr_base"))
     values["reopen_rate_pct"] = _pct(total("reopened"), total("solved"))
-    for name in NO_DATA_YET:
-        values[name] = None
+    for name in FEEDBACK:
+        values[name] = feedback.desk.get(name)
     seconds = total("time")
     values["time_on_tickets_s"] = seconds
     working = _working_seconds(spec, period) * agents
@@ -316,11 +333,12 @@ def _rows(
     counts: dict[tuple[str, str, str], int],
     spreads: dict[str, dict[int, Percentiles]],
     working: float,
+    csat: dict[int, float | None],
 ) -> tuple[GroupRow, ...]:
     if by == "agent":
         names = {"0": "(nobody)", **_names(store, "agent")}
         keys = sorted({k for (_m, d, k) in counts if d == "agent"} | {
-            str(a) for a in spreads["first_reply_calendar"]
+            str(a) for a in (*spreads["first_reply_calendar"], *csat)
         }, key=lambda k: str(names.get(k, k)).lower())  # fmt: skip
         rows = []
         for key in keys:
@@ -341,7 +359,7 @@ def _rows(
                         "first_reply_business_median_s": frt["business"].median_s
                         if frt["business"] else None,
                         "fcr_pct": _pct(n("fcr"), n("fcr_base")),
-                        "csat_good_pct": None,
+                        "csat_good_pct": csat.get(int(key)),
                         "time_on_tickets_s": n("time"),
                         "utilization_pct": _pct(n("time"), working if key != "0" else 0),
                     },
@@ -381,17 +399,20 @@ def build_report(
     spec = _meta(store.read(), "calendar") or DEFAULT_SPEC
     agents = int(store.read().execute("SELECT count(*) FROM agent").fetchone()[0])
     eve, days = _days(store, period)
+    feedback = settings.feedback_of(store, period)
     current, counts, spreads = _kpis(
-        store, period, spec, settings, days[-1] if days else None, agents, per_agent=by == "agent"
+        store, period, spec, settings, feedback, days[-1], agents, per_agent=by == "agent"
     )
     before = previous = None
     if compare:
         previous = period.previous()  # it ends on the eve of the period
-        before = _kpis(store, previous, spec, settings, eve, agents)[0]
+        earlier = settings.feedback_of(store, previous)
+        before = _kpis(store, previous, spec, settings, earlier, eve, agents)[0]
     rows: tuple[GroupRow, ...] = ()
     working = _working_seconds(spec, period)
+    csat = feedback.csat_by_agent
     if by is not None and by not in ("day", "week"):
-        rows = _rows(store, by, counts, spreads, working)
+        rows = _rows(store, by, counts, spreads, working, csat)
     return Report(
         period=period,
         previous=previous,
@@ -402,5 +423,5 @@ def build_report(
         first_reply_bins=_first_reply_bins(store.read(), period),
         by=by,
         rows=rows,
-        tags=rows if by == "tag" else _rows(store, "tag", counts, spreads, working),
+        tags=rows if by == "tag" else _rows(store, "tag", counts, spreads, working, csat),
     )
