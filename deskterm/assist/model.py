@@ -57,6 +57,9 @@ class AssistModel:
     term_messages: dict[str, int] = field(default_factory=dict)
     messages: int = 0
     routing: Routing = field(default_factory=Routing)
+    changes: int = (
+        0  # the store's change counter when it was trained: "solved since" counts from it
+    )
     version: int = MODEL_VERSION
 
     def priority_shares(self, tone: str) -> dict[str, float]:
@@ -92,6 +95,7 @@ class AssistModel:
             "messages": self.messages,
             "term_messages": self.term_messages,
             "routing": self.routing.to_json(),
+            "changes": self.changes,
         }
 
     @classmethod
@@ -110,6 +114,7 @@ class AssistModel:
             term_messages={str(t): int(n) for t, n in data["term_messages"].items()},
             messages=int(data["messages"]),
             routing=Routing.from_json(data["routing"]),
+            changes=int(data.get("changes", 0)),
         )
 
 

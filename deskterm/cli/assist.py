@@ -93,12 +93,13 @@ def train(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Where the model is, when it was trained, what it learned, and whether it is due."""
     from deskterm.assist.model import model_path
-    from deskterm.store.assist_model import model_due, model_for, too_little_history
+    from deskterm.store.assist_model import model_due, model_for, tone_unread, too_little_history
 
     store = ctx_of(ctx).store()
     model = model_for(store.path)
     short = too_little_history(store.read())
     due = model_due(store)
+    unread = tone_unread(store.read())
     if as_json:
         from deskterm.cli.output import emit_json
 
@@ -107,6 +108,7 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             "model": None if model is None else model.to_json(),
             "too_little_history": short,
             "due": due,
+            "tone_unread": unread,
         })  # fmt: skip
         return
     if model is None:
@@ -118,6 +120,11 @@ def status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             print("due again: many tickets were solved since (the app retrains in the background)")
     if short is not None:
         print(short)
+    if unread:
+        print(
+            f"{unread:,} tickets' urgency and mood were never read (a store from before them):"
+            " training leaves them out; `deskterm assist rebuild` reads them"
+        )
 
 
 def suggest(

@@ -1,12 +1,15 @@
 """The ticket screen's assist: similar tickets in the side pane, routing chips under the head.
 
-Both come from one `suggest` read in a worker after the thread is painted. The
-first ticket opened on a store also checks, in a worker of its own, whether the
-assist model beside the store is due (missing, or many tickets solved since),
-and trains it there.
+Both come from one `suggest` read in a worker after the thread is painted. Every
+ticket opened also asks (one index range, cheap at any size) whether the assist
+model beside the store is due (missing, or enough tickets solved since it was
+trained), and if so trains it in a child process, one training per store at a
+time: a desk left open all day keeps learning.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual import work
 from textual.containers import Horizontal
@@ -19,7 +22,7 @@ from deskterm.store.queries.suggest import RouteSuggestion, Suggestions, suggest
 from deskterm.widgets.similar_pane import SimilarPane
 
 SIMILAR_SHOWN = 5
-_checked_models: set[str] = set()  # stores whose model this process has looked at
+_training: set[str] = set()  # stores whose model this process is training now
 
 
 class SimilarSide(TicketActions):
@@ -57,17 +60,20 @@ class SimilarSide(TicketActions):
         store = self.desk.open_store_or_fail()
         found = suggest(store, number)
         self.post_message(self.SuggestionsRead(number, found))
-        if str(store.path) not in _checked_models:
-            _checked_models.add(str(store.path))
-            self._refresh_model()
+        from deskterm.store.assist_model import model_due
+
+        if store.url is None and str(store.path) not in _training and model_due(store):
+            _training.add(str(store.path))
+            self._refresh_model(store.path)
 
     @work(thread=True, exit_on_error=False, group="assist-model")
-    def _refresh_model(self) -> None:
-        from deskterm.store.assist_model import model_due, train
+    def _refresh_model(self, path: Path) -> None:
+        from deskterm.store.assist_model import train_in_child
 
-        store = self.desk.open_store_or_fail()
-        if model_due(store):
-            train(store)
+        try:
+            train_in_child(path)
+        finally:
+            _training.discard(str(path))
 
     async def on_ticket_screen_suggestions_read(self, event: SuggestionsRead) -> None:
         if self.detail is None or event.number != self.detail.ticket.number:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -114,6 +116,7 @@ def train(
     words are CPU work the GIL would serialize).
     """
     conn = store.read()
+    changes = changes_now(conn)  # before reading: a ticket solved meanwhile counts next time
     last = int(conn.execute("SELECT coalesce(max(id), 0) FROM ticket").fetchone()[0])
     upto = before or 2**62
     newest = last if before is None else min(last, _ticket_id_below(conn, before))
@@ -141,6 +144,7 @@ def train(
         term_messages=terms,
         messages=messages,
         routing=routing.pruned(),
+        changes=changes,
     )
     if write:
         write_model(model_path(store.path), model)
@@ -236,10 +240,62 @@ def too_little_history(conn: sqlite3.Connection) -> str | None:
     )
 
 
+def changes_now(conn: sqlite3.Connection) -> int:
+    """The store's change counter: every write stamps the tickets it touched with it."""
+    row = conn.execute("SELECT value FROM counter WHERE name = 'sync'").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def solved_since(conn: sqlite3.Connection, changes: int, upto: int) -> int:
+    """Solved tickets changed after the counter stood at `changes`, counted up to `upto`:
+    an index range over the changed tickets only, so the app can ask on every ticket."""
+    return int(
+        conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE sync_version > ? AND {_SOLVED}"
+            " LIMIT ?)",
+            (changes, upto),
+        ).fetchone()[0]
+    )
+
+
 def model_due(store: Store) -> bool:
-    """No usable model yet with history enough, or many tickets solved since training."""
+    """No usable model yet with history enough, or `REFRESH_AFTER` tickets solved since
+    it was trained."""
     conn = store.read()
     model = model_for(store.path)
     if model is None:
         return too_little_history(conn) is None
-    return solved_count(conn, upto=model.solved + REFRESH_AFTER) >= model.solved + REFRESH_AFTER
+    return solved_since(conn, model.changes, REFRESH_AFTER) >= REFRESH_AFTER
+
+
+_TRAIN_CHILD = (
+    "import sys; from pathlib import Path; from deskterm.store.assist_model import train_file;"
+    " train_file(Path(sys.argv[1]))"
+)
+
+
+def train_in_child(path: Path) -> None:
+    """`train` the store at `path` in a child process (the app's: its words are CPU work
+    that would hold the interface's interpreter), waiting for it to finish. A plain
+    interpreter, not multiprocessing: nothing of the app's threads is copied or pickled."""
+    subprocess.run(
+        [sys.executable, "-c", _TRAIN_CHILD, str(path)],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def train_file(path: Path) -> None:
+    """`train` the store at `path` (a child process's whole work)."""
+    store = Store(path)
+    try:
+        train(store)
+    finally:
+        store.close()
+
+
+def tone_unread(conn: sqlite3.Connection) -> int:
+    """Tickets whose urgency and mood were never read (a store from before them)."""
+    return int(conn.execute("SELECT count(*) FROM ticket WHERE urgent_words IS NULL").fetchone()[0])

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from helpers.app import ME, NOW, make_app, screen_text, settle
+import pytest
+from helpers.app import ME, NOW, make_app, screen_text, settle, wait_until
 from helpers.store import solved_history
 
 from deskterm.assist.model import model_path
 from deskterm.screens.ticket import TicketScreen
+from deskterm.store import assist_model
+from deskterm.store.assist_model import model_for
 from deskterm.store.queries.tickets import get_ticket_row
 from deskterm.store.schema.db import open_store
 from deskterm.store.service import Actor, Service
@@ -128,8 +131,34 @@ async def test_routing_chips_show_what_similar_tickets_carry_and_y_accepts(
     row = get_ticket_row(reopened, number)
     reopened.close()
     assert (row.tags, row.group) == (("refund",), "Billing")
-    # The first ticket opened trained the model beside the store, in a worker.
-    assert model_path(path).exists()
+
+
+async def test_the_model_is_trained_in_the_background_and_again_while_the_app_stays_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "m.db"
+    routing_store(path)
+    monkeypatch.setattr(assist_model, "REFRESH_AFTER", 2)  # retrain after 2 more solved
+    app = make_app(path)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await open_new_ticket(app, pilot)
+        # The ticket opened found no model: it was trained in a child process.
+        await wait_until(pilot, lambda: model_for(path) is not None)
+        first = model_for(path)
+        assert first is not None and first.routing.fields["tag"].tickets == {"refund": 3}
+        store = open_store(path)
+        other = Service(store, Actor.system(), clock=lambda: NOW)
+        for i in range(2):  # solved meanwhile, elsewhere
+            number = other.create_ticket("Refund", "Refund my headphones", f"m{i}@x.test").number
+            other.update_tickets([number], status="solved", add_tags=["refund"])
+        store.close()
+        await pilot.press("escape")
+        await open_new_ticket(app, pilot)
+        await wait_until(
+            pilot, lambda: (m := model_for(path)) is not None and m.solved == first.solved + 2
+        )
+        again = model_for(path)
+        assert again is not None and again.routing.fields["tag"].tickets == {"refund": 5}
 
 
 async def test_a_digit_accepts_only_the_chip_it_numbers(tmp_path: Path) -> None:

@@ -22,6 +22,13 @@ def test_rebuild_catches_up_an_older_store_and_search_finds_the_flags(
         conn.execute("UPDATE ticket SET urgent_words = NULL, upset_words = NULL")
     found = run_cli("--db", db, "search", "mood:upset", "--json")
     assert found.returncode == 0 and json.loads(found.stdout) == []
+    status = run_cli("--db", db, "assist", "status")
+    assert (
+        "3 tickets' urgency and mood were never read (a store from before them): training"
+        " leaves them out; `deskterm assist rebuild` reads them"
+    ) in status.stdout
+    status_json = run_cli("--db", db, "assist", "status", "--json")
+    assert json.loads(status_json.stdout)["tone_unread"] == 3
     done = run_cli("--db", db, "assist", "rebuild", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"tickets": 3, "urgent": 1, "upset": 1}
@@ -29,6 +36,7 @@ def test_rebuild_catches_up_an_older_store_and_search_finds_the_flags(
     assert [t["number"] for t in json.loads(found.stdout)] == [upset.number]
     again = run_cli("--db", db, "assist", "rebuild")
     assert again.stdout.strip() == "every ticket's urgency and mood is read already"
+    assert "never read" not in run_cli("--db", db, "assist", "status").stdout
     bad = run_cli("--db", db, "search", "urgent:soon")
     assert bad.returncode != 0 and bad.stderr.startswith("deskterm: bad query: urgent:")
     assert len(bad.stderr.strip().splitlines()) == 1
