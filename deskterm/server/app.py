@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,7 +30,17 @@ from deskterm.store.queries.outbox import count_outbox
 
 def create_app(state: ServerState) -> FastAPI:
     """A server over `state.store`; every write goes through `state.make_service`."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await state.feed.start()  # on PostgreSQL: LISTEN for the other processes' news
+        try:
+            yield
+        finally:
+            await state.feed.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="deskterm",
         version=__version__,
         description="The shared help desk server: REST API for integrations and replicas.",
@@ -51,6 +63,7 @@ def create_app(state: ServerState) -> FastAPI:
     ):
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
+    state.metrics.listening.set_function(lambda: float(state.feed.listening))
 
     app.add_middleware(_Measure, state=state)
     return app

@@ -16,19 +16,29 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections import Counter
 from dataclasses import dataclass
 
 from anyio import to_thread
 
+from deskterm.errors import StoreError
 from deskterm.server.presence import PresenceBoard
 from deskterm.store.queries.catalog import held_tokens
 from deskterm.store.queries.changes import Change, Position, changes_after, latest_version
 from deskterm.store.schema.db import Store
+from deskterm.store.schema.pg_notify import (
+    CHANGES_CHANNEL,
+    NOTIFY,
+    PRESENCE_CHANNEL,
+    notifications,
+)
 
 PAGE = 500  # changes per read; a stream behind by more reads again
 AUTH_CHECK_S = 1.0  # a revoked token's open streams end within about this
+LISTENING_WAKE_S = 1.0  # while LISTENing: wake this often for expiry and the token check
+RELISTEN_S = (0.5, 1.0, 2.0, 5.0)  # waits before opening a dropped LISTEN link again
 
 
 class Pulse:
@@ -80,6 +90,62 @@ class ChangeFeed:
         self._tokens: Counter[str] = Counter()  # token hashes of the open streams
         self._revoked: set[str] = set()
         self._tokens_checked = 0.0
+        self._listener: asyncio.Task[None] | None = None
+        self.listening = False  # a LISTEN link is up: commits anywhere wake the watcher
+
+    async def start(self) -> None:
+        """At server start: on PostgreSQL, LISTEN for the other processes' news."""
+        if self.store.dialect == "postgresql" and self._listener is None:
+            self._poke = self._poke or asyncio.Event()
+            self._listener = asyncio.get_running_loop().create_task(self._listen())
+
+    async def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def announce(self, number: int, email: str, name: str, state: str) -> None:
+        """A heartbeat this process took: the other processes' boards hear it (PostgreSQL)."""
+        if self.store.dialect != "postgresql":
+            return
+        payload = json.dumps({"ticket": number, "email": email, "name": name, "state": state})
+        await to_thread.run_sync(self._notify, PRESENCE_CHANNEL, payload)
+
+    def _notify(self, channel: str, payload: str) -> None:
+        self.store.read().execute(NOTIFY, (channel, payload))
+
+    async def _listen(self) -> None:
+        """Wake the watcher on each commit's NOTIFY; take presence news; reconnect on a drop."""
+        assert self.store.url is not None
+        drops = 0
+        while True:
+            try:
+                async for channel, payload in notifications(
+                    self.store.url, (CHANGES_CHANNEL, PRESENCE_CHANNEL)
+                ):
+                    if channel == PRESENCE_CHANNEL:
+                        if not self._heard_presence(payload):
+                            continue
+                    else:
+                        self.listening, drops = True, 0
+                    if self._poke is not None:
+                        self._poke.set()
+            except StoreError:
+                pass
+            self.listening = False
+            if self._poke is not None:
+                self._poke.set()  # the watcher polls again until the link is back
+            await asyncio.sleep(RELISTEN_S[min(drops, len(RELISTEN_S) - 1)])
+            drops += 1
+
+    def _heard_presence(self, payload: str) -> bool:
+        """A heartbeat from any process (this one's too: renewing it again changes nothing)."""
+        beat = json.loads(payload)
+        return self.presence.beat(
+            int(beat["ticket"]), str(beat["email"]), str(beat["name"]), str(beat["state"])
+        )
 
     async def join(self, token_hash: str) -> int:
         """A stream opens: make sure the watcher runs; the counter as it is now."""
@@ -87,7 +153,7 @@ class ChangeFeed:
         self._tokens[token_hash] += 1
         if self._watcher is None or self._watcher.done():
             self.version = await to_thread.run_sync(latest_version, self.store)
-            self._poke = asyncio.Event()
+            self._poke = self._poke or asyncio.Event()
             self._watcher = asyncio.get_running_loop().create_task(self._watch())
         return self.version
 
@@ -108,16 +174,24 @@ class ChangeFeed:
             self._poke.set()
 
     async def _watch(self) -> None:
+        read = True
         while self.streams > 0:
-            version = await to_thread.run_sync(latest_version, self.store)
+            version = self.version
+            if read:
+                version = await to_thread.run_sync(latest_version, self.store)
             expired = self.presence.expire()
             revoked = await self._check_tokens()
             if version != self.version or expired or revoked:
                 self.version = version
                 self.pulse.beat()
             assert self._poke is not None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.poll_seconds)
+            listening = self.listening
+            try:
+                wait = LISTENING_WAKE_S if listening else self.poll_seconds
+                await asyncio.wait_for(self._poke.wait(), wait)
+                read = True  # a commit's NOTIFY, presence news, or a write here
+            except TimeoutError:
+                read = not listening  # listening: nothing was committed
             self._poke.clear()
 
     async def _check_tokens(self) -> bool:

@@ -64,6 +64,11 @@ class ServerMetrics:
         self.streams = Gauge(
             "deskterm_event_streams", "Clients connected to /api/v1/events", registry=self.registry
         )
+        self.listening = Gauge(
+            "deskterm_feed_listening",
+            "1 while LISTENing for commits of every process on the database (PostgreSQL)",
+            registry=self.registry,
+        )
         self.fetched = Counter(
             "deskterm_fetch_mails",
             "Mails the server fetched, by mailbox and where they went",

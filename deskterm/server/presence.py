@@ -4,7 +4,8 @@ Apps send a heartbeat while a ticket is open (`POST /api/v1/presence`); an entry
 renewed within `ttl` seconds is gone (a closed laptop says nothing). Every change
 is numbered, so each event stream sends only the tickets whose people changed since
 it last looked. Presence is never stored: a restart forgets it, the next heartbeats
-bring it back.
+bring it back. On PostgreSQL every heartbeat is also sent (NOTIFY) to the other
+`serve` processes, whose boards take it as their own.
 """
 
 from __future__ import annotations

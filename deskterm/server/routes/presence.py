@@ -26,6 +26,8 @@ async def beat(request: Request, agent: CallerAgent, body: PresenceIn) -> Respon
     feed = server_state(request).feed
     if feed.presence.beat(body.ticket, agent.email, agent.name, body.state):
         feed.pulse.beat()
+    # Every beat, renewals too: the other processes' boards expire what is not renewed.
+    await feed.announce(body.ticket, agent.email, agent.name, body.state)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from deskterm.errors import SyncError
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.models import SyncClient, SyncOp, Ticket
+from deskterm.store.schema.pg_notify import CHANGES_CHANNEL, NOTIFY
 from deskterm.store.service.unit_of_work import UnitOfWork
 
 BUMP_SYNC = (
@@ -116,6 +117,7 @@ def journal(uow: UnitOfWork) -> None:
 def stamp(uow: UnitOfWork) -> None:
     """One new `sync` value on every touched ticket: three statements, however many tickets.
 
+    On PostgreSQL the new version is also notified to the other server processes.
     Every store stamps, not only a server's: a solo store served later gives a joining
     replica every ticket with a stamp. Plain statements, not ORM objects: loading each
     ticket of a batch of mail to set one column cost more than writing the batch.
@@ -125,6 +127,9 @@ def stamp(uow: UnitOfWork) -> None:
     version = int(db.execute(LAST_SYNC).fetchone()[0])
     uow.session.flush()  # ORM changes first, so the stamp is the row's last write
     db.execute(_STAMP, (version, json.dumps(uow.touched_ids)))
+    if uow.session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit to every `serve` process listening (none for a rollback).
+        db.execute(NOTIFY, (CHANGES_CHANNEL, str(version)))
     for ticket in uow.touched.values():
         if ticket is not None:  # the objects the unit holds show the stamp too
             set_committed_value(ticket, "sync_version", version)
