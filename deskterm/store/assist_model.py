@@ -219,12 +219,18 @@ def store_path(conn: sqlite3.Connection) -> Path:
     return Path(conn.execute("PRAGMA database_list").fetchone()[2])
 
 
+def model_of(conn: sqlite3.Connection) -> AssistModel | None:
+    """The model beside a connection's store file; none for a PostgreSQL store (the
+    model is a file beside a SQLite store): its readers count what they need instead."""
+    return model_for(store_path(conn)) if isinstance(conn, sqlite3.Connection) else None
+
+
 def solved_count(conn: sqlite3.Connection, *, upto: int | None = None) -> int:
     """Solved tickets, counted up to `upto` when only "enough or not" matters."""
     limit = "" if upto is None else f" LIMIT {int(upto)}"
     return int(
         conn.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {_SOLVED}{limit})"
+            f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE {_SOLVED}{limit}) AS solved"
         ).fetchone()[0]
     )
 

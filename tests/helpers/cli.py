@@ -11,9 +11,11 @@ from deskterm.cli import app
 runner = CliRunner()
 
 
-def cli_stdout(db: Path, *args: str) -> str:
-    """Run `deskterm --db DB ARGS...`; assert it succeeded and return what it printed."""
-    config = db.with_name("config.toml")
+def cli_stdout(db: Path | str, *args: str, config_dir: Path | None = None) -> str:
+    """Run `deskterm --db DB ARGS...`; assert it succeeded and return what it printed.
+
+    The config is beside a store file, or in `config_dir` (for a PostgreSQL URL)."""
+    config = (config_dir or Path(db).parent) / "config.toml"
     if not config.exists():
         config.write_text('[agent]\nname = "Sam Lee"\nemail = "sam@desk.test"\n')
     result = runner.invoke(app, ["--db", str(db), *args], env={"DESKTERM_CONFIG": str(config)})

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deskterm.assist.model import MIN_HISTORY
-from deskterm.store.schema.db import Store, open_store
+from deskterm.store.schema.db import Store, open_store, own_connection
 from deskterm.store.service import Actor, Service
 from deskterm.store.service.unit_of_work import UnitOfWork
 from helpers.clock import TickingClock
@@ -49,6 +49,8 @@ class Desk:
 
     def raw(self) -> sqlite3.Connection:
         """A separate plain connection: sees only what the service committed."""
+        if self.store.url is not None:
+            return own_connection(self.store)
         conn = sqlite3.connect(self.path, isolation_level=None)
         conn.execute("PRAGMA busy_timeout=5000")
         return conn
@@ -76,9 +78,12 @@ def fresh_store_file(path: Path) -> Path:
     return path
 
 
-def make_desk(tmp_path: Path, name: str = "desk.db") -> Desk:
-    path = fresh_store_file(tmp_path / name)
-    store = open_store(path)
+def make_desk(tmp_path: Path, name: str = "desk.db", *, at: Path | str | None = None) -> Desk:
+    """A desk in `tmp_path`, or `at` a store location (`store_location`: a file, or a
+    PostgreSQL URL; `path` is then only a name, `raw()` a connection of its own)."""
+    location = at if at is not None else tmp_path / name
+    path = fresh_store_file(location) if isinstance(location, Path) else tmp_path / name
+    store = open_store(location if isinstance(location, str) else path)
     clock = TickingClock()
     admin = Service(store, Actor.system(), clock=clock)
     me_id, _token = admin.add_agent("me", "me@desk.test", "admin")

@@ -4,7 +4,6 @@ contact form without JavaScript, counts for deflection, and untrusted text kept 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +19,9 @@ from deskterm.store.service import Actor
 
 
 @pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    team, stop = start_team(tmp_path / "server.db")
+def team(store_location: Path | str) -> Iterator[Team]:
+    """The help pages served over a SQLite file, then over PostgreSQL."""
+    team, stop = start_team(store_location)
     seed(team.state.make_service(Actor.system()))
     yield team
     stop()
@@ -75,7 +75,9 @@ def test_untrusted_article_text_stays_inert(web: httpx.Client) -> None:
     assert "&lt;img src=x" in listed and "<img src=x" not in listed
 
 
-def test_votes_views_and_the_contact_form_without_javascript(team: Team, web: httpx.Client) -> None:
+def test_votes_views_and_the_contact_form_without_javascript(
+    team: Team, web: httpx.Client, tmp_path: Path
+) -> None:
     for _ in range(2):
         assert web.get("/kb/refunds").status_code == 200
     voted = web.post("/kb/refunds/feedback", data={"answer": "yes"})
@@ -99,11 +101,7 @@ def test_votes_views_and_the_contact_form_without_javascript(team: Team, web: ht
     assert bad.status_code == 422 and "Please give an email address" in bad.text
     assert 'value="s"' in bad.text
 
-    conn = sqlite3.connect(team.store.path)
-    try:
-        subject, channel = conn.execute("SELECT subject, channel FROM ticket").fetchone()
-    finally:
-        conn.close()
+    subject, channel = team.store.read().execute("SELECT subject, channel FROM ticket").fetchone()
     assert (subject, channel) == ("Refund <b>late</b>", "web")
     stats = kb_stats(team.store)
     assert (stats.views, stats.helpful, stats.not_helpful) == (4, 1, 1)
@@ -111,14 +109,11 @@ def test_votes_views_and_the_contact_form_without_javascript(team: Team, web: ht
     assert stats.abandoned == 1
     top = stats.articles[0]
     assert (top.slug, top.views, top.helpful) == ("refunds", 3, 1)
-    printed = json.loads(cli_stdout(team.store.path, "kb", "stats", "--json"))
+    db = team.store.url or team.store.path
+    printed = json.loads(cli_stdout(db, "kb", "stats", "--json", config_dir=tmp_path))
     assert printed["abandoned"] == 1 and printed["articles"][0]["views"] == 3
-    assert (
-        json.loads(cli_stdout(team.store.path, "kb", "stats", "--since", "2999-01-01", "--json"))[
-            "views"
-        ]
-        == 0
-    )
+    later = cli_stdout(db, "kb", "stats", "--since", "2999-01-01", "--json", config_dir=tmp_path)
+    assert json.loads(later)["views"] == 0
 
 
 def test_name_logo_and_accent_come_from_the_config(team: Team, web: httpx.Client) -> None:

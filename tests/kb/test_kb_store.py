@@ -14,9 +14,9 @@ from deskterm.store.queries import kb as q
 from deskterm.store.service.sync_journal import mark_replica
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Desk:
-    return make_desk(tmp_path)
+@pytest.fixture  # a SQLite file, then a PostgreSQL database
+def desk(tmp_path: Path, store_location: Path | str) -> Desk:
+    return make_desk(tmp_path, at=store_location)
 
 
 def article(title: str, body: str, **kw: object) -> ArticleDraft:

@@ -12,17 +12,15 @@ same as on UTC days (test_reports_zone.py has events on both sides of midnight).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from helpers.clock import Clock
-from helpers.store import fresh_store_file
 
 from deskterm.config import CalendarConfig
 from deskterm.reports.calendar_spec import spec_of
 from deskterm.reports.model import Feedback, Period
 from deskterm.store.queries.reports import ReportSettings, build_report
-from deskterm.store.schema.db import Store, open_store
+from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, Service
 
 BERLIN = CalendarConfig(
@@ -39,8 +37,9 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def desk(tmp_path: Path) -> Store:
-    store = open_store(fresh_store_file(tmp_path / "golden.db"))
+def desk(either_store: Store) -> Store:
+    """The history on a SQLite file, then on PostgreSQL: the same KPIs from both."""
+    store = either_store
     clock = Clock(at(19, 15))
     system = Service(store, Actor.system(), clock)
     system.rebuild_reports(spec_of(BERLIN))

@@ -13,9 +13,9 @@ from deskterm.errors import NotFoundError
 from deskterm.store.queries.similar import list_similar
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    d = make_desk(tmp_path)
+@pytest.fixture  # a SQLite file, then a PostgreSQL database
+def desk(tmp_path: Path, store_location: Path | str) -> Iterator[Desk]:
+    d = make_desk(tmp_path, at=store_location)
     yield d
     d.store.close()
 

@@ -20,9 +20,9 @@ from deskterm.store.service import RuleSet
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    d = make_desk(tmp_path)
+@pytest.fixture  # a SQLite file, then a PostgreSQL database
+def desk(tmp_path: Path, store_location: Path | str) -> Iterator[Desk]:
+    d = make_desk(tmp_path, at=store_location)
     d.svc.save_canned("Refund issued", "Hi {{ customer.first_name }}, refunded.", {})
     d.svc.save_canned("Shipping delay", "Hi, the carrier is late.", {})
     solved_history(d.svc)

@@ -1,13 +1,15 @@
 """Knowledge-base reads: articles by slug (old slugs redirect), by section, by search.
 
 Search uses the tickets' index approach (`query.fts`): Latin words stemmed, CJK runs
-as bigram phrases, Korean particles dropped; ranked by BM25 with titles weighing most.
+as bigram phrases, Korean particles dropped; ranked by BM25 with titles weighing most
+(on PostgreSQL: the same columns in a tsvector, ranked by ts_rank, `query.fts_pg`).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,13 +17,22 @@ from typing import Any
 
 from deskterm.errors import NotFoundError
 from deskterm.kb.article import PUBLISHED, ArticleDraft
-from deskterm.query import fts
+from deskterm.query import fts, fts_pg
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db, iso
 
 _COLUMNS = "a.uid, a.slug, a.title, a.section, a.tags, a.status, a.locale, a.updated_at"
 # title, title_cjk, text, cjk: a word in the title counts as much as ten in the text
-_RANK = "bm25(article_fts, 10.0, 10.0, 1.0, 1.0)"
+_RANKED = (
+    "SELECT rowid, bm25(article_fts, 10.0, 10.0, 1.0, 1.0) AS r FROM article_fts"
+    " WHERE article_fts MATCH ? ORDER BY r"
+)
+# PostgreSQL: the tsvector's weights (see `fts_pg.ARTICLE_DOC`), best first as bm25's.
+_RANKED_PG = (
+    f"SELECT rowid, -ts_rank({fts_pg.ARTICLE_RANK}, doc, q) AS r"
+    f" FROM article_fts, to_tsquery('{fts_pg.CONFIG}', ?) AS q WHERE doc @@ q ORDER BY r, rowid"
+)
+ALL = 2**62  # a LIMIT that keeps every row (SQLite's -1 is an error on PostgreSQL)
 _WORD = re.compile(r"\S+")
 POOL = 3  # matches ranked per result wanted, before the filters (see search_articles)
 
@@ -93,9 +104,9 @@ def list_articles(
     published_only: bool = False,
     section: str | None = None,
     locale: str | None = None,
-    limit: int = -1,
+    limit: int = ALL,
 ) -> list[ArticleRecord]:
-    """Articles by section, then title (`limit` -1: all)."""
+    """Articles by section, then title."""
     where, params = _where(published_only, section, locale)
     rows = store.read().execute(
         f"SELECT {_COLUMNS} FROM article a{where} ORDER BY a.section, a.title LIMIT ?",
@@ -158,8 +169,14 @@ def search_articles(
     words = _WORD.findall(text)
     if prefix_last and words and not text[-1:].isspace():
         words[-1] += "*"
-    expr = fts.match_expression(
-        tuple(words), latin_column="{title text}", cjk_column="{title_cjk cjk}"
+    conn = store.read()
+    sqlite = isinstance(conn, sqlite3.Connection)
+    expr = (
+        fts.match_expression(
+            tuple(words), latin_column="{title text}", cjk_column="{title_cjk cjk}"
+        )
+        if sqlite
+        else fts_pg.tsquery_all(words, fts_pg.ARTICLE_WEIGHTS)
     )
     if expr is None:
         return []
@@ -168,30 +185,39 @@ def search_articles(
     # its article before ranking cost 29 ms for a word in 9,000 of 10,000 articles,
     # this 11 ms. When the filters leave the page short, every match is ranked.
     sql = (
-        f"SELECT {_COLUMNS} FROM (SELECT rowid, {_RANK} AS r FROM article_fts"
-        " WHERE article_fts MATCH ? ORDER BY r LIMIT ?) f JOIN article a ON a.id = f.rowid"
-        f"{where} ORDER BY f.r LIMIT ?"
+        f"SELECT {_COLUMNS} FROM ({_RANKED if sqlite else _RANKED_PG} LIMIT ?) f"
+        f" JOIN article a ON a.id = f.rowid{where} ORDER BY f.r, f.rowid LIMIT ?"
     )
-    conn = store.read()
     rows = conn.execute(sql, (expr, POOL * limit, *params, limit)).fetchall()
     if len(rows) < limit:
-        rows = conn.execute(sql, (expr, -1, *params, limit)).fetchall()
+        rows = conn.execute(sql, (expr, ALL, *params, limit)).fetchall()
     return [_record(r) for r in rows]
 
 
 def related(store: Store, article: ArticleRecord, *, limit: int = 5) -> list[ArticleRecord]:
     """Published articles of the same section and locale, most shared tags first, then newest."""
-    rows = store.read().execute(
+    conn = store.read()
+    shared = _SHARED_TAGS if isinstance(conn, sqlite3.Connection) else _SHARED_TAGS_PG
+    rows = conn.execute(
         f"SELECT {_COLUMNS} FROM article a"
         " WHERE a.section = ? AND a.status = ? AND a.slug != ? AND a.locale = ?"
-        " ORDER BY (SELECT count(*) FROM json_each(a.tags) t"
-        "   WHERE t.value IN (SELECT value FROM json_each(?))) DESC, a.updated_at DESC LIMIT ?",
+        f" ORDER BY {shared} DESC, a.updated_at DESC, a.id LIMIT ?",
         (
             article.section, PUBLISHED, article.slug, article.locale,
             json.dumps(list(article.tags)), limit,
         ),
     )  # fmt: skip
     return [_record(r) for r in rows]
+
+
+# How many of an article's tags (a JSON list) are in the JSON list parameter.
+_SHARED_TAGS = (
+    "(SELECT count(*) FROM json_each(a.tags) t WHERE t.value IN (SELECT value FROM json_each(?)))"
+)
+_SHARED_TAGS_PG = (
+    "(SELECT count(*) FROM json_array_elements_text(a.tags::json) AS t(value)"
+    " WHERE t.value IN (SELECT json_array_elements_text(?::json)))"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,8 +272,10 @@ def kb_stats(
     """Counted uses between `since` and `until` (either open), and the `top` articles."""
     from deskterm.store.schema.timefmt import to_db
 
-    low = to_db(since) if since else ""
-    high = to_db(until) if until else "9999-12-31"  # text: a number would sort below any time
+    # Open ends as times both stores read: SQLite compares them as text, PostgreSQL as
+    # timestamps (where "" is no time at all).
+    low = to_db(since) if since else "0001-01-01"
+    high = to_db(until) if until else "9999-12-31"
     conn = store.read()
     totals: dict[str, int] = {
         str(kind): int(n)
@@ -263,8 +291,10 @@ def kb_stats(
         (low, high),
     ).fetchone()[0]
     rows = conn.execute(
-        "SELECT a.slug, a.title, sum(e.kind = 'view'), sum(e.kind = 'helpful'),"
-        " sum(e.kind = 'not_helpful'), sum(e.kind = 'linked')"
+        "SELECT a.slug, a.title, count(CASE WHEN e.kind = 'view' THEN 1 END),"
+        " count(CASE WHEN e.kind = 'helpful' THEN 1 END),"
+        " count(CASE WHEN e.kind = 'not_helpful' THEN 1 END),"
+        " count(CASE WHEN e.kind = 'linked' THEN 1 END)"
         " FROM kb_event e JOIN article a ON a.id = e.article_id"
         " WHERE e.created_at >= ? AND e.created_at < ?"
         " GROUP BY a.id ORDER BY 3 DESC, 6 DESC, a.slug LIMIT ?",

@@ -1,11 +1,11 @@
 """Solved tickets like a given one, ranked, each with the reasons it was picked.
 
 Two steps, so one ticket costs milliseconds at a million tickets:
-1. Candidates from the search index: the ticket's least common terms (document
-   frequency read from the trained model beside the store, else counted up to
-   `DF_CAP` per term), each giving its newest `PER_TERM` hits in subjects and
-   bodies (the best `MESSAGES` of those looked up for their ticket), plus the
-   customer's own solved tickets.
+1. Candidates from the search index (FTS5; the same columns' tsvector on
+   PostgreSQL): the ticket's least common terms (document frequency read from the
+   trained model beside the store, else counted up to `DF_CAP` per term), each
+   giving its newest `PER_TERM` hits in subjects and bodies (the best `MESSAGES`
+   of those looked up for their ticket), plus the customer's own solved tickets.
 2. Ranking in Python over what each candidate says (subject and first customer
    message): the share of the ticket's term weight (idf) it repeats, and small
    bonuses for the same customer, organization and tags. The shared words, the
@@ -24,8 +24,9 @@ from typing import Any
 from deskterm.assist.model import AssistModel
 from deskterm.assist.terms import Term, term_keys, ticket_terms
 from deskterm.errors import NotFoundError
+from deskterm.query import fts_pg
 from deskterm.query.fts import match_expression
-from deskterm.store.assist_model import model_for, store_path
+from deskterm.store.assist_model import model_of
 from deskterm.store.schema.db import Store
 from deskterm.store.search.words import index_stems
 
@@ -169,7 +170,9 @@ def similar_to(
     said: dict[int, float] = {}  # message id -> weight of the asked terms it holds
     below = _first_message(conn, upto)
     for term in asked:
-        query = _match(term)
+        query = _match(conn, term)
+        if query is None:
+            continue
         for ticket_id in _newest(conn, "ticket_fts", query, upto):
             votes[ticket_id] = votes.get(ticket_id, 0.0) + idf[term.key]
         for message_id in _newest(conn, "message_fts", query, below):
@@ -205,14 +208,25 @@ def _message_count(conn: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def _match(term: Term) -> str:
-    return match_expression((term.word,)) or '""'
+def _match(conn: sqlite3.Connection, term: Term) -> str | None:
+    """`term` as the store's index asks it (None: nothing searchable in it)."""
+    if isinstance(conn, sqlite3.Connection):
+        return match_expression((term.word,))
+    return fts_pg.tsquery(term.word)
+
+
+def _holds(conn: sqlite3.Connection, table: str) -> str:
+    """SQL saying a row of index `table` holds the word `?`: FTS5's MATCH, or on
+    PostgreSQL the same columns' tsvector (`query.fts_pg`)."""
+    if isinstance(conn, sqlite3.Connection):
+        return f"{table} MATCH ?"
+    return f"doc @@ to_tsquery('{fts_pg.CONFIG}', ?)"
 
 
 def _frequencies(conn: sqlite3.Connection, terms: list[Term], total: int) -> dict[str, int]:
     """term key -> about how many of the `total` messages hold it: the model's count
     (scaled to the store's growth since training) for a term it knows, else counted."""
-    model = model_for(store_path(conn))
+    model = model_of(conn)
     known = _known(model, terms)
     scale = total / model.messages if model is not None and model.messages else 1.0
     return {
@@ -239,9 +253,13 @@ def _known(model: AssistModel | None, terms: list[Term]) -> dict[str, int]:
 
 def _frequency(conn: sqlite3.Connection, term: Term) -> int:
     """How many messages hold `term`, counted up to DF_CAP."""
+    query = _match(conn, term)
+    if query is None:
+        return 0
     row = conn.execute(
-        "SELECT count(*) FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ? LIMIT ?)",
-        (_match(term), DF_CAP),
+        "SELECT count(*) FROM (SELECT rowid FROM message_fts"
+        f" WHERE {_holds(conn, 'message_fts')} LIMIT ?) AS hits",
+        (query, DF_CAP),
     ).fetchone()
     return int(row[0])
 
@@ -266,7 +284,7 @@ def _newest(conn: sqlite3.Connection, table: str, query: str, below: int) -> lis
     """The newest PER_TERM rowids (below `below`) of an index (`ticket_fts`: subjects by
     ticket id; `message_fts`: bodies by message id) matching `query`."""
     rows = conn.execute(
-        f"SELECT rowid FROM {table} WHERE {table} MATCH ? AND rowid < ?"
+        f"SELECT rowid FROM {table} WHERE {_holds(conn, table)} AND rowid < ?"
         " ORDER BY rowid DESC LIMIT ?",
         (query, below, PER_TERM),
     )

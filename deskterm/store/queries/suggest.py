@@ -27,7 +27,7 @@ from typing import Any
 from deskterm.assist.model import AssistModel, tone_class
 from deskterm.assist.terms import ticket_terms
 from deskterm.assist.tone import SEPARATOR
-from deskterm.store.assist_model import model_for, store_path, too_little_history
+from deskterm.store.assist_model import model_of, too_little_history
 from deskterm.store.queries.similar import (
     SimilarTicket,
     TicketText,
@@ -122,7 +122,7 @@ def suggest(store: Store, number: int, *, before: int | None = None) -> Suggesti
     if short is not None:
         return Suggestions((), (), None, (), short)
     similar = tuple(list_similar(store, number, NEIGHBOURS, before=before))
-    learned = Learned.of(model_for(store.path), ticket_text(conn, number))
+    learned = Learned.of(model_of(conn), ticket_text(conn, number))
     canned = tuple(rank_canned(store, similar, learned))
     draft = None if canned or not similar else _draft(store, similar[0].number)
     tone = ticket_tone(conn, number)
@@ -185,7 +185,7 @@ def suggested_routing(
     similar = tuple(similar_on(conn, number, NEIGHBOURS, before=before))
     if have is None:
         have = _fields(conn, number)
-    learned = Learned.of(model_for(store_path(conn)), ticket_text(conn, number))
+    learned = Learned.of(model_of(conn), ticket_text(conn, number))
     return _routing(conn, learned, tone or ticket_tone(conn, number), similar, have, floor)
 
 
