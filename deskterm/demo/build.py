@@ -26,7 +26,6 @@ from deskterm.assist.tone import read_tone
 from deskterm.demo import people
 from deskterm.demo.thread import DAY, HOUR, SECOND, AgentInfo, Item, ThreadMaker, World
 from deskterm.errors import StoreError
-from deskterm.query.fts import index_columns
 from deskterm.store.schema.db import open_store
 from deskterm.store.service.bulk import BulkLoader
 from deskterm.store.service.records import event_row
@@ -267,8 +266,6 @@ def build_demo(
 def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int, int]:
     """Messages (ids from last_id + 1) and events of `items`, already in time order."""
     message_rows: list[tuple[object, ...]] = []
-    fts_rows: list[tuple[int, str, str]] = []
-    add_fts = fts_rows.append
     event_rows: list[tuple[object, ...]] = []
     add_message = message_rows.append
     add_event = event_rows.append
@@ -314,15 +311,13 @@ def _write_items(bulk: BulkLoader, items: list[Item], last_id: int) -> tuple[int
                     stamp,
                 )
             )
-            # English threads hold no CJK letters: skip index_columns' scan for them.
-            add_fts((mid, body, "") if body.isascii() else (mid, *index_columns(body)))
             if ev is not None:
                 add_event(event_row(tid, ev_id, actor, ev, None, mid, stamp))
         for ev_agent, ev_actor, ev_kind, old, new in evs:
             add_event(event_row(tid, ev_agent, ev_actor, ev_kind, old, new, stamp))
             if ev_agent is not None:
                 reads[(ev_agent, tid)] = stamp
-    bulk.add_messages(message_rows, fts_rows)
+    bulk.add_messages(message_rows)
     bulk.add_events(event_rows)
     bulk.add_rows(
         "time_entry",

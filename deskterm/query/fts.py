@@ -84,6 +84,8 @@ def bigrams(run: str) -> list[str]:
 
 def index_columns(text: str) -> tuple[str, str]:
     """Split text into (latin, cjk-bigrams) column values for the index."""
+    if text.isascii():  # most mail: no scan for CJK letters at all
+        return text, ""
     parts = _CJK_SPLIT.split(text)  # one scan (findall, then sub, took two)
     if len(parts) == 1:
         return text, ""

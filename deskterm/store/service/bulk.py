@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from deskterm.assist.tone import Tone
-from deskterm.query import fts
 from deskterm.store.schema.db import describe
 from deskterm.store.schema.rows import MESSAGE_COLUMNS
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service.records import INSERT_EVENT, TICKET_COLUMNS, insert_sql
 from deskterm.store.service.tone import set_tones
 
@@ -56,6 +56,7 @@ class BulkLoader:
         self._dropped: list[str] = []
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._search = SearchIndex(self._conn)
             for pragma in _LOAD_PRAGMAS:
                 self._conn.execute(pragma)
             self._conn.execute("BEGIN")
@@ -94,24 +95,12 @@ class BulkLoader:
     def add_tickets(self, rows: Sequence[Sequence[object]]) -> None:
         """Rows in TICKET_COLUMNS order (explicit ids); subjects go into the search index."""
         self._conn.executemany(_INSERT_TICKET, rows)
-        self._conn.executemany(
-            fts.INSERT_TICKET, [(r[0], *fts.index_columns(str(r[_SUBJECT]))) for r in rows]
-        )
+        self._search.add_tickets((cast(int, r[0]), str(r[_SUBJECT])) for r in rows)
 
-    def add_messages(
-        self,
-        rows: Sequence[Sequence[object]],
-        fts_rows: Iterable[tuple[int, str, str]] | None = None,
-    ) -> None:
-        """Rows in MESSAGE_COLUMNS order (explicit ids); bodies go into the search index.
-
-        `fts_rows` are (id, *fts.index_columns(body)) when the caller has them cheaper
-        (text known to hold no CJK); they must be exactly that.
-        """
+    def add_messages(self, rows: Sequence[Sequence[object]]) -> None:
+        """Rows in MESSAGE_COLUMNS order (explicit ids); bodies go into the search index."""
         self._conn.executemany(_INSERT_MESSAGE, rows)
-        if fts_rows is None:
-            fts_rows = [(cast(int, r[0]), *fts.index_columns(str(r[_BODY]))) for r in rows]
-        self._conn.executemany(fts.INSERT_MESSAGE, fts_rows)
+        self._search.add_messages((cast(int, r[0]), str(r[_BODY])) for r in rows)
 
     def add_events(self, rows: Iterable[Sequence[object]]) -> None:
         """`records.event_row` rows; ids are assigned in insertion order."""
@@ -192,8 +181,7 @@ class BulkLoader:
                 self._conn.execute(sql)
             self._dropped.clear()
             self._conn.execute("COMMIT")
-            for sql in fts.OPTIMIZE:  # one segment per index, not hundreds (see fts)
-                self._conn.execute(sql)
+            self._search.optimize()
             if analyze:
                 self._conn.execute("ANALYZE")
                 self._conn.execute("PRAGMA optimize")

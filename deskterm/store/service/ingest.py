@@ -26,11 +26,11 @@ from deskterm.errors import NotFoundError
 from deskterm.mail.auto import AutoKind
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail, parse_mail
 from deskterm.mail.threading import ThreadDecision, decide
-from deskterm.query import fts
 from deskterm.store.queries.mail import sqlite_runner, thread_lookup
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.models import MailboxState, Message, Quarantine, RawMail
 from deskterm.store.schema.timefmt import utcnow
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service import auto_mail
 from deskterm.store.service.facade import Service
 from deskterm.store.service.ingest_rows import (
@@ -249,10 +249,7 @@ class MailIngest(Service):
             )
             if not changed:
                 return False
-            if message.body_text != mail.body_text:
-                old = fts.index_columns(message.body_text)
-                db.execute(fts.DELETE_MESSAGE, (message_id, *old))
-                db.execute(fts.INSERT_MESSAGE, (message_id, *fts.index_columns(mail.body_text)))
+            SearchIndex(db).change_message(message_id, message.body_text, mail.body_text)
             message.body_text = mail.body_text
             message.body_html = mail.body_html
             message.auto_kind = auto

@@ -22,12 +22,12 @@ from deskterm.errors import DesktermError, NotFoundError
 from deskterm.mail.auto import AutoKind
 from deskterm.mail.dates import sent_at
 from deskterm.mail.parse import DEFAULT_MAX_BYTES, ParsedMail
-from deskterm.query import fts
 from deskterm.store.prepared import Prepared, prepare
 from deskterm.store.queries.blocks import blocked_reason, blocked_senders
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.rows import MAIL_COLUMNS, MESSAGE_COLUMNS
 from deskterm.store.schema.timefmt import to_db
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service import records, tickets
 from deskterm.store.service.records import inserted
 from deskterm.store.service.tone import LatestTone
@@ -136,6 +136,7 @@ class BatchWriter:
         self.stamp = to_db(self.when)
         self.blocked = blocked_senders(self.db)  # `deskterm block`: one read per batch
         self.tones = LatestTone()
+        self.search = SearchIndex(self.db, deferred=True)
 
     def take(self, item: Incoming) -> IngestResult:
         r = item.receipt
@@ -176,7 +177,9 @@ class BatchWriter:
         sender = mail.from_addr if "@" in mail.from_addr else UNKNOWN_SENDER
         customer_id = records.customer_id(self.db, sender, mail.from_name, self.stamp)
         if decision.number is None:
-            new = records.insert_ticket(self.db, mail.subject, customer_id, self.stamp, messages=1)
+            new = records.insert_ticket(
+                self.db, mail.subject, customer_id, self.stamp, messages=1, search=self.search
+            )
             ticket_id, number, subject = new.id, new.number, new.subject
         else:
             ticket_id, number, subject = self._ticket(decision.number)
@@ -193,7 +196,7 @@ class BatchWriter:
                 ),
             )
         )  # fmt: skip
-        self.db.execute(fts.INSERT_MESSAGE, (message_id, *prepared.body_index))
+        self.search.add_message(message_id, mail.body_text, prepared.body_index)
         if decision.number is None:  # the subject of the mail opening a ticket counts too
             self.tones.add(ticket_id, prepared.body_cues, prepared.subject_cues)
             self._event(ticket_id, EventKind.CREATED, f"#{number}")
@@ -211,7 +214,8 @@ class BatchWriter:
         return IngestResult(outcome, number, message_id, decision.rule.value, decision.reason)
 
     def finish(self) -> None:
-        """The tickets' tone, once each; their rows changed under the ORM: hooks read them fresh."""
+        """The batch's search rows and tickets' tones; hooks then read the tickets fresh."""
+        self.search.flush()
         self.tones.write(self.db)
         self.uow.written_elsewhere(list(self.ticket_ids))
 

@@ -23,7 +23,6 @@ from sqlmodel import Session, col, select
 from deskterm.errors import NotFoundError, UsageError
 from deskterm.mail import compose as mc
 from deskterm.mail.addresses import parse_addresses
-from deskterm.query import fts
 from deskterm.store.schema.models import (
     Attachment,
     Customer,
@@ -32,6 +31,7 @@ from deskterm.store.schema.models import (
     Outbox,
     Ticket,
 )
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service.delivery import MailSettings as MailSettings
 from deskterm.store.service.records import stored
 from deskterm.store.service.unit_of_work import UnitOfWork
@@ -197,7 +197,7 @@ def cancel(uow: UnitOfWork, outbox_id: int) -> str:
 def remove_message(uow: UnitOfWork, ticket: Ticket, message: Message) -> None:
     """A queued reply taken back: its index row, files, `reply` event and counters go."""
     s, db = uow.session, uow.db
-    db.execute(fts.DELETE_MESSAGE, (message.id, *fts.index_columns(message.body_text)))
+    SearchIndex(db).drop_messages([(stored(message.id), message.body_text)])
     shas = [sha for (sha,) in db.execute(
         "SELECT sha256 FROM message_attachment WHERE message_id = ?", (message.id,)
     )]  # fmt: skip

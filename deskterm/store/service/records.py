@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from deskterm.errors import UsageError
-from deskterm.query import fts
 from deskterm.store.schema.models import Message, Ticket
 from deskterm.store.schema.timefmt import to_db
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service.tone import note_tone
 from deskterm.store.service.unit_of_work import Recorded, UnitOfWork
 from deskterm.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Priority, Status
@@ -238,11 +238,13 @@ def insert_ticket(
     assignee_id: int | None = None,
     group_id: int | None = None,
     messages: int = 0,
+    search: SearchIndex | None = None,
 ) -> NewTicket:
     """A ticket row with the next number, its subject in the search index.
 
     The caller adds the first message and the `created` event. `messages=1`: the row
     counts that message already (a writer of plain statements); otherwise adding it does.
+    `search`: the writer's own index (a batch's, deferred); by default one on `db`.
     """
     subject = subject.strip() or "(no subject)"
     number = next_number(db)
@@ -255,7 +257,7 @@ def insert_ticket(
         ),
     )  # fmt: skip
     ticket_id = inserted(cursor)
-    db.execute(fts.INSERT_TICKET, (ticket_id, *fts.index_columns(subject)))
+    (search or SearchIndex(db)).add_ticket(ticket_id, subject)
     return NewTicket(ticket_id, number, subject)
 
 
@@ -279,7 +281,7 @@ def add_message(
     )
     s.add(message)
     s.flush()
-    uow.db.execute(fts.INSERT_MESSAGE, (message.id, *fts.index_columns(body)))
+    SearchIndex(uow.db).add_message(stored(message.id), body)
     if kind is MessageKind.CUSTOMER:
         note_tone(ticket, body, ticket.subject if ticket.message_count == 0 else "")
     count_message(ticket, when)

@@ -15,11 +15,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from deskterm.errors import DesktermError
-from deskterm.query import fts
 from deskterm.store.queries.replica import queued_ops
 from deskterm.store.queries.sync import EVENT_FIELDS, MESSAGE_FIELDS, TICKET_FIELDS
 from deskterm.store.schema.db import Store, connect
 from deskterm.store.schema.timefmt import to_db, utcnow
+from deskterm.store.search.index import SearchIndex
+from deskterm.store.service.records import inserted
 from deskterm.store.service.sync_journal import mark_replica, replaying
 from deskterm.store.service.sync_ops import RUNNERS
 
@@ -41,6 +42,7 @@ class _Writer:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.search = SearchIndex(conn)
         self._agents: dict[str, int | None] = {}
         self.now = to_db(utcnow())
 
@@ -138,22 +140,20 @@ class _Writer:
             ticket_id = int(cursor.lastrowid or 0)
         else:
             ticket_id, old_subject = found
-            self.conn.execute(fts.DELETE_TICKET, (ticket_id, *fts.index_columns(old_subject)))
+            self.search.drop_ticket(ticket_id, old_subject)
             sets = ", ".join(f"{c} = :{c}" for c in values)
             self.conn.execute(
                 f"UPDATE ticket SET {sets} WHERE id = :id", values | {"id": ticket_id}
             )
             self._clear_children(ticket_id)
-        self.conn.execute(fts.INSERT_TICKET, (ticket_id, *fts.index_columns(data["subject"])))
+        self.search.add_ticket(ticket_id, data["subject"])
         self._children(ticket_id, data)
 
     def _clear_children(self, ticket_id: int) -> None:
         old = self.conn.execute(
             "SELECT id, body_text FROM message WHERE ticket_id = ?", (ticket_id,)
         ).fetchall()
-        self.conn.executemany(
-            fts.DELETE_MESSAGE, [(mid, *fts.index_columns(body or "")) for mid, body in old]
-        )
+        self.search.drop_messages((mid, body or "") for mid, body in old)
         self.conn.execute(
             "DELETE FROM message_attachment WHERE message_id IN"
             " (SELECT id FROM message WHERE ticket_id = ?)",
@@ -183,9 +183,7 @@ class _Writer:
                     *(message[f] for f in MESSAGE_FIELDS),
                 ),
             )
-            self.conn.execute(
-                fts.INSERT_MESSAGE, (cursor.lastrowid, *fts.index_columns(message["body_text"]))
-            )
+            self.search.add_message(inserted(cursor), message["body_text"])
         self.conn.executemany(
             f"INSERT INTO event (ticket_id, actor_agent_id, {', '.join(EVENT_FIELDS)})"
             f" VALUES (?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
@@ -208,7 +206,7 @@ class _Writer:
         row = self.conn.execute("SELECT id, subject FROM ticket WHERE uid = ?", (uid,)).fetchone()
         if row is None:
             return
-        self.conn.execute(fts.DELETE_TICKET, (row[0], *fts.index_columns(row[1])))
+        self.search.drop_ticket(row[0], row[1])
         self._clear_children(row[0])
         for table in ("ticket_read", "time_entry"):
             self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (row[0],))

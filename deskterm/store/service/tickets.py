@@ -14,9 +14,9 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from deskterm.errors import NotFoundError, UsageError
-from deskterm.query import fts
 from deskterm.store.schema.models import Agent, Customer, Message, Tag, Ticket, TicketTag
 from deskterm.store.schema.timefmt import to_db
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service import auto_mail, lookups, records
 from deskterm.store.service.lookups import Created
 from deskterm.store.service.records import stored
@@ -217,9 +217,7 @@ def set_subject(uow: UnitOfWork, ticket: Ticket, subject: str, when: datetime) -
         return
     old = ticket.subject
     ticket.subject = subject
-    db = uow.db
-    db.execute(fts.DELETE_TICKET, (ticket.id, *fts.index_columns(old)))
-    db.execute(fts.INSERT_TICKET, (ticket.id, *fts.index_columns(subject)))
+    SearchIndex(uow.db).change_ticket(stored(ticket.id), old, subject)
     uow.touch(ticket.id, ticket)
     records.write_event(uow, ticket.id, EventKind.SUBJECT, old, subject, when)
 
