@@ -227,6 +227,26 @@ _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 
 
 @dataclass(frozen=True)
+class SurveyConfig:
+    """[survey]: the satisfaction survey linked from the solved notice.
+
+    The links need an address customers can reach: `public_url`, else [kb] public_url.
+    Without either (solo mode, no server) the notice goes out without them.
+    """
+
+    enabled: bool = True
+    public_url: str = ""  # "" = [kb] public_url
+    max_age_days: int = 30  # a link older than this shows "expired" and records nothing
+
+    def check(self) -> str | None:
+        if self.public_url and not self.public_url.startswith(("http://", "https://")):
+            return "public_url: must start with http:// or https://"
+        if not 1 <= self.max_age_days <= 3650:
+            return "max_age_days: must be between 1 and 3650"
+        return None
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """What reports need beyond the store: the business calendar and the cost of time."""
 
@@ -253,7 +273,15 @@ class Config:
     rules: list[RuleConfig] = field(default_factory=list)
     report: ReportConfig = ReportConfig()
     kb: KbConfig = KbConfig()
+    survey: SurveyConfig = SurveyConfig()
     source: Path | None = None
+
+    @property
+    def survey_url(self) -> str:
+        """Where survey links point ("" = no links: off, or no public address)."""
+        if not self.survey.enabled:
+            return ""
+        return self.survey.public_url or self.kb.public_url
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

@@ -68,6 +68,7 @@ class EventKind(StrEnum):
     SLA_BREACHED = "sla_breached"
     TIME_LOGGED = "time_logged"
     NOT_MAILED = "not_mailed"  # a reply to an email ticket that no [[mailbox]] could send
+    SURVEY = "survey"  # the customer answered the satisfaction survey (old -> new rating)
 
 
 # Said every time such a reply is saved (CLI, app) and shown on the message in the thread.

@@ -30,7 +30,7 @@ def serve(
         c.db_arg = database
     store = c.store(create=True)
     c.service_for(Actor.system())  # a bad config fails here in one line, not on a request
-    state = ServerState(store, c.service_for, pages=c.config.kb)
+    state = ServerState(store, c.service_for, pages=c.config.kb, survey=c.config.survey)
     runtime = c.runtime()
     log = ServerLog(state.metrics)
     runtime.start(log, fetched=log.fetched)

@@ -2,7 +2,7 @@
 
     refund status:open,pending tag:billing from:ana@example.com
     created>2026-01-01 updated<7d assignee:me priority:high,urgent is:unread "exact phrase"
-    mood:upset urgent:yes
+    mood:upset urgent:yes csat:not_good
 
 Free words are searched in subjects and bodies; fields filter. Values separated
 by commas are alternatives (OR); different fields must all hold (AND); `tag:` given
@@ -34,6 +34,7 @@ LIST_FIELDS = (
     "is",
     "mood",
     "urgent",
+    "csat",
 )
 DATE_FIELDS = ("created", "updated", "due")
 FIELDS = (*LIST_FIELDS, *DATE_FIELDS)
@@ -43,6 +44,8 @@ IS_VALUES = ("unread", "read")
 # The tone of the latest customer message (see deskterm.assist.tone).
 MOOD_VALUES = ("upset", "calm")
 URGENT_VALUES = ("yes", "no")
+# The latest satisfaction survey answer: a rating (deskterm.kb.survey.Rating), none, any.
+CSAT_VALUES = ("great", "okay", "not_good", "none", "any")
 _OPS = (">=", "<=", ">", "<", ":")
 _TOKEN = re.compile(r"^(-?)([a-z_]+)(>=|<=|>|<|:)(.*)$", re.S)
 _AGE = re.compile(r"^(\d{1,6})([mhdw])\Z")
@@ -74,6 +77,7 @@ class TicketQuery:
     is_: tuple[str, ...] = ()  # unread | read, for the agent running the query
     mood: tuple[str, ...] = ()  # upset | calm
     urgent: tuple[str, ...] = ()  # yes | no
+    csat: tuple[str, ...] = ()  # great | okay | not_good | none | any
     dates: tuple[DateFilter, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
@@ -98,6 +102,7 @@ class TicketQuery:
             is_=tuple(dict.fromkeys(self.is_ + other.is_)),
             mood=_intersect(self.mood, other.mood),
             urgent=_intersect(self.urgent, other.urgent),
+            csat=_intersect(self.csat, other.csat),
         )
 
     @property
@@ -149,6 +154,7 @@ def _example(name: str) -> str:
         "is": "unread",
         "mood": "upset",
         "urgent": "yes",
+        "csat": "not_good",
     }.get(name, "value")
 
 
@@ -236,6 +242,8 @@ def parse_query(text: str) -> TicketQuery:
             values = _check_choice(name, values, MOOD_VALUES)
         elif name == "urgent":
             values = _check_choice(name, values, URGENT_VALUES)
+        elif name == "csat":
+            values = _check_choice(name, values, CSAT_VALUES)
         elif name == "sort":
             values = _check_choice(name, values, SORTS)
             if len(values) > 1 or lists["sort"]:
@@ -262,6 +270,7 @@ def parse_query(text: str) -> TicketQuery:
         is_=tuple(lists["is"]),
         mood=tuple(lists["mood"]),
         urgent=tuple(lists["urgent"]),
+        csat=tuple(lists["csat"]),
     )
 
 
@@ -293,6 +302,7 @@ def format_query(query: TicketQuery) -> str:
         ("is", query.is_),
         ("mood", query.mood),
         ("urgent", query.urgent),
+        ("csat", query.csat),
     ):
         if values:
             parts.append(f"{name}:" + ",".join(quote_value(v) for v in values))

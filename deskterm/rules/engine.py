@@ -23,6 +23,7 @@ _FIELD_EVENTS = {
     EventKind.ASSIGNEE: "assignee",
     EventKind.GROUP: "group",
     EventKind.TAG_ADDED: "tags",
+    EventKind.SURVEY: "csat",
 }
 _TRIGGER_EVENTS = {
     EventKind.CREATED: Trigger.TICKET_CREATED,

@@ -36,6 +36,7 @@ class TicketSnapshot:
     mailbox: str | None = None
     urgent_words: str | None = None  # the tone of the latest customer message
     upset_words: str | None = None
+    csat: str | None = None  # the latest survey rating
 
 
 def _date_ok(field_value: datetime | None, op: str, value: str, now: datetime) -> bool:
@@ -68,6 +69,12 @@ def _tone_ok(words: str | None, wanted: tuple[str, ...], flagged: str, unflagged
     if words is None:
         return False
     return (flagged if words else unflagged) in wanted
+
+
+def _csat_ok(rating: str | None, wanted: tuple[str, ...]) -> bool:
+    if rating is None:
+        return "none" in wanted
+    return "any" in wanted or rating in wanted
 
 
 def matches(query: TicketQuery, t: TicketSnapshot, now: datetime) -> bool:
@@ -120,6 +127,8 @@ def matches(query: TicketQuery, t: TicketSnapshot, now: datetime) -> bool:
     if query.mood and not _tone_ok(t.upset_words, query.mood, "upset", "calm"):
         return False
     if query.urgent and not _tone_ok(t.urgent_words, query.urgent, "yes", "no"):
+        return False
+    if query.csat and not _csat_ok(t.csat, query.csat):
         return False
     if query.words:
         hay = f"{t.subject}\n{t.last_body}".lower()

@@ -21,7 +21,7 @@ class Trigger(StrEnum):
     TIME = "time"  # checked every minute against the query
 
 
-FIELDS = ("status", "priority", "assignee", "group", "tags")
+FIELDS = ("status", "priority", "assignee", "group", "tags", "csat")
 ASSIGN_MODES = ("round_robin", "least_loaded")
 
 

@@ -18,6 +18,7 @@ from textual.widgets import Static
 from deskterm import keys, safetext
 from deskterm.drafts import Draft
 from deskterm.errors import DesktermError
+from deskterm.kb.survey import describe
 from deskterm.reports.active_time import ActiveTime
 from deskterm.screens.canned import CannedChoice, CannedPickerModal
 from deskterm.screens.editor import edit_text
@@ -28,6 +29,7 @@ from deskterm.screens.ticket_guard import GuardedSend
 from deskterm.sla.policy import format_left
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
+from deskterm.store.queries.surveys import TicketSurvey
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import get_ticket_row
 from deskterm.vocab import NOT_MAILED_TEXT, status_label
@@ -61,6 +63,12 @@ def target_label(target: TargetState) -> str:
     if target.business_left is not None and target.state != "breached":
         left = f" ({format_left(target.business_left)} left)"
     return f"{label} {when}{left} {target.state}"
+
+
+def _one_line(text: str, width: int = 80) -> str:
+    """A customer's comment on the header's one line: newlines folded, long text cut."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 class TicketScreen(GuardedSend):
@@ -213,10 +221,10 @@ class TicketScreen(GuardedSend):
         self.detail = detail
         self.delivery = data.delivery
         self.refresh_bindings()
-        self._show_head(detail)
+        self._show_head(detail, data.survey)
         self.thread.show(detail.messages, data.delivery, self.desk.now(), same_ticket=not first)
         self.query_one(CustomerPane).show(
-            detail.customer, data.others, detail.ticket.number, self.desk.now()
+            detail.customer, data.others, detail.ticket.number, self.desk.now(), data.ratings
         )
         if first:
             self.query_one(PresenceBar).show_agents(())
@@ -252,7 +260,7 @@ class TicketScreen(GuardedSend):
         )
         row.display = bool(targets)
 
-    def _show_head(self, detail: TicketDetail) -> None:
+    def _show_head(self, detail: TicketDetail, survey: TicketSurvey | None) -> None:
         ticket = detail.ticket
         head = Text(f"#{ticket.number} ", end="")
         head.append_text(plain(ticket.subject))
@@ -271,6 +279,12 @@ class TicketScreen(GuardedSend):
             meta.append_text(plain("  #" + " #".join(ticket.tags)))
         if detail.merged_into:
             meta.append(f"  merged into #{detail.merged_into}")
+        if survey is not None:
+            answer = survey.latest
+            meta.append("  " + describe(answer.rating, answer.effort))
+            if answer.comment:
+                meta.append(": ")
+                meta.append_text(plain(_one_line(answer.comment)))
         head.append_text(meta)
         self.query_one("#ticket-head", Static).update(head)
         self.set_class(ticket.status in ("solved", "closed"), "-resolved")

@@ -13,7 +13,7 @@ from deskterm import __version__
 from deskterm.server import errors
 from deskterm.server.deps import ServerState
 from deskterm.server.nul_guard import refuse_nul
-from deskterm.server.pages import assets, contact
+from deskterm.server.pages import assets, contact, survey
 from deskterm.server.pages import kb as kb_pages
 from deskterm.server.routes import (
     canned,
@@ -59,6 +59,7 @@ def create_app(state: ServerState) -> FastAPI:
         presence,
         kb_pages,
         contact,
+        survey,
         assets,
     ):
         app.include_router(module.router)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
-from deskterm.config import KbConfig
+from deskterm.config import KbConfig, SurveyConfig
 from deskterm.server.feed import ChangeFeed
 from deskterm.server.metrics import ServerMetrics
 from deskterm.server.rate_limit import FormLimits
@@ -27,6 +27,7 @@ class ServerState:
     metrics: ServerMetrics = field(default_factory=ServerMetrics)
     form_limits: FormLimits = field(default_factory=FormLimits)
     pages: KbConfig = field(default_factory=KbConfig)  # the public pages' name, logo, theme
+    survey: SurveyConfig = field(default_factory=SurveyConfig)  # how long survey links last
     feed: ChangeFeed = field(init=False)
 
     def __post_init__(self) -> None:

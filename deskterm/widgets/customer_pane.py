@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widget import Widget
 
+from deskterm.kb.survey import Rating
 from deskterm.store.queries.records import CustomerRecord, TicketRow
 from deskterm.widgets.fmt import age, body, plain
 
@@ -25,11 +26,19 @@ class CustomerPane(Widget):
         self._tickets: list[TicketRow] = []
         self._current = 0
         self._now: datetime | None = None
+        self._ratings: dict[str, int] = {}
 
     def show(
-        self, customer: CustomerRecord, tickets: list[TicketRow], current: int, now: datetime
+        self,
+        customer: CustomerRecord,
+        tickets: list[TicketRow],
+        current: int,
+        now: datetime,
+        ratings: dict[str, int] | None = None,
     ) -> None:
+        """`ratings`: how the customer answered the satisfaction survey, per rating."""
         self._customer, self._tickets, self._current, self._now = customer, tickets, current, now
+        self._ratings = ratings or {}
         self.refresh(layout=True)
 
     def render(self) -> Text:
@@ -50,6 +59,9 @@ class CustomerPane(Widget):
             org.stylize(dim)
         out.append_text(org)
         out.append(f"\n{customer.ticket_count} tickets, {customer.open_count} unresolved\n", dim)
+        if self._ratings:
+            told = ", ".join(f"{n} {Rating(r).label.lower()}" for r, n in self._ratings.items())
+            out.append(f"Surveys: {told}\n", dim)
         if customer.note:  # `deskterm customers note`
             out.append("\nNote\n", title)
             out.append_text(body(customer.note))

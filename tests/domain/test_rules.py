@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from deskterm.cli import app
 from deskterm.config import CalendarConfig, RuleConfig, SlaConfig
+from deskterm.kb.survey import parse_answer
 from deskterm.query.syntax import parse_query
 from deskterm.rules.match import matches
 from deskterm.rules.model import rules_from_config
@@ -239,6 +240,9 @@ def test_bad_rules_are_config_errors() -> None:
         "urgent:yes",
         "mood:upset priority:high",
         "mood:calm urgent:no",
+        "csat:great,okay",
+        "csat:none",
+        "csat:any priority:high",
     ],
 )
 def test_python_matcher_agrees_with_sql(base, store, clock, text) -> None:
@@ -255,6 +259,8 @@ def test_python_matcher_agrees_with_sql(base, store, clock, text) -> None:
         clock.now += timedelta(hours=7)
         if i % 3 == 1:
             base.set_status(t.number, "pending")
+        if i % 4:
+            base.answer_survey(t.number, parse_answer(("great", "okay", "not_good")[i % 3]))
     query = parse_query(text)
     ctx = QueryContext(now=clock.now)
     by_sql = {r.number for r in list_tickets(store, query, ctx, limit=100).rows}

@@ -101,6 +101,16 @@ def postgres_url(postgres_db: PostgresDatabase) -> str:
     return postgres_db.url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def server_store(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a server's store lives: a SQLite file, or a fresh PostgreSQL database
+    (a test using it runs on both)."""
+    if request.param == "sqlite":
+        return tmp_path / "server.db"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 @pytest.fixture
 def postgres_dsn(postgres_db: PostgresDatabase) -> str:
     """Plain psycopg URL of the same database as `postgres_url`."""

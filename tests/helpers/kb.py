@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
+from deskterm.config import MailboxConfig
 from deskterm.kb.article import ArticleDraft
-from deskterm.store.service import Service
+from deskterm.store.queries.tickets import get_ticket
+from deskterm.store.service import Actor, Service
+from deskterm.store.service.delivery import MailSettings
+from helpers.clock import TickingClock
+from helpers.http_server import Team
+from helpers.outbox import SUPPORT, ticket_from_mail
 
 HOSTILE_TITLE = '<img src=x onerror="alert(1)"> {{ 7*7 }}'
 HOSTILE_BODY = (
@@ -30,3 +38,15 @@ def seed(service: Service) -> None:
                      section="Billing", tags=("refund",), status="published"),
         slug_before="refund-policy",
     )  # fmt: skip
+
+
+def solved_with_survey(team: Team, subject: str = "Printer on fire") -> tuple[int, list[str]]:
+    """A mailed ticket solved on `team`: its number and the survey links of its solved
+    notice, read from the notice as stored (it waits in the outbox; nothing is sent)."""
+    box = MailboxConfig(address=SUPPORT, name="Support", smtp_host="127.0.0.1", smtp_port=1)
+    settings = MailSettings(mailboxes=(box,), survey_url=team.url)
+    service = Service(team.store, Actor.system(), TickingClock()).with_mail(settings)
+    number = ticket_from_mail(service, subject=subject)
+    service.set_status(number, "solved")
+    notice = get_ticket(team.store, number).messages[-1].body_text
+    return number, re.findall(re.escape(team.url) + r"/survey/\S+", notice)

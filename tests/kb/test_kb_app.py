@@ -6,10 +6,19 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from helpers.app import make_app, make_config, screen_segments, screen_text, seeded_copy, settle
+from helpers.app import (
+    make_app,
+    make_config,
+    screen_segments,
+    screen_text,
+    seeded_copy,
+    settle,
+    wait_until,
+)
 
 from deskterm.config import KbConfig
 from deskterm.kb.article import ArticleDraft
+from deskterm.kb.survey import parse_answer
 from deskterm.screens.kb import ArticleView, KbPickerModal, KbScreen
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
@@ -152,3 +161,32 @@ async def test_composer_inserts_a_link_or_the_text_and_counts_links(store_path: 
         await pilot.press("escape")
         await settle(app, pilot)
         assert app.screen_stack[-1] is screen and len(linked(store_path)) == 2
+
+
+async def test_a_survey_answer_shows_in_the_header_and_the_customer_pane(
+    store_path: Path,
+) -> None:
+    app = make_app(store_path)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        assert "CSAT" not in screen_text(app) and "Surveys:" not in screen_text(app)
+        store = open_store(store_path)
+        try:
+            customer = Service(store, Actor(None, "customer (survey)"))
+            customer.answer_survey(screen.number, parse_answer("okay"))
+            hostile = "[bold red]PAY[/] \x1b[2J\nsecond line"
+            customer.answer_survey(screen.number, parse_answer("not_good", "2", hostile))
+        finally:
+            store.close()
+        app.store_changed(())  # as when another process (the server) wrote
+        await wait_until(pilot, lambda: "CSAT" in screen_text(app))
+        await settle(app, pilot)
+        text = screen_text(app)
+        assert "CSAT Not good · effort 2/7: [bold red]PAY[/]" in text  # markup stays text
+        assert "PAY[/]  second line" in text  # one line: the escape is gone, newline folded
+        assert "Surveys: 1 not good" in text
+        assert not any("\x1b" in segment for segment in screen_segments(app))

@@ -1,6 +1,7 @@
 """The help pages in a real headless Chromium (Debian's, driven by Playwright): browsing,
 search in English and Korean, suggestions while typing on /contact and the ticket it
-opens, injection kept inert, axe-core's accessibility check, and screenshots to look at.
+opens, the satisfaction survey answered from its link, injection kept inert, axe-core's
+accessibility check, and screenshots to look at.
 
 Screenshots go to build/screenshots/kb/ (not committed), at phone and desktop widths.
 """
@@ -16,9 +17,10 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from helpers.http_server import Team, start_team
-from helpers.kb import seed
+from helpers.kb import seed, solved_with_survey
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from deskterm.store.queries.surveys import survey_history
 from deskterm.store.service import Actor
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "kb"
@@ -75,6 +77,15 @@ def serious(page: Page) -> list[str]:
         for v in results.response["violations"]
         if v.get("impact") in SERIOUS
     ]
+
+
+def look_at(page: Page, url: str, name: str, width: str) -> None:
+    """Open `url`: no serious accessibility problem, no sideways scroll; a screenshot."""
+    page.goto(url)
+    assert serious(page) == [], f"{url} at {width} width"
+    page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+    assert not overflow, f"{url} scrolls sideways at {width} width"
 
 
 def test_browse_search_and_read_in_both_scripts(page: Page, team: Team) -> None:
@@ -158,6 +169,8 @@ def test_hostile_article_is_inert_in_the_browser(page: Page, team: Team) -> None
 def test_every_page_is_accessible_and_photographed(
     browser: Browser, team: Team, width: str
 ) -> None:
+    _number, (_great, _okay, not_good) = solved_with_survey(team)
+    token = not_good.split("/")[-2]
     w, h = WIDTHS[width]
     context = browser.new_context(viewport={"width": w, "height": h})
     page = context.new_page()
@@ -170,11 +183,34 @@ def test_every_page_is_accessible_and_photographed(
             ("article-ko", "/kb/환불-안내"),
             ("contact", "/contact?subject=refund"),
             ("missing", "/kb/nope"),
+            ("survey", not_good.removeprefix(team.url)),
+            ("survey-invalid", f"/survey/{token[:-4]}/great"),
         ):
-            page.goto(f"{team.url}{path}")
-            assert serious(page) == [], f"{path} at {width} width"
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
-            overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-            assert not overflow, f"{path} scrolls sideways at {width} width"
+            look_at(page, f"{team.url}{path}", name, width)
     finally:
         context.close()
+
+
+def test_survey_answered_from_its_link_without_javascript(browser: Browser, team: Team) -> None:
+    number, (great, _okay, _not_good) = solved_with_survey(team)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(great)
+        expect(page.get_by_role("status")).to_contain_text("your answer is saved")
+        expect(page.get_by_label("Great")).to_be_checked()
+        page.get_by_label("Okay").check()
+        page.get_by_label("5", exact=True).check()
+        page.get_by_label("Anything you want to tell us?").fill("<img src=x onerror=alert(1)>")
+        page.get_by_role("button", name="Send").click()
+        expect(page.get_by_role("status")).to_contain_text("your answer is saved")
+        expect(page.get_by_label("Okay")).to_be_checked()
+        expect(page.get_by_label("5", exact=True)).to_be_checked()
+        expect(page.get_by_label("Anything you want to tell us?")).to_have_value(
+            "<img src=x onerror=alert(1)>"
+        )
+        expect(page.locator("main img")).to_have_count(0)
+    finally:
+        context.close()
+    answers = [(a.rating, a.effort) for a in survey_history(team.store, number)]
+    assert answers == [("great", None), ("okay", 5)]

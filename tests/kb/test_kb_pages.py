@@ -27,12 +27,6 @@ def team(store_location: Path | str) -> Iterator[Team]:
     stop()
 
 
-@pytest.fixture
-def web(team: Team) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=team.url, timeout=30) as client:
-        yield client
-
-
 def test_index_lists_published_sections_and_searches_both_scripts(web: httpx.Client) -> None:
     index = web.get("/kb")
     assert index.status_code == 200

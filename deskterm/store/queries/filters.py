@@ -80,6 +80,21 @@ class TicketFilters:
             self._tone("t.upset_words", "upset" in query.mood, "calm" in query.mood)
         if query.urgent:
             self._tone("t.urgent_words", "yes" in query.urgent, "no" in query.urgent)
+        if query.csat:
+            self._csat(query.csat)
+
+    def _csat(self, values: Sequence[str]) -> None:
+        """The latest survey answer: a rating, `none` (not answered) or `any` (answered)."""
+        if "any" in values and "none" in values:
+            return
+        ratings = [v for v in values if v not in ("any", "none")]
+        parts = ["t.csat IS NOT NULL"] if "any" in values else []
+        if "none" in values:
+            parts.append("t.csat IS NULL")
+        if ratings:
+            parts.append(f"t.csat IN ({','.join('?' * len(ratings))})")
+            self.params.extend(ratings)
+        self.sql.append("(" + " OR ".join(parts) + ")")
 
     def _tone(self, column: str, flagged: bool, unflagged: bool) -> None:
         """Cue words present (or not); a ticket whose tone is not read yet (NULL) is neither."""

@@ -14,7 +14,7 @@ from deskterm.store.schema.timefmt import from_db
 _TICKET = """
     SELECT t.number, t.subject, t.status, t.priority, t.channel, a.email, a.name, g.name,
       c.email, c.name, o.name, t.created_at, t.updated_at, t.due_at, t.sla_policy,
-      t.urgent_words, t.upset_words
+      t.urgent_words, t.upset_words, t.csat
     FROM ticket t JOIN customer c ON c.id = t.customer_id
     LEFT JOIN organization o ON o.id = c.organization_id
     LEFT JOIN agent a ON a.id = t.assignee_id LEFT JOIN agent_group g ON g.id = t.group_id
@@ -55,4 +55,5 @@ def ticket_snapshot(db: sqlite3.Connection, ticket_id: int) -> TicketSnapshot:
         mailbox=last[2] if last else None,
         urgent_words=row[15],
         upset_words=row[16],
+        csat=row[17],
     )

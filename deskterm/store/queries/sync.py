@@ -38,6 +38,10 @@ TICKET_FIELDS = (
     "sla_breached",
     "urgent_words",
     "upset_words",
+    "csat",  # the latest survey answer (its history stays on the server)
+    "csat_effort",
+    "csat_comment",
+    "csat_at",
     "sync_version",
 )
 # A message's own columns and the mailbox it came by, by name (no row ids: see `ROW_IDS`).

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from deskterm.store.queries.outbox import OutboxRecord, list_delivery_states
 from deskterm.store.queries.records import TicketDetail, TicketRow
+from deskterm.store.queries.surveys import TicketSurvey, customer_ratings, ticket_survey
 from deskterm.store.queries.tickets import get_ticket, list_customer_tickets
 from deskterm.store.schema.db import Store
 
@@ -23,6 +24,8 @@ class TicketData:
     others: list[TicketRow]
     delivery: dict[int, OutboxRecord]
     """Outbox state of the ticket's mailed replies, by message id."""
+    survey: TicketSurvey | None = None  # the customer's latest satisfaction answer
+    ratings: dict[str, int] | None = None  # how the customer rated their tickets
 
 
 def read_ticket(store: Store, number: int) -> TicketData:
@@ -31,4 +34,6 @@ def read_ticket(store: Store, number: int) -> TicketData:
         detail,
         list_customer_tickets(store, detail.customer.id, limit=OTHER_TICKETS),
         list_delivery_states(store, number),
+        ticket_survey(store, detail.ticket.id),
+        customer_ratings(store, detail.customer.id),
     )

@@ -103,6 +103,11 @@ class Ticket(SQLModel, table=True):
     # and the server's change sequence at the ticket's last change (what a pull asks after).
     uid: str | None = None
     sync_version: int = 0
+    # The latest satisfaction survey answer (every answer: SurveyAnswer); NULL: none yet.
+    csat: str | None = None  # great | okay | not_good
+    csat_effort: int | None = None  # 1 (very hard) .. 7 (very easy)
+    csat_comment: str | None = None
+    csat_at: datetime | None = None
 
 
 class Tag(SQLModel, table=True):
@@ -476,4 +481,29 @@ class KbEvent(SQLModel, table=True):
     article_id: int | None = Field(default=None, foreign_key="article.id", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     agent_id: int | None = Field(default=None, foreign_key="agent.id")
+    created_at: datetime
+
+
+class SurveyAnswer(SQLModel, table=True):
+    """One answer to a ticket's satisfaction survey; a changed answer adds a row."""
+
+    __tablename__ = "survey_answer"
+    __table_args__ = (
+        Index("ix_survey_answer_ticket", "ticket_id", "id"),
+        Index("ix_survey_answer_answered", "answered_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    rating: str
+    effort: int | None = None
+    comment: str = ""
+    answered_at: datetime
+
+
+class SiteSecret(SQLModel, table=True):
+    """A key this store made for itself (`survey`: signs the survey links)."""
+
+    __tablename__ = "site_secret"
+    name: str = Field(primary_key=True)
+    value: str
     created_at: datetime

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from deskterm import canned
 from deskterm.store.schema.models import AutoMailLog, Customer, Message, Outbox, Ticket
-from deskterm.store.service import lookups, outbox, records, sla
+from deskterm.store.service import lookups, outbox, records, sla, surveys
 from deskterm.store.service.unit_of_work import Actor, UnitOfWork
 from deskterm.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Status
 
@@ -132,6 +132,8 @@ def queue_auto(
     context["mailbox"] = {"name": box.name, "address": box.address}
     due = _first_reply_due(uow, ticket, when)
     context["sla"] = {"first_response": f"{due.astimezone():%A %d %B, %H:%M %Z}"} if due else {}
+    survey = kind == "solved_notice" and mail.survey_url
+    context["survey"] = surveys.links_for(uow, ticket, mail.survey_url) if survey else {}
     body = canned.render(kind, template, context)
     from_name = box.name or box.address
     message = records.add_message(

@@ -40,6 +40,13 @@ Hello {{ customer.first_name | default("there") }},
 
 we have marked ticket #{{ ticket.number }} ("{{ ticket.subject }}") as solved.
 If anything is still not right, reply to this mail and the ticket opens again.
+{%- if survey.great %}
+
+How did we do? One click tells us:
+  Great:     {{ survey.great }}
+  Okay:      {{ survey.okay }}
+  Not good:  {{ survey.not_good }}
+{%- endif %}
 
 {{ mailbox.name | default(mailbox.address) }}
 """
@@ -61,6 +68,7 @@ class MailSettings:
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
     max_attempts: int = 20
+    survey_url: str = ""  # where survey links point; "" = the solved notice has none
     own_addresses: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -88,7 +96,8 @@ class MailSettings:
             value = getattr(section, name, None)
             if value is not None and value != "":
                 values[name] = value
-        return cls(mailboxes=tuple(getattr(config, "mailbox", ())), **values)
+        survey_url = getattr(config, "survey_url", "")
+        return cls(mailboxes=tuple(getattr(config, "mailbox", ())), survey_url=survey_url, **values)
 
     def outgoing(self, address: str | None = None) -> MailboxConfig | None:
         """The mailbox to send as: `address` if it can send, else the first that can."""

@@ -20,6 +20,7 @@ from sqlmodel import Session
 from deskterm.errors import UsageError
 from deskterm.kb.article import ArticleDraft
 from deskterm.kb.counts import KbEventKind
+from deskterm.kb.survey import Answer
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Trigger
@@ -45,6 +46,7 @@ from deskterm.store.service import (
     report_rollup,
     rules,
     sla,
+    surveys,
     sync_ops,
     tickets,
     time_entries,
@@ -335,6 +337,14 @@ class Service:
         """Count one use of the knowledge base (a view, a helpful click, a link in a reply)."""
         with self.unit() as uow:
             kb.count(uow, parse_choice(KbEventKind, kind, "kb event"), slug, ticket)
+
+    # -- satisfaction survey -----------------------------------------------------------
+
+    def answer_survey(self, number: int, answer: Answer, *, rating_only: bool = False) -> bool:
+        """Keep a customer's survey answer and make it the ticket's (the public page's);
+        False when it repeats the latest (see `surveys.answer`)."""
+        with self.unit() as uow:
+            return surveys.answer(uow, number, answer, rating_only=rating_only)
 
     # -- rules -------------------------------------------------------------------------
 
