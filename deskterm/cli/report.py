@@ -35,9 +35,16 @@ time_on_tickets_s   time logged or tracked on tickets (entries starting in the
                     period)
 utilization_pct     time on tickets / (working time of the calendar x agents)
 cost_per_ticket     [report] cost_per_agent_hour x hours on tickets / solved
-csat_good_pct, happiness_score, effort_avg, deflection_pct
-                    no data yet: they come with satisfaction surveys and the
-                    knowledge base
+csat_answers        tickets whose satisfaction survey was answered in the period
+                    (a ticket answered again counts once, as its last answer)
+csat_good_pct       of those, rated Great
+happiness_score     % Great minus % Not good, of the same answers (-100..100)
+effort_avg          mean "how easy was it to get help?" (1 very hard..7 very
+                    easy) of the answers that gave one
+kb_views            public article pages read
+kb_linked           articles agents put into replies (link or text)
+deflection_pct      of the articles opened from /contact's suggestions, those
+                    not followed by a contact form
 """
 
 HELP = (
@@ -101,6 +108,7 @@ def report(
     from deskterm.errors import UsageError
     from deskterm.reports.calendar_spec import DEFAULT_SPEC, describe
     from deskterm.reports.model import BY_CHOICES, period_from
+    from deskterm.store.queries.report_feedback import store_feedback
     from deskterm.store.queries.reports import (
         ReportSettings,
         build_report,
@@ -131,7 +139,7 @@ def report(
         store,
         period,
         by=by,
-        settings=ReportSettings(cost),
+        settings=ReportSettings(cost, store_feedback),
         compare=(since or "").strip().lower() != "all",
     )
     if as_json:

@@ -24,9 +24,12 @@ AGE_BUCKETS: tuple[tuple[str, int, int], ...] = (
 )
 # Figures of what customers said, from outside the rollups: the satisfaction survey
 # (CSAT % good, happiness = % good - % bad, effort average) and the knowledge base
-# (self-service deflection). A report reads them from its `Feedback` source; without
-# one (none is built yet) each is "no data".
-FEEDBACK = ("csat_good_pct", "happiness_score", "effort_avg", "deflection_pct")
+# (views, links, self-service deflection). A report reads them from its `Feedback`
+# source (store/queries/report_feedback.py); without one each is "no data".
+FEEDBACK = (
+    "csat_answers", "csat_good_pct", "happiness_score", "effort_avg", "kb_views", "kb_linked",
+    "deflection_pct",
+)  # fmt: skip
 BY_CHOICES = ("agent", "tag", "group", "day", "week", "mailbox", "channel")
 
 

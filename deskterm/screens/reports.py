@@ -53,6 +53,10 @@ TILES = (  # (KPI field, label: at most 13 characters, the border of a tile at 8
     ("csat_good_pct", "CSAT good"),
     ("utilization_pct", "Utilization"),
     ("cost_per_ticket", "Cost/ticket"),
+    ("happiness_score", "Happiness"),
+    ("effort_avg", "Effort (1-7)"),
+    ("kb_views", "KB views"),
+    ("deflection_pct", "Deflection"),
 )
 
 
@@ -135,6 +139,7 @@ class ReportsScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="report", exit_on_error=False)
     def _read(self, asked: tuple[str, str, str], now: datetime) -> None:
         from deskterm.errors import DesktermError
+        from deskterm.store.queries.report_feedback import store_feedback
         from deskterm.store.queries.reports import ReportSettings, build_report
 
         name, custom, by = asked
@@ -143,7 +148,7 @@ class ReportsScreen(Screen[None]):
             period, compare = _period_of(store, name, custom, now)
             cost = self.host.config.report.cost_per_agent_hour or None
             report = build_report(
-                store, period, by=by, settings=ReportSettings(cost), compare=compare
+                store, period, by=by, settings=ReportSettings(cost, store_feedback), compare=compare
             )
         except DesktermError as exc:
             self.post_message(self.Failed(asked, str(exc)))

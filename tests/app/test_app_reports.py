@@ -8,12 +8,17 @@ from pathlib import Path
 from helpers.app import NOW, make_app, screen_text, seeded_copy, settle
 from textual.widgets import DataTable
 
+from deskterm.kb.article import ArticleDraft
+from deskterm.kb.survey import parse_answer
+from deskterm.query.syntax import parse_query
 from deskterm.reports.model import Period
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.reports import ReportsScreen
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.queries.reports import build_report
+from deskterm.store.queries.tickets import list_tickets
 from deskterm.store.schema.db import open_store
+from deskterm.store.service import Actor, Service
 from deskterm.widgets.kpi_tile import KpiTile
 
 
@@ -136,3 +141,40 @@ async def test_time_with_a_ticket_open_is_saved_without_the_idle_gaps(tmp_path: 
         "SELECT t.number, e.seconds, e.source FROM time_entry e JOIN ticket t ON t.id = e.ticket_id"
     ).fetchall()
     assert rows == [(number, 90, "tracked")]
+
+
+async def test_survey_and_knowledge_base_figures_have_tiles(tmp_path: Path) -> None:
+    path = seeded_copy(tmp_path)
+    store = open_store(path)
+    try:
+        desk = Service(store, Actor.system(), lambda: NOW - timedelta(hours=1))
+        numbers = [row.number for row in list_tickets(store, parse_query(""), limit=4).rows]
+        for number, (rating, effort) in zip(
+            numbers, [("great", "7"), ("great", "5"), ("okay", ""), ("not_good", "2")], strict=True
+        ):
+            desk.answer_survey(number, parse_answer(rating, effort))
+        desk.save_article(ArticleDraft("Refunds", "Paid in 5 days.", status="published"))
+        for kind in ("view", "view", "view", "suggestion_opened", "suggestion_opened"):
+            desk.count_kb(kind, "refunds")
+        desk.count_kb("contacted", "refunds")
+    finally:
+        store.close()
+    app = make_app(path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("R")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        shown = {
+            name: screen.query_one(f"#tile-{name}", KpiTile).value_text
+            for name in ("csat-good-pct", "happiness-score", "effort-avg", "kb-views",
+                         "deflection-pct")
+        }  # fmt: skip
+        assert shown == {
+            "csat-good-pct": "50.0%",
+            "happiness-score": "25.00",  # 2 great - 1 not good, of 4
+            "effort-avg": "4.67",
+            "kb-views": "3",
+            "deflection-pct": "50.0%",  # 2 opened from /contact, 1 wrote anyway
+        }

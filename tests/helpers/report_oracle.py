@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from deskterm.sla.calendar import BusinessCalendar
@@ -72,6 +73,16 @@ class Oracle:
             )
         ]
         self.agents = int(db.execute("SELECT count(*) FROM agent").fetchone()[0])
+        self.answers = [
+            (tid, rating, effort, _t(at))
+            for tid, rating, effort, at in db.execute(
+                "SELECT ticket_id, rating, effort, answered_at FROM survey_answer ORDER BY id"
+            )
+        ]
+        self.kb_uses = [
+            (kind, article, _t(at))
+            for kind, article, at in db.execute("SELECT kind, article_id, created_at FROM kb_event")
+        ]
 
     def _initial(self, tid: int) -> str:
         statuses = [e for e in self.events[tid] if e[0] == "status"]
@@ -199,8 +210,7 @@ class Oracle:
             fcr += replies == 1 and t[5] == 0
         out["fcr_pct"] = _pct(fcr, base)
         out["reopen_rate_pct"] = _pct(int(out["reopened"] or 0), int(out["solved"] or 0))
-        for name in ("csat_good_pct", "happiness_score", "effort_avg", "deflection_pct"):
-            out[name] = None
+        out |= self.feedback(inside)
         seconds = sum(s for at, s, _ in self.time if inside(at))
         out["time_on_tickets_s"] = seconds
         start = datetime.combine(since, time(0), cal.tz)
@@ -235,3 +245,22 @@ class Oracle:
                     if e[0] == "reopened" and since <= self.local(e[3]) <= until:
                         out[key]["reopened"] += 1
         return {k: dict(v) for k, v in out.items()}
+
+    def feedback(self, inside: Callable[[datetime], bool]) -> dict[str, float | int | None]:
+        """Survey and knowledge-base figures: each ticket's last answer given in the period."""
+        last = {tid: (rating, effort) for tid, rating, effort, at in self.answers if inside(at)}
+        ratings = [rating for rating, _ in last.values()]
+        efforts = [effort for _, effort in last.values() if effort is not None]
+        uses = [(kind, article) for kind, article, at in self.kb_uses if inside(at)]
+        opened = sum(1 for kind, _ in uses if kind == "suggestion_opened")
+        read_first = sum(1 for kind, article in uses if kind == "contacted" and article)
+        great, bad = ratings.count("great"), ratings.count("not_good")
+        return {
+            "csat_answers": len(ratings),
+            "csat_good_pct": _pct(great, len(ratings)),
+            "happiness_score": _pct(great - bad, len(ratings)),
+            "effort_avg": sum(efforts) / len(efforts) if efforts else None,
+            "kb_views": sum(1 for kind, _ in uses if kind == "view"),
+            "kb_linked": sum(1 for kind, _ in uses if kind == "linked"),
+            "deflection_pct": _pct(max(opened - read_first, 0), opened),
+        }

@@ -16,10 +16,13 @@ from hypothesis import strategies as st
 
 from deskterm.config import CalendarConfig, PolicyConfig, SlaConfig
 from deskterm.demo import build_demo
+from deskterm.kb.article import ArticleDraft
+from deskterm.kb.survey import parse_answer
 from deskterm.reports.calendar_spec import calendar_of, spec_of
 from deskterm.reports.model import Period
 from deskterm.sla.settings import settings_from_config
-from deskterm.store.queries.reports import build_report
+from deskterm.store.queries.report_feedback import store_feedback
+from deskterm.store.queries.reports import ReportSettings, build_report
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service, hooks
 from deskterm.store.service.report_hook import due_tickets
@@ -69,6 +72,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     agents = [r[0] for r in sqlite3.connect(path).execute("SELECT id FROM agent ORDER BY id")]
     sla = settings_from_config(SLA)
     services = [Service(store, Actor(a, f"agent {a}"), clock, sla=sla) for a in agents[:3]]
+    system.save_article(ArticleDraft("Refunds", "Paid in 5 days.", status="published"))
     numbers = []
     for i in range(30):
         svc = services[i % 3]
@@ -87,6 +91,17 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
             svc.add_customer_message(created.number, "hello?")  # the first one starts the clock
             clock.advance(hours=5)
             svc.add_reply(created.number, "fixed now", status="solved")
+        if i % 3 == 0:  # the customer answers the survey; some change their mind later
+            rating = ("great", "okay", "not_good", "great")[i % 4]
+            system.answer_survey(created.number, parse_answer(rating, str(1 + i % 7)))
+        if i % 4 == 1:
+            system.count_kb("view", "refunds")
+            services[i % 3].count_kb("linked", "refunds", ticket=created.number)
+            system.count_kb("suggestion_opened", "refunds")
+        if i % 8 == 1:
+            system.count_kb("contacted", "refunds")  # wrote to us after all
+    for number in numbers[::9]:
+        system.answer_survey(number, parse_answer("not_good"), rating_only=True)
     services[0].merge(numbers[1], numbers[2])
     services[1].split(numbers[5], _last_message(path, numbers[5]))
     services[2].update_tickets(numbers[6:12], add_tags=["vip"], remove_tags=["live"])
@@ -124,7 +139,7 @@ def test_every_kpi_equals_brute_force(history: Path, period: Period) -> None:
     oracle = Oracle(sqlite3.connect(history), calendar_of(spec_of(CALENDAR)))
     store = open_store(history)
     try:
-        report = build_report(store, period)
+        report = build_report(store, period, settings=ReportSettings(feedback=store_feedback))
     finally:
         store.close()
     expected = oracle.kpis(period.since, period.until)
@@ -147,8 +162,10 @@ def test_the_live_history_has_every_kind_of_fact(history: Path) -> None:
         date(2026, 11, 25), date(2026, 12, 3)
     )
     for name in ("sla_first_reply_met", "sla_first_reply_breached", "time_on_tickets_s",
-                 "reopened", "next_reply_count", "fcr_pct"):  # fmt: skip
+                 "reopened", "next_reply_count", "fcr_pct", "csat_good_pct", "happiness_score",
+                 "effort_avg", "kb_views", "kb_linked", "deflection_pct"):  # fmt: skip
         assert kpis[name], name
+    assert kpis["csat_answers"] == 10  # tickets: one that answered again counts once
 
 
 @pytest.mark.parametrize("dim", ["tag", "group", "channel"])
