@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from deskterm.errors import ConfigError, StoreError, SyncError
-from deskterm.store.queries.replica import dirty_refs, get_state, queued_ops
+from deskterm.store.queries.replica import QueuedOp, dirty_refs, get_state, queued_ops
+from deskterm.store.queries.sync import file_data, known_files
 from deskterm.store.schema.db import SCHEMA_HEAD, Store
 from deskterm.store.schema.timefmt import iso, utcnow
 from deskterm.store.service.sync_apply import apply_page, become_replica, set_state, settle
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 PUSH_BATCH = 100  # a request stays short: the server holds its write lock while it runs them
 PAGE = 500
+FILES_PER_ASK = 1000
 TIMEOUT_S = 30.0
 
 
@@ -70,9 +72,24 @@ class SyncClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content: bytes | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """`body` goes as JSON, `content` as raw bytes; the answer is JSON, or bytes if `raw`."""
         try:
-            response = self._http.request(method, path, json=body)
+            response = self._http.request(
+                method,
+                path,
+                json=body,
+                content=content,
+                headers=None if content is None else {"Content-Type": "application/octet-stream"},
+            )
         except httpx.HTTPError as exc:
             raise SyncOffline(f"offline: cannot reach {self.url} ({exc})") from exc
         if response.status_code == 401:
@@ -88,6 +105,8 @@ class SyncClient:
             if response.status_code >= 500:
                 raise SyncOffline(f"{self.url} failed ({response.status_code}): {detail}")
             raise SyncError(f"{self.url} refused ({response.status_code}): {detail}")
+        if raw:
+            return response.content
         return response.json() if response.content else None
 
     def health(self) -> dict[str, Any]:
@@ -113,6 +132,17 @@ class SyncClient:
     def pull(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/api/v1/sync/pull", body)
         return result
+
+    def missing_files(self, digests: list[str]) -> list[str]:
+        answer = self._call("POST", "/api/v1/sync/files/missing", {"sha256": digests})
+        return list(answer["missing"])
+
+    def upload_file(self, digest: str, data: bytes) -> None:
+        self._call("PUT", f"/api/v1/sync/files/{digest}", content=data)
+
+    def download_file(self, digest: str) -> bytes:
+        data: bytes = self._call("GET", f"/api/v1/sync/files/{digest}", raw=True)
+        return data
 
 
 def resolve_token(command: str, token_file: Path) -> str:
@@ -191,6 +221,7 @@ class Replica:
 
     def _push(self, client_id: str, report: SyncReport) -> list[str]:
         ops = queued_ops(self.store)
+        self._upload_files(ops)
         notices = []
         for start in range(0, len(ops), PUSH_BATCH):
             batch = ops[start : start + PUSH_BATCH]
@@ -204,6 +235,24 @@ class Replica:
             report.pushed += len(batch)
             notices += [f"change {k}: {v}" for k, v in answer["notices"].items()]
         return notices
+
+    def _upload_files(self, ops: list[QueuedOp]) -> None:
+        """The files queued replies attach, where the server lacks them: before the ops."""
+        digests = list(dict.fromkeys(f["sha256"] for op in ops for f in op.args.get("files", ())))
+        for start in range(0, len(digests), FILES_PER_ASK):
+            for digest in self.client.missing_files(digests[start : start + FILES_PER_ASK]):
+                data = file_data(self.store, digest)
+                if data is None:  # the reply was taken back here: its op goes, refused
+                    continue
+                self.client.upload_file(digest, data)
+
+    def _download_files(self, tickets: list[dict[str, Any]]) -> list[bytes]:
+        """The files a page's messages carry that this replica does not hold yet."""
+        digests = list(
+            dict.fromkeys(f["sha256"] for t in tickets for m in t["messages"] for f in m["files"])
+        )
+        held = known_files(self.store, digests)
+        return [self.client.download_file(d) for d in digests if d not in held]
 
     def _pull(
         self,
@@ -224,7 +273,11 @@ class Replica:
             total = page["total"] if page["total"] is not None else total
             _check_schema(page["schema"], self.client.url)
             apply_page(
-                self.store, page["tickets"], catalog=page.get("catalog"), missing=page["missing"]
+                self.store,
+                page["tickets"],
+                catalog=page.get("catalog"),
+                missing=page["missing"],
+                files=self._download_files(page["tickets"]),
             )
             report.pulled += len(page["tickets"])
             if progress is not None:

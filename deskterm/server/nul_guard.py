@@ -18,6 +18,7 @@ NUL = "\x00"
 # In JSON a NUL is the escape \u0000; an even run of backslashes before it is escaped
 # backslashes, not an escape. A raw NUL byte is invalid JSON and never gets this far.
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+BINARY = "application/octet-stream"
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -34,6 +35,8 @@ async def refuse_nul(request: Request) -> None:
             raise _refuse(f"query parameter {name.replace(NUL, '')!r}")
     if request.method in {"GET", "HEAD", "OPTIONS"}:
         return
+    if request.headers.get("content-type", "").startswith(BINARY):
+        return  # a file's bytes (a replica's upload), not text
     if request.headers.get("content-type", "").startswith(_FORM_TYPES):
         _check_form(await request.form())  # parsed (and kept) already for a form route
     else:

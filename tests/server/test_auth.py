@@ -31,6 +31,9 @@ GUARDED = [
     ("PUT", "/api/v1/canned/x", {"body": "b"}),
     ("DELETE", "/api/v1/canned/x", None),
     ("GET", "/metrics", None),
+    ("POST", "/api/v1/sync/files/missing", {"sha256": ["0" * 64]}),
+    ("GET", "/api/v1/sync/files/" + "0" * 64, None),
+    ("PUT", "/api/v1/sync/files/" + "0" * 64, None),
 ]
 ADMIN_ONLY = [
     r for r in GUARDED if r[0] != "GET" and r[1].startswith(("/api/v1/agents", "/api/v1/canned"))

@@ -7,16 +7,25 @@ changed; the last page's `cookie` is the replica's next cursor.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from deskterm import __version__
+from deskterm.errors import UsageError
 from deskterm.server.auth import CallerAgent, actor_of
 from deskterm.server.deps import server_state
-from deskterm.store.queries.sync import last_mutation, pull_page, read_catalog
+from deskterm.store.queries.sync import (
+    file_data,
+    known_files,
+    last_mutation,
+    pull_page,
+    read_catalog,
+)
 from deskterm.store.schema.db import schema_version
 from deskterm.store.service.sync_push import Mutation, apply_push
 
@@ -78,12 +87,52 @@ def push(request: Request, agent: CallerAgent, body: PushIn) -> dict[str, Any]:
     }
 
 
+Digest = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+MAX_FILE_BYTES = 25 * 1024 * 1024  # what mail servers commonly take in one message
+
+
+class FilesIn(BaseModel):
+    sha256: Annotated[
+        list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]], Field(max_length=1000)
+    ]
+
+
+@router.post("/files/missing")
+def missing_files(request: Request, agent: CallerAgent, body: FilesIn) -> dict[str, list[str]]:
+    """Which files (by sha256) a replica must upload before pushing the replies they go with."""
+    known = known_files(server_state(request).store, body.sha256)
+    return {"missing": [d for d in dict.fromkeys(body.sha256) if d not in known]}
+
+
+@router.put("/files/{digest}", status_code=status.HTTP_204_NO_CONTENT)
+async def upload_file(request: Request, agent: CallerAgent, digest: Digest) -> None:
+    """A file of a reply written offline, stored by its content (the body, raw)."""
+    data = await request.body()
+    if len(data) > MAX_FILE_BYTES:
+        raise HTTPException(413, "the file is over 25 MB")  # the name of 413 changed in Starlette
+    if hashlib.sha256(data).hexdigest() != digest:
+        raise UsageError("the file's contents do not have that sha256")
+    service = server_state(request).make_service(actor_of(agent))
+    await run_in_threadpool(service.keep_file, data)
+
+
+@router.get("/files/{digest}")
+def download_file(request: Request, agent: CallerAgent, digest: Digest) -> Response:
+    """A file a pulled message carries, for a replica that does not hold it yet."""
+    data = file_data(server_state(request).store, digest)
+    if data is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such file")
+    return Response(data, media_type="application/octet-stream")
+
+
 @router.post("/pull")
 def pull(request: Request, agent: CallerAgent, body: PullIn) -> dict[str, Any]:
     """A page of tickets changed after `cursor`; with `after`, the page after that one."""
     done = _own(request, agent.id, body.client_id)
     store = server_state(request).store
-    page = pull_page(store, body.cursor, after=body.after, refs=body.refs, limit=body.limit)
+    page = pull_page(
+        store, body.cursor, after=body.after, refs=body.refs, limit=body.limit, agent_id=agent.id
+    )
     if body.cursor > page.cookie:
         raise HTTPException(
             status.HTTP_409_CONFLICT,

@@ -50,6 +50,8 @@ MESSAGE_FIELDS = (
     *(c for c in MAIL_COLUMNS if c in ("mailbox", "auto_kind")),
 )
 EVENT_FIELDS = ("actor", "kind", "old", "new", "created_at")
+FILE_FIELDS = ("sha256", "filename", "mime_type", "content_id", "inline")
+TIME_FIELDS = ("started_at", "seconds", "source", "note")
 
 _TICKETS = (
     "SELECT t.id, "
@@ -81,11 +83,14 @@ def _ticket(row: Sequence[Any]) -> dict[str, Any]:
     return data
 
 
-def _children(conn: sqlite3.Connection, tickets: dict[int, dict[str, Any]]) -> None:
+def _children(
+    conn: sqlite3.Connection, tickets: dict[int, dict[str, Any]], agent_id: int | None
+) -> None:
+    """Tags, messages (with their files), events, time entries, and the agent's read marks."""
     marks = ",".join("?" * len(tickets))
     ids = list(tickets)
     for data in tickets.values():
-        data.update(tags=[], messages=[], events=[])
+        data.update(tags=[], messages=[], events=[], time=[], read_at=None)
     for ticket_id, name in conn.execute(
         "SELECT tt.ticket_id, tg.name FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id"
         f" WHERE tt.ticket_id IN ({marks}) ORDER BY tg.name",
@@ -93,16 +98,43 @@ def _children(conn: sqlite3.Connection, tickets: dict[int, dict[str, Any]]) -> N
     ):
         tickets[ticket_id]["tags"].append(name)
     columns = ", ".join(f'm."{f}"' for f in MESSAGE_FIELDS)
+    messages: dict[int, dict[str, Any]] = {}
     for row in conn.execute(
-        f"SELECT m.ticket_id, {columns}, a.email, c.email FROM message m"
+        f"SELECT m.ticket_id, m.id, {columns}, a.email, c.email FROM message m"
         " LEFT JOIN agent a ON a.id = m.author_agent_id"
         " LEFT JOIN customer c ON c.id = m.author_customer_id"
         f" WHERE m.ticket_id IN ({marks}) ORDER BY m.ticket_id, m.created_at, m.id",
         ids,
     ):
-        message = dict(zip(MESSAGE_FIELDS, row[1:], strict=False))
+        message = dict(zip(MESSAGE_FIELDS, row[2:], strict=False))
         message["author_agent"], message["author_customer"] = row[-2], row[-1]
+        message["files"] = []
+        messages[row[1]] = message
         tickets[row[0]]["messages"].append(message)
+    columns = ", ".join(f"f.{f}" for f in FILE_FIELDS)
+    for row in conn.execute(
+        f"SELECT f.message_id, {columns} FROM message_attachment f"
+        f" JOIN message m ON m.id = f.message_id WHERE m.ticket_id IN ({marks}) ORDER BY f.id",
+        ids,
+    ):
+        messages[row[0]]["files"].append(dict(zip(FILE_FIELDS, row[1:], strict=True)))
+    columns = ", ".join(f"e.{f}" for f in TIME_FIELDS)
+    for row in conn.execute(
+        f"SELECT e.ticket_id, {columns}, a.email FROM time_entry e"
+        " LEFT JOIN agent a ON a.id = e.agent_id"
+        f" WHERE e.ticket_id IN ({marks}) ORDER BY e.ticket_id, e.started_at, e.id",
+        ids,
+    ):
+        entry = dict(zip(TIME_FIELDS, row[1:], strict=False))
+        entry["agent"] = row[-1]
+        tickets[row[0]]["time"].append(entry)
+    if agent_id is not None:
+        for ticket_id, read_at in conn.execute(
+            "SELECT ticket_id, read_at FROM ticket_read"
+            f" WHERE agent_id = ? AND ticket_id IN ({marks})",
+            [agent_id, *ids],
+        ):
+            tickets[ticket_id]["read_at"] = read_at
     columns = ", ".join(f"e.{f}" for f in EVENT_FIELDS)
     for row in conn.execute(
         f"SELECT e.ticket_id, {columns}, a.email FROM event e"
@@ -152,9 +184,16 @@ def _rows_where(conn: sqlite3.Connection, field: str, keys: Sequence[Any]) -> di
 
 
 def pull_page(
-    store: Store, cursor: int, *, after: str | None = None, refs: Sequence[str] = (), limit: int
+    store: Store,
+    cursor: int,
+    *,
+    after: str | None = None,
+    refs: Sequence[str] = (),
+    limit: int,
+    agent_id: int | None = None,
 ) -> PullPage:
-    """Tickets stamped after `cursor` (from `after` on), and the tickets `refs` name."""
+    """Tickets stamped after `cursor` (from `after` on), and the tickets `refs` name, with
+    the read marks of `agent_id` (the agent the replica belongs to)."""
     conn = store.read()
     conn.execute("BEGIN")
     try:
@@ -170,7 +209,7 @@ def pull_page(
         named, missing = _by_refs(conn, refs)
         tickets = {row[0]: _ticket(row) for row in [*rows, *named]}
         if tickets:
-            _children(conn, tickets)
+            _children(conn, tickets, agent_id)
         counter = conn.execute("SELECT value FROM counter WHERE name = 'sync'").fetchone()
         total = None
         if after is None:
@@ -237,3 +276,22 @@ def notices_for(store: Store, client_id: str, ids: Sequence[int]) -> dict[int, s
             (client_id, *ids),
         )
     }
+
+
+def known_files(store: Store, digests: Sequence[str]) -> set[str]:
+    """Which of these file contents (sha256) the store holds."""
+    found: set[str] = set()
+    conn = store.read()
+    for start in range(0, len(digests), _REFS_PER_STATEMENT):
+        chunk = list(digests[start : start + _REFS_PER_STATEMENT])
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            str(r[0])
+            for r in conn.execute(f"SELECT sha256 FROM attachment WHERE sha256 IN ({marks})", chunk)
+        )
+    return found
+
+
+def file_data(store: Store, digest: str) -> bytes | None:
+    row = store.read().execute("SELECT data FROM attachment WHERE sha256 = ?", (digest,)).fetchone()
+    return None if row is None else bytes(row[0])

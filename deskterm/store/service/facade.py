@@ -21,6 +21,7 @@ from deskterm.errors import UsageError
 from deskterm.kb.article import ArticleDraft
 from deskterm.kb.counts import KbEventKind
 from deskterm.kb.survey import Answer
+from deskterm.mail import compose as mc
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Trigger
@@ -55,7 +56,7 @@ from deskterm.store.service.auto_mail import AutoMailResult
 from deskterm.store.service.delivery import MailSettings
 from deskterm.store.service.lookups import Created
 from deskterm.store.service.records import stored
-from deskterm.store.service.sync_journal import journaled, refuse_offline
+from deskterm.store.service.sync_journal import journaled, nothing_to_sync, refuse_offline
 from deskterm.store.service.tickets import UNSET
 from deskterm.store.service.unit_of_work import (
     Actor,
@@ -219,13 +220,19 @@ class Service:
         with self.unit() as uow:
             return tickets.split(uow, number, message_id)
 
-    def mark_read(self, number: int) -> bool:
-        """The actor has seen ticket `number` as it is now; False when it was already marked."""
+    @journaled(sync_ops.encode_mark_read)
+    def mark_read(self, number: int, *, seen: datetime | None = None) -> bool:
+        """The actor has seen ticket `number` as it is now (`seen`: as it was then, on a
+        replica); False when it was already marked."""
         if self.actor.agent_id is None:
             raise UsageError("only an agent can mark a ticket read: set [agent] email")
         with self.unit() as uow:
-            return read_marks.mark(uow, lookups.ticket(uow.session, number))
+            marked = read_marks.mark(uow, lookups.ticket(uow.session, number), seen)
+            if not marked:
+                nothing_to_sync()
+            return marked
 
+    @journaled(sync_ops.encode_log_time)
     def log_time(
         self, number: int, seconds: int, *, note: str = "", when: datetime | None = None
     ) -> int:
@@ -233,6 +240,7 @@ class Service:
         with self.unit() as uow:
             return time_entries.log_time(uow, number, seconds, note, when or uow.clock())
 
+    @journaled(sync_ops.encode_track_time)
     def track_time(self, number: int, started_at: datetime, seconds: int) -> int:
         """Active time the app measured with ticket `number` open; returns the entry id."""
         with self.unit() as uow:
@@ -247,6 +255,7 @@ class Service:
         body: str,
         *,
         attachments: Sequence[Path] = (),
+        attached: Sequence[mc.OutgoingAttachment] = (),
         status: str | None = None,
         mailbox: MailboxConfig | None = None,
         undo_seconds: float | None = None,
@@ -256,13 +265,19 @@ class Service:
         """Reply and queue it as mail: (message id, outbox id or None if not mailed).
 
         Not mailed when the ticket's channel is not email or no [[mailbox]] has an
-        smtp_host; the reply and its attachments are stored either way.
+        smtp_host; the reply and its attachments are stored either way. `attached`:
+        files already read (a replica's reply, run again on the server).
         """
-        files = outbox.read_attachments(attachments)
+        files = [*outbox.read_attachments(attachments), *attached]
         with self.unit() as uow:
             return replies.send_reply(
                 uow, number, body, status, when, files, mailbox, undo_seconds, quote_original
             )
+
+    def keep_file(self, data: bytes) -> str:
+        """Store a file ahead of the reply that attaches it (a replica's upload); its sha256."""
+        with self.unit() as uow:
+            return outbox.keep(uow.session, data)
 
     def cancel(self, outbox_id: int) -> str:
         """Take back a mail not yet sent: the reply is removed; returns its text."""

@@ -159,18 +159,23 @@ def queue(
 def attach(s: Session, message: Message, files: list[mc.OutgoingAttachment]) -> None:
     """Attachments stored once per content (sha256), linked to the message."""
     for item in files:
-        digest = hashlib.sha256(item.data).hexdigest()
-        if s.get(Attachment, digest) is None:
-            s.add(Attachment(sha256=digest, size=len(item.data), data=item.data))
-            s.flush()
         s.add(
             MessageAttachment(
                 message_id=stored(message.id),
-                sha256=digest,
+                sha256=keep(s, item.data),
                 filename=item.filename,
                 mime_type=item.mime_type,
             )
         )
+
+
+def keep(s: Session, data: bytes) -> str:
+    """A file's contents, stored once however many messages carry it; its sha256."""
+    digest = hashlib.sha256(data).hexdigest()
+    if s.get(Attachment, digest) is None:
+        s.add(Attachment(sha256=digest, size=len(data), data=data))
+        s.flush()
+    return digest
 
 
 def cancel(uow: UnitOfWork, outbox_id: int) -> str:

@@ -8,6 +8,8 @@ nobody's own reply makes a ticket unread to them.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.service.unit_of_work import UnitOfWork
@@ -28,9 +30,10 @@ def mark_read(uow: UnitOfWork) -> None:
             mark(uow, ticket)
 
 
-def mark(uow: UnitOfWork, ticket: Ticket) -> bool:
-    """The unit's agent has seen `ticket` as it is now; False when it was already marked."""
+def mark(uow: UnitOfWork, ticket: Ticket, seen: datetime | None = None) -> bool:
+    """The unit's agent has seen `ticket` as it is now, or as it was at `seen` (a mark made
+    on a replica); False when it was already marked that far. A mark never moves back."""
     agent_id, ticket_id = uow.actor.agent_id, ticket.id
     assert agent_id is not None and ticket_id is not None  # an agent, a stored ticket
-    cursor = uow.db.execute(_MARK, (agent_id, ticket_id, to_db(ticket.updated_at)))
+    cursor = uow.db.execute(_MARK, (agent_id, ticket_id, to_db(seen or ticket.updated_at)))
     return cursor.rowcount > 0

@@ -10,13 +10,20 @@ as it was before the page, never half of one.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from deskterm.errors import DesktermError
 from deskterm.store.queries.replica import queued_ops
-from deskterm.store.queries.sync import EVENT_FIELDS, MESSAGE_FIELDS, TICKET_FIELDS
+from deskterm.store.queries.sync import (
+    EVENT_FIELDS,
+    FILE_FIELDS,
+    MESSAGE_FIELDS,
+    TICKET_FIELDS,
+    TIME_FIELDS,
+)
 from deskterm.store.schema.db import Store, connect
 from deskterm.store.schema.timefmt import to_db, utcnow
 from deskterm.store.search.index import SearchIndex
@@ -45,6 +52,8 @@ class _Writer:
         self.search = SearchIndex(conn)
         self._agents: dict[str, int | None] = {}
         self.now = to_db(utcnow())
+        me = conn.execute("SELECT value FROM sync_state WHERE name = 'agent_email'").fetchone()
+        self.me = None if me is None else str(me[0])  # whose read marks the server sends
 
     def agent_id(self, email: str | None) -> int | None:
         if not email:
@@ -159,7 +168,7 @@ class _Writer:
             " (SELECT id FROM message WHERE ticket_id = ?)",
             (ticket_id,),
         )
-        for table in ("message", "event", "ticket_tag"):
+        for table in ("message", "event", "ticket_tag", "time_entry", "ticket_read"):
             self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (ticket_id,))
 
     def _children(self, ticket_id: int, data: dict[str, Any]) -> None:
@@ -184,6 +193,25 @@ class _Writer:
                 ),
             )
             self.search.add_message(inserted(cursor), message["body_text"])
+            self.conn.executemany(
+                f"INSERT INTO message_attachment (message_id, {', '.join(FILE_FIELDS)})"
+                f" VALUES (?, {', '.join('?' * len(FILE_FIELDS))})",
+                [(inserted(cursor), *(f[k] for k in FILE_FIELDS)) for f in message["files"]],
+            )
+        self.conn.executemany(
+            f"INSERT INTO time_entry (ticket_id, agent_id, {', '.join(TIME_FIELDS)})"
+            f" VALUES (?, ?, {', '.join('?' * len(TIME_FIELDS))})",
+            [
+                (ticket_id, self.agent_id(e["agent"]), *(e[k] for k in TIME_FIELDS))
+                for e in data["time"]
+            ],
+        )
+        me = self.agent_id(self.me)
+        if data["read_at"] is not None and me is not None:
+            self.conn.execute(
+                "INSERT INTO ticket_read (agent_id, ticket_id, read_at) VALUES (?, ?, ?)",
+                (me, ticket_id, data["read_at"]),
+            )
         self.conn.executemany(
             f"INSERT INTO event (ticket_id, actor_agent_id, {', '.join(EVENT_FIELDS)})"
             f" VALUES (?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
@@ -208,8 +236,6 @@ class _Writer:
             return
         self.search.drop_ticket(row[0], row[1])
         self._clear_children(row[0])
-        for table in ("ticket_read", "time_entry"):
-            self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (row[0],))
         self.conn.execute("DELETE FROM ticket WHERE id = ?", (row[0],))
 
 
@@ -219,11 +245,17 @@ def apply_page(
     *,
     catalog: dict[str, Any] | None = None,
     missing: Iterable[str] = (),
+    files: Iterable[bytes] = (),
 ) -> None:
-    """Take one page of the server's tickets (and its catalog) in one transaction."""
+    """Take one page of the server's tickets (and its catalog, and the contents of the
+    files its messages carry that this replica lacked) in one transaction."""
     conn = connect(store.path)
     try:
         conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO attachment (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            [(hashlib.sha256(data).hexdigest(), len(data), data) for data in files],
+        )
         writer = _Writer(conn)
         if catalog is not None:
             writer.catalog(catalog)

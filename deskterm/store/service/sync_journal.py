@@ -42,6 +42,7 @@ class Command:
     name: str
     args: dict[str, Any]
     refs: list[str] = field(default_factory=list)  # tickets it names (see `ticket_ref`)
+    void: bool = False  # the call changed nothing here: nothing to queue
 
 
 @dataclass
@@ -109,8 +110,15 @@ def journal(uow: UnitOfWork) -> None:
     if op is not None:
         done(uow, op)
     command = _command.get()
-    if command is not None and not _replaying.get():
+    if command is not None and not command.void and not _replaying.get():
         queue(uow, command)
+
+
+def nothing_to_sync() -> None:
+    """The journaled call being made changed nothing (a ticket read already): no op."""
+    command = _command.get()
+    if command is not None:
+        command.void = True
 
 
 def stamp(uow: UnitOfWork) -> None:

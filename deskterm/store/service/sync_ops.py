@@ -14,12 +14,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from hashlib import sha256
 from typing import TYPE_CHECKING, Any
 
 from deskterm.errors import NotFoundError, SyncError, UsageError
+from deskterm.mail.compose import OutgoingAttachment
 from deskterm.store.schema.db import Store
+from deskterm.store.schema.timefmt import from_db, to_db
 from deskterm.store.service import kb_sync
 from deskterm.store.service.batch import reader
+from deskterm.store.service.outbox import read_attachments
 from deskterm.store.service.sync_journal import Command
 
 if TYPE_CHECKING:
@@ -90,14 +94,57 @@ def _message_encoder(name: str) -> Callable[..., Command]:
 
 
 def encode_send(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
-    """A reply to be mailed: the server queues it in its outbox, so it goes out once, from there."""
-    if kwargs.get("attachments"):
-        raise SyncError("replies with attachments are sent while online (files go to the server)")
+    """A reply to be mailed: the server queues it in its outbox, so it goes out once, from there.
+
+    Attached files are read once, here: the local call stores them, the op names them by
+    content (sha256), and `sync` uploads the ones the server lacks before pushing the op.
+    """
     call = dict(zip(("number", "body"), args, strict=False))
     ref = ref_of(service.store, int(kwargs.get("number", call.pop("number"))))
     body = kwargs.get("body", call.get("body"))
     extra = {k: kwargs[k] for k in ("status", "quote_original") if kwargs.get(k) is not None}
+    files = [*read_attachments(kwargs.pop("attachments", ())), *kwargs.get("attached", ())]
+    kwargs["attached"] = files
+    if files:
+        extra["files"] = [
+            {"sha256": sha256(f.data).hexdigest(), "name": f.filename, "mime_type": f.mime_type}
+            for f in files
+        ]
     return Command("send_reply", {"ticket": ref, "body": body, **extra}, [ref])
+
+
+def encode_mark_read(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    """A read mark names the ticket as the agent saw it (its `updated_at` here)."""
+    number = int(args[0] if args else kwargs["number"])
+    row = (
+        service.store.read()
+        .execute("SELECT updated_at FROM ticket WHERE number = ?", (number,))
+        .fetchone()
+    )
+    if row is None:
+        raise NotFoundError(f"no ticket #{number}")
+    kwargs["seen"] = seen = kwargs.get("seen") or from_db(row[0])
+    ref = ref_of(service.store, number)
+    return Command("mark_read", {"ticket": ref, "seen": to_db(seen)}, [ref])
+
+
+def encode_log_time(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    """Time logged here ended when it was logged here, not when the server hears of it."""
+    call = dict(zip(("number", "seconds"), args, strict=False)) | kwargs
+    kwargs["when"] = when = call.get("when") or service.clock()
+    ref = ref_of(service.store, int(call["number"]))
+    args_ = {"ticket": ref, "seconds": call["seconds"], "note": call.get("note", "")}
+    return Command("log_time", args_ | {"when": to_db(when)}, [ref])
+
+
+def encode_track_time(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
+    call = dict(zip(("number", "started_at", "seconds"), args, strict=False)) | kwargs
+    ref = ref_of(service.store, int(call["number"]))
+    return Command(
+        "track_time",
+        {"ticket": ref, "started_at": to_db(call["started_at"]), "seconds": call["seconds"]},
+        [ref],
+    )
 
 
 def encode_canned(service: Service, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
@@ -183,6 +230,48 @@ def _run_message(method: str) -> Runner:
     return run
 
 
+def run_send(service: Service, args: dict[str, Any]) -> str | None:
+    """A reply from a replica; its files were uploaded before the push (by content)."""
+    args = dict(args)
+    wanted = args.pop("files", [])
+    conn = reader(service.store)
+    files = []
+    for item in wanted:
+        row = conn.execute(
+            "SELECT data FROM attachment WHERE sha256 = ?", (item["sha256"],)
+        ).fetchone()
+        if row is None:
+            raise SyncError(f"the file {item['name']!r} of this reply never reached the server")
+        files.append(OutgoingAttachment(item["name"], bytes(row[0]), item["mime_type"]))
+    return _run_message("send_reply")(service, args | {"attached": files})
+
+
+def run_mark_read(service: Service, args: dict[str, Any]) -> str | None:
+    """A read mark is the agent's own: the later of theirs here and there stays."""
+    target = resolve(service.store, args["ticket"])
+    service.mark_read(target.merged_into or target.number, seen=from_db(args["seen"]))
+    return None
+
+
+def run_log_time(service: Service, args: dict[str, Any]) -> str | None:
+    target = resolve(service.store, args["ticket"])
+    service.log_time(
+        target.merged_into or target.number,
+        int(args["seconds"]),
+        note=str(args["note"]),
+        when=from_db(args["when"]),
+    )
+    return None
+
+
+def run_track_time(service: Service, args: dict[str, Any]) -> str | None:
+    target = resolve(service.store, args["ticket"])
+    service.track_time(
+        target.merged_into or target.number, from_db(args["started_at"]), int(args["seconds"])
+    )
+    return None
+
+
 def run_canned(service: Service, args: dict[str, Any]) -> str | None:
     args = dict(args)
     number = _live(service, args.pop("ticket"), "canned reply")
@@ -218,7 +307,10 @@ RUNNERS: dict[str, Runner] = {
     "create_ticket": run_create,
     "add_reply": _run_message("add_reply"),
     "add_note": _run_message("add_note"),
-    "send_reply": _run_message("send_reply"),
+    "send_reply": run_send,
+    "mark_read": run_mark_read,
+    "log_time": run_log_time,
+    "track_time": run_track_time,
     "apply_canned": run_canned,
     "update_tickets": run_update,
     "merge": run_merge,
