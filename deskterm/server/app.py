@@ -26,6 +26,8 @@ from deskterm.server.routes import (
     tickets,
 )
 from deskterm.store.queries.outbox import count_outbox
+from deskterm.store.queries.sync import replicas_seen
+from deskterm.store.schema.timefmt import utcnow
 
 
 def create_app(state: ServerState) -> FastAPI:
@@ -65,6 +67,7 @@ def create_app(state: ServerState) -> FastAPI:
         app.include_router(module.router)
     state.metrics.watch_outbox(lambda: count_outbox(state.store))
     state.metrics.listening.set_function(lambda: float(state.feed.listening))
+    state.metrics.watch_replicas(lambda: replicas_seen(state.store, utcnow()))
 
     app.add_middleware(_Measure, state=state)
     return app

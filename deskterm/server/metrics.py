@@ -18,18 +18,19 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1.0, 2.5, 5.
 _LAG_BUCKETS = (0.5, 1.0, 2.0, 5.0, 15.0, 60.0, 300.0, 3600.0, 86400.0)
 
 
-class _OutboxCollector(Collector):
-    """Outgoing mail by state, read from the store at scrape time (never stale)."""
+class _StoreGauge(Collector):
+    """A gauge by one label, read from the store at scrape time (never stale)."""
 
-    def __init__(self, read: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self, name: str, documentation: str, label: str, read: Callable[[], dict[str, int]]
+    ) -> None:
+        self._name, self._documentation, self._label = name, documentation, label
         self._read = read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily(
-            "deskterm_outbox_entries", "Outgoing mails by state", labels=["state"]
-        )
-        for state, count in self._read().items():
-            family.add_metric([state], count)
+        family = GaugeMetricFamily(self._name, self._documentation, labels=[self._label])
+        for value, count in self._read().items():
+            family.add_metric([value], count)
         yield family
 
 
@@ -94,4 +95,16 @@ class ServerMetrics:
         )
 
     def watch_outbox(self, read: Callable[[], dict[str, int]]) -> None:
-        self.registry.register(_OutboxCollector(read))
+        self.registry.register(
+            _StoreGauge("deskterm_outbox_entries", "Outgoing mails by state", "state", read)
+        )
+
+    def watch_replicas(self, read: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(
+            _StoreGauge(
+                "deskterm_sync_replicas_seen",
+                "Replicas that pushed or pulled within the last 5m, 1h or 1d",
+                "within",
+                read,
+            )
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from helpers.replicas import local_service, make_replica, snapshot
 from deskterm.channels.sync import Replica, SyncClient, SyncOffline
 from deskterm.errors import SyncError
 from deskterm.store.queries.replica import queued_ops
+from deskterm.store.schema.timefmt import to_db, utcnow
 from deskterm.store.service import Actor
 from deskterm.store.service.sync_apply import is_provisional, set_state
 
@@ -115,6 +117,37 @@ def test_metrics_count_applied_ops_and_their_lag_once(
     assert "deskterm_sync_ops_applied_total 2.0" in text
     assert "deskterm_sync_lag_seconds_count 2.0" in text
     assert 'deskterm_sync_lag_seconds_bucket{le="86400.0"} 2.0' in text
+
+
+def _seen(team: Team) -> dict[str, float]:
+    with team.client(team.agent_token) as http:
+        text = http.get("/metrics").text
+    prefix = "deskterm_sync_replicas_seen{within="
+    return {
+        line[len(prefix) + 1 : line.index('"}')]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(prefix)
+    }
+
+
+def test_metrics_count_the_replicas_seen_recently(
+    seeded: Team, pair: tuple[Replica, Replica]
+) -> None:
+    a, _b = pair
+    assert _seen(seeded) == {"5m": 2.0, "1h": 2.0, "1d": 2.0}  # both pulled when they joined
+    client_id = (
+        a.store.read()
+        .execute("SELECT value FROM sync_state WHERE name = 'client_id'")
+        .fetchone()[0]
+    )
+    # As if replica a had last synced two hours ago (a laptop closed since).
+    seeded.store.read().execute(
+        "UPDATE sync_client SET last_seen_at = ? WHERE client_id = ?",
+        (to_db(utcnow() - timedelta(hours=2)), client_id),
+    )
+    assert _seen(seeded) == {"5m": 1.0, "1h": 1.0, "1d": 2.0}
+    a.sync()
+    assert _seen(seeded) == {"5m": 2.0, "1h": 2.0, "1d": 2.0}
 
 
 def test_a_merge_on_the_server_wins_over_offline_edits_with_notices(

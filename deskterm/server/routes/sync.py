@@ -27,7 +27,7 @@ from deskterm.store.queries.sync import (
     read_catalog,
 )
 from deskterm.store.schema.db import schema_version
-from deskterm.store.service.sync_push import Mutation, apply_push
+from deskterm.store.service.sync_push import Mutation, apply_push, note_seen
 
 router = APIRouter(prefix="/api/v1/sync", tags=["sync"])
 
@@ -56,10 +56,12 @@ class PullIn(BaseModel):
 
 
 def _own(request: Request, agent_id: int, client_id: str) -> int:
-    """The replica's progress; a replica belongs to the agent who first pushed from it."""
-    done, owner = last_mutation(server_state(request).store, client_id)
+    """The replica's progress; a replica belongs to the agent who first synced from it."""
+    store = server_state(request).store
+    done, owner = last_mutation(store, client_id)
     if owner is not None and owner != agent_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this replica belongs to another agent")
+    note_seen(store, client_id, agent_id)
     return done
 
 

@@ -12,10 +12,12 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.rows import MAIL_COLUMNS, MESSAGE_COLUMNS, ROW_IDS
+from deskterm.store.schema.timefmt import from_db, to_db
 
 TICKET_FIELDS = (
     "uid",
@@ -295,3 +297,30 @@ def known_files(store: Store, digests: Sequence[str]) -> set[str]:
 def file_data(store: Store, digest: str) -> bytes | None:
     row = store.read().execute("SELECT data FROM attachment WHERE sha256 = ?", (digest,)).fetchone()
     return None if row is None else bytes(row[0])
+
+
+SEEN_WITHIN = {"5m": timedelta(minutes=5), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
+
+
+def replicas_seen(store: Store, now: datetime) -> dict[str, int]:
+    """How many replicas pushed or pulled within each of `SEEN_WITHIN` (for /metrics)."""
+    counts = ", ".join("sum(CASE WHEN last_seen_at > ? THEN 1 ELSE 0 END)" for _ in SEEN_WITHIN)
+    row = (
+        store.read()
+        .execute(
+            f"SELECT {counts} FROM sync_client",
+            [to_db(now - span) for span in SEEN_WITHIN.values()],
+        )
+        .fetchone()
+    )
+    return {name: int(value or 0) for name, value in zip(SEEN_WITHIN, row, strict=True)}
+
+
+def seen_at(store: Store, client_id: str) -> datetime | None:
+    """When the server last heard from a replica (None: never)."""
+    row = (
+        store.read()
+        .execute("SELECT last_seen_at FROM sync_client WHERE client_id = ?", (client_id,))
+        .fetchone()
+    )
+    return None if row is None else from_db(row[0])

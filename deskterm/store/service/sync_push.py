@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
 from deskterm.errors import DesktermError
-from deskterm.store.queries.sync import last_mutation, notices_for
+from deskterm.store.queries.sync import last_mutation, notices_for, seen_at
 from deskterm.store.schema.models import SyncClient, SyncNotice
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service.batch import Batch, batch
@@ -100,4 +103,25 @@ def _settle(open_batch: Batch, op: Applying, notice: str | None) -> None:
             session.add(client)
         if notice and session.get(SyncNotice, (op.client_id, op.mutation_id)) is None:
             session.add(SyncNotice(client_id=op.client_id, mutation_id=op.mutation_id, text=notice))
+        session.commit()
+
+
+SEEN_EVERY = timedelta(minutes=1)
+
+
+def note_seen(store: Store, client_id: str, agent_id: int) -> None:
+    """A replica pushed or pulled: keep when, for the replicas-seen figure. One write a
+    minute per replica at most: a pull is a read, and should not queue behind writers."""
+    now = utcnow()
+    last = seen_at(store, client_id)
+    if last is not None and now - last < SEEN_EVERY:
+        return
+    insert = postgresql.insert if store.dialect == "postgresql" else sqlite.insert
+    upsert = (
+        insert(SyncClient)
+        .values(client_id=client_id, agent_id=agent_id, last_mutation_id=0, last_seen_at=now)
+        .on_conflict_do_update(index_elements=["client_id"], set_={"last_seen_at": now})
+    )
+    with store_errors(store), Session(store.engine()) as session:
+        session.execute(upsert)
         session.commit()
