@@ -26,6 +26,7 @@ from bench import (
     rules_bench,
     server_bench,
     store_bench,
+    sync_load_bench,
 )
 from bench.common import RESULTS, Context, Figure, print_table
 
@@ -39,6 +40,7 @@ AREAS = {
     "mail": mail_bench,
     "ingest": ingest_bench,
     "server": server_bench,
+    "sync-load": sync_load_bench,
     "backends": backends_bench,
     "assist": assist_bench,
     "reports": reports_bench,
