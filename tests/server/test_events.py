@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -26,15 +25,14 @@ def _open_ticket(team: Team, subject: str) -> int:
     return service.create_ticket(subject, "Hello?", "c@example.test").number
 
 
-def test_a_reply_reaches_a_second_client_within_a_second(team: Team, agent: httpx.Client) -> None:
+def test_a_reply_reaches_a_second_client(team: Team, agent: httpx.Client) -> None:
+    """How fast is the live bench's figure (`--only fanout`); here only that it arrives."""
     number = _open_ticket(team, "Order late")
     with listening(team.url, team.admin_token) as other:
         other.ready()
-        sent = time.perf_counter()
         answer = agent.post(f"/api/v1/tickets/{number}/messages", json={"body": "On its way."})
         assert answer.status_code == 201, answer.text
-        arrived, event = other.ticket(number)
-    assert arrived - sent < 1.0
+        _arrived, event = other.ticket(number)
     assert event.data["message_count"] == 2 and event.data["subject"] == "Order late"
     assert event.id is not None and event.id.startswith(f"{event.data['version']}:")
 

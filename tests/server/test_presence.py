@@ -3,8 +3,6 @@ an agent whose heartbeats stop is gone after the expiry."""
 
 from __future__ import annotations
 
-import time
-
 import httpx
 from helpers.http_server import Team
 from helpers.live import listening
@@ -25,13 +23,11 @@ BO_REPLYING = [{"email": "bo@desk.test", "name": "Bo Agent", "state": "replying"
 def test_a_second_client_sees_who_is_replying_and_who_left(team: Team, agent: httpx.Client) -> None:
     with listening(team.url, team.admin_token) as ada:
         ada.ready()
-        sent = time.perf_counter()
         assert (
             agent.post("/api/v1/presence", json={"ticket": 7, "state": "replying"}).status_code
             == 204
         )
-        arrived, _event = ada.next(_on(7, BO_REPLYING))
-        assert arrived - sent < 1.0
+        ada.next(_on(7, BO_REPLYING))  # how fast is the live bench's figure
         assert agent.get("/api/v1/presence/7").json() == BO_REPLYING
         agent.post("/api/v1/presence", json={"ticket": 7, "state": "gone"})
         ada.next(_on(7, []))

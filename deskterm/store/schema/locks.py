@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from typing import IO
+from typing import IO, cast
 
+from deskterm.errors import StoreError
 from deskterm.store.schema.db import Store, own_connection
 
 try:
@@ -67,5 +68,17 @@ class StoreLock:
 
     def release(self) -> None:
         held, self._held = self._held, None
-        if held is not None:
-            held.close()  # closing the file or ending the session drops the lock
+        if held is None:
+            return
+        if self.store.url is None:
+            held.close()  # closing the file drops its flock at once
+            return
+        session = cast(sqlite3.Connection, held)  # a PgConnection
+        # PostgreSQL frees a closed session's locks a moment later: unlock first, so the
+        # next holder (the same process, at once) finds it free.
+        try:
+            session.execute("SELECT pg_advisory_unlock(?)", (advisory_key(self.name),))
+        except StoreError:
+            pass  # the session is gone already, and its lock with it
+        finally:
+            session.close()
