@@ -126,6 +126,11 @@ def connect(box: MailboxConfig, password: str, timeout: float = TIMEOUT_S) -> IM
         ) from exc
     try:
         client.login(box.imap_user or box.address, password)
+        # Once per connection, before any folder is open: ENABLE is illegal after SELECT,
+        # and a watcher runs every pass on one connection.
+        capabilities = client.capabilities()
+        if b"CONDSTORE" in capabilities and b"ENABLE" in capabilities:
+            client.enable("CONDSTORE")
     except LoginError as exc:
         _quietly(client.shutdown)
         raise AuthError(
@@ -163,6 +168,7 @@ class MailboxFetcher:
         self.parser = parser
         self.on_progress = on_progress
         self.on_batch = on_batch
+        self._uidnext_seen = 0  # the folder's UIDNEXT when the last pass opened it
 
     def connect(self) -> IMAPClient:
         return connect(self.box, mailbox_password(self.box))
@@ -197,9 +203,6 @@ class MailboxFetcher:
 
     def _pass(self, client: IMAPClient, report: FetchReport) -> FetchReport:
         box = self.box
-        capabilities = client.capabilities()
-        if b"CONDSTORE" in capabilities and b"ENABLE" in capabilities:
-            client.enable("CONDSTORE")
         try:
             info = client.select_folder(box.folder)
         except IMAPClientError as exc:
@@ -212,6 +215,7 @@ class MailboxFetcher:
         if state.last_uid:
             self._finish_leftovers(client, state.id, uidvalidity, state.last_uid)
         uidnext = int(info.get(b"UIDNEXT", 0) or 0)
+        self._uidnext_seen = uidnext
         uids: list[int] = []
         if not uidnext or uidnext > state.last_uid + 1:
             found = client.search(["UID", f"{state.last_uid + 1}:*"])
@@ -343,7 +347,8 @@ class MailboxFetcher:
                 while not stop.is_set():
                     report(self.run_pass(client))
                     delay = BACKOFF_START_S
-                    self._idle(client, stop)
+                    if not self._came_during_pass(client):
+                        self._idle(client, stop)
             except DesktermError as exc:
                 self._record(exc)
                 report(FetchReport(self.box.address, self.box.folder, error=str(exc)))
@@ -358,6 +363,14 @@ class MailboxFetcher:
             finally:
                 if client is not None:
                     _quietly(client.logout)
+
+    def _came_during_pass(self, client: IMAPClient) -> bool:
+        """Whether mail arrived after the pass opened the folder: the server told of it
+        in answer to the pass's own commands (marking seen), so IDLE would never hear."""
+        if not self._uidnext_seen:
+            return False  # a server without UIDNEXT: IDLE's news is all there is
+        status = client.folder_status(self.box.folder, [b"UIDNEXT"])
+        return int(status.get(b"UIDNEXT", 0) or 0) > self._uidnext_seen
 
     def _idle(self, client: IMAPClient, stop: threading.Event) -> None:
         """Wait until the server announces new mail, `stop` is set, or IDLE needs renewing."""

@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from email.utils import make_msgid
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from helpers.processes import group_alive, proc_stats
 
-from deskterm.channels.imap import PREFETCH, MailboxFetcher, fetch_all
+from deskterm.channels.imap import PREFETCH, FetchReport, MailboxFetcher, fetch_all
 from deskterm.channels.intake import POOL_THRESHOLD, IntakeSettings, Parser
 from deskterm.config import MailboxConfig
 from deskterm.errors import AuthError, MailError, StoreError
@@ -26,6 +27,7 @@ from deskterm.store.service.ingest import MailIngest
 
 pytestmark = pytest.mark.server
 PASSWORD_ENV = "DESKTERM_TEST_IMAP_PASSWORD"
+HANG_S = 60.0  # only turns a hang into a failure
 
 
 def mail(n: int, to: str = "support@desk.test") -> bytes:
@@ -266,6 +268,36 @@ def test_watch_delivers_new_mail_on_idle_push(imap_account, tmp_path: Path) -> N
         if store is not None:
             store.close()
     assert proc.returncode == 0
+
+
+def test_mail_arriving_during_a_pass_is_fetched_without_waiting_for_idle(
+    store, imap_account, password
+) -> None:
+    """The server tells of it in answer to the pass's own commands, not to IDLE, so a
+    watcher that only waited for IDLE's news slept until the 25-minute renewal."""
+    imap_account.append(mail(0))
+    stop, reports = threading.Event(), list[FetchReport]()
+    watcher = fetcher(store, box_config(imap_account))
+
+    def arrives_mid_pass(_address: str, done: int, total: int) -> None:
+        if total and done == 0 and not reports:
+            imap_account.append(mail(1))  # after the pass's search, before it marks seen
+
+    watcher.on_progress = arrives_mid_pass
+
+    def report(done: FetchReport) -> None:
+        reports.append(done)
+        if messages(store) == 2:
+            stop.set()
+
+    thread = threading.Thread(target=watcher.watch, args=(stop, report), daemon=True)
+    thread.start()
+    try:
+        assert stop.wait(HANG_S), f"the second mail was never fetched: {reports}"
+    finally:
+        stop.set()
+        thread.join(HANG_S)
+    assert not any(r.error for r in reports), [r.error for r in reports]
 
 
 @pytest.mark.slow
