@@ -28,7 +28,7 @@ from deskterm.runtime.listener import (
     SyncState,
     SyncStatus,
 )
-from deskterm.store.queries.replica import get_state, queued_ops
+from deskterm.store.queries.replica import get_state, pending_changes, queued_ops
 from deskterm.store.schema.db import Store
 from deskterm.store.service import Service
 
@@ -201,7 +201,7 @@ class LiveSync:
     def _tell(self, state: SyncState, reason: str = "") -> None:
         """Tell the listener the state when it moved; "synced" reads "pending" while
         changes wait, and an outage keeps the time it began."""
-        queued = len(queued_ops(self.replica.store))
+        queued = pending_changes(self.replica.store)
         with self._status_lock:
             if self._stop.is_set():
                 return

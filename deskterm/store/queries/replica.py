@@ -29,6 +29,12 @@ def queued_ops(store: Store) -> list[QueuedOp]:
     ]
 
 
+def pending_changes(store: Store) -> int:
+    """Queued ops an agent would call changes: read marks travel too, but count as none."""
+    row = store.read().execute("SELECT count(*) FROM sync_op WHERE name != 'mark_read'")
+    return int(row.fetchone()[0])
+
+
 def dirty_refs(store: Store) -> list[str]:
     """Every ticket a queued op touched here: the server's copy of each is fetched back."""
     refs: dict[str, None] = {}
