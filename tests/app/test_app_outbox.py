@@ -21,6 +21,7 @@ from deskterm.store.queries.outbox import list_outbox
 from deskterm.store.queries.tickets import get_ticket, get_ticket_row, list_tickets
 from deskterm.store.schema.db import open_store
 from deskterm.widgets.composer import Composer
+from deskterm.widgets.ticket_list import TicketList
 
 
 @pytest.fixture
@@ -34,8 +35,11 @@ def mail_config(server: SmtpServer, undo_seconds: int) -> Config:
 
 async def open_first_ticket(app: DesktermApp, pilot) -> int:
     await settle(app, pilot)
-    await pilot.press("3", "enter")  # All open, first row
-    await settle(app, pilot)
+    await pilot.press("3")  # All open
+    # Enter on a list whose rows are still being read does nothing: wait for a row.
+    await wait_until(pilot, lambda: app.screen.query_one(TicketList).row_at(0) is not None)
+    await pilot.press("enter")  # its first row
+    await wait_until(pilot, lambda: isinstance(app.screen, TicketScreen))
     screen = app.screen
     assert isinstance(screen, TicketScreen)
     return screen.number
