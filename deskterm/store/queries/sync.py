@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -120,16 +120,10 @@ def _children(
         ids,
     ):
         messages[row[0]]["files"].append(dict(zip(FILE_FIELDS, row[1:], strict=True)))
-    columns = ", ".join(f"e.{f}" for f in TIME_FIELDS)
-    for row in conn.execute(
-        f"SELECT e.ticket_id, {columns}, a.email FROM time_entry e"
-        " LEFT JOIN agent a ON a.id = e.agent_id"
-        f" WHERE e.ticket_id IN ({marks}) ORDER BY e.ticket_id, e.started_at, e.id",
-        ids,
+    for ticket_id, entry, email in _rows_with_agent(
+        conn, "time_entry", TIME_FIELDS, "agent_id", "e.started_at, e.id", marks, ids
     ):
-        entry = dict(zip(TIME_FIELDS, row[1:], strict=False))
-        entry["agent"] = row[-1]
-        tickets[row[0]]["time"].append(entry)
+        tickets[ticket_id]["time"].append({**entry, "agent": email})
     if agent_id is not None:
         for ticket_id, read_at in conn.execute(
             "SELECT ticket_id, read_at FROM ticket_read"
@@ -137,16 +131,31 @@ def _children(
             [agent_id, *ids],
         ):
             tickets[ticket_id]["read_at"] = read_at
-    columns = ", ".join(f"e.{f}" for f in EVENT_FIELDS)
-    for row in conn.execute(
-        f"SELECT e.ticket_id, {columns}, a.email FROM event e"
-        " LEFT JOIN agent a ON a.id = e.actor_agent_id"
-        f" WHERE e.ticket_id IN ({marks}) ORDER BY e.ticket_id, e.id",
-        ids,
+    for ticket_id, event, email in _rows_with_agent(
+        conn, "event", EVENT_FIELDS, "actor_agent_id", "e.id", marks, ids
     ):
-        event = dict(zip(EVENT_FIELDS, row[1:], strict=False))
-        event["actor_agent"] = row[-1]
-        tickets[row[0]]["events"].append(event)
+        tickets[ticket_id]["events"].append({**event, "actor_agent": email})
+
+
+def _rows_with_agent(
+    conn: sqlite3.Connection,
+    table: str,
+    fields: Sequence[str],
+    agent_column: str,
+    order: str,
+    marks: str,
+    ids: Sequence[int],
+) -> Iterator[tuple[int, dict[str, Any], str | None]]:
+    """A per-ticket table's rows as (ticket id, fields, agent's e-mail): replicas know
+    agents by address, not by the server's ids."""
+    columns = ", ".join(f"e.{f}" for f in fields)
+    for row in conn.execute(
+        f"SELECT e.ticket_id, {columns}, a.email FROM {table} e"
+        f" LEFT JOIN agent a ON a.id = e.{agent_column}"
+        f" WHERE e.ticket_id IN ({marks}) ORDER BY e.ticket_id, {order}",
+        list(ids),
+    ):
+        yield row[0], dict(zip(fields, row[1:-1], strict=True)), row[-1]
 
 
 _REFS_PER_STATEMENT = 500
