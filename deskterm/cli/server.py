@@ -33,7 +33,7 @@ def serve(
     state = ServerState(store, c.service_for, pages=c.config.kb, survey=c.config.survey)
     runtime = c.runtime()
     log = ServerLog(state.metrics)
-    runtime.start(log, fetched=log.fetched)
+    runtime.start(log, fetched=log.fetched, led=log.led)
     print(f"deskterm serve: {store.where} on http://{host}:{port}", flush=True)
     try:
         uvicorn.run(

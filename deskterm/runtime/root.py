@@ -207,9 +207,11 @@ class Runtime:
         listener: RuntimeListener,
         *,
         fetched: Callable[[FetchReport], None] | None = None,
+        led: Callable[[bool], None] | None = None,
     ) -> None:
         """Start the background work, telling `listener` what it does; with `fetched`
-        (the team server) also watch every [[mailbox]] and tell it each fetch.
+        (the team server) also watch every [[mailbox]] and tell it each fetch, and
+        `led` when this process starts or stops being the one that does the mail.
 
         Reads the store once first: call it off the UI thread. Once stopped, stays stopped.
         """
@@ -219,7 +221,7 @@ class Runtime:
         with self._parts_lock:
             if self._solo is not None or self._stopped:
                 return
-            solo = self._solo = SoloWork(self, listener, fetched)
+            solo = self._solo = SoloWork(self, listener, fetched, led)
         solo.start()
         if is_replica(self.store):
             self._start_live(listener)

@@ -4,7 +4,8 @@ With no team server, the one app on a store does what the server would: run
 time rules and record passed SLA due times each minute, deliver the outbox,
 and notice commits by other processes (the fetcher, the CLI) to refresh.
 `deskterm serve` runs the same jobs plus the mailbox watchers, so in team mode
-only the server touches IMAP and SMTP.
+only the server touches IMAP and SMTP. Several `serve` processes on one PostgreSQL
+run the mail and the minute loop in one of them only, the leader (`leader.py`).
 Each job is its own thread, so a slow rule run never delays a refresh.
 """
 
@@ -21,6 +22,7 @@ from deskterm.runtime.listener import RuntimeListener
 if TYPE_CHECKING:
     from deskterm.channels.imap import FetchReport
     from deskterm.channels.sender import SenderThread, SendReport
+    from deskterm.runtime.leader import Leadership
     from deskterm.runtime.mail_watch import MailWatch
     from deskterm.runtime.root import Runtime
 
@@ -67,28 +69,56 @@ class SoloWork:
         runtime: Runtime,
         listener: RuntimeListener,
         fetched: Callable[[FetchReport], None] | None = None,
+        led: Callable[[bool], None] | None = None,
     ) -> None:
         self.runtime = runtime
         self.listener = listener
         self.fetched = fetched
+        self.led = led  # told when this process starts and stops leading (a shared database)
         self._lock = threading.Lock()  # guards the jobs and `_closing`
         self._closing = False
-        self._loops: list[Every] = []
+        self._watch: Every | None = None
+        self._minute: Every | None = None
         self._sender: SenderThread | None = None
         self._mail_watch: MailWatch | None = None
+        self._leadership: Leadership | None = None
         self._sender_dead_told = False
         self._marker_lock = threading.Lock()  # one use of the marker connection at a time
         self._marker_conn: sqlite3.Connection | None = None
         self._marker: int | None = None
 
     def start(self) -> None:
-        """Read the store once (the intake status to show), then start the jobs."""
+        """Read the store once (the intake status to show), then start the jobs: the mail
+        and minute jobs at once, or, for a server on PostgreSQL, once this process leads."""
         self.check_store()
         runtime = self.runtime
         failed = self.listener.background_failed
-        loops = [Every("store-watch", runtime.timings.poll, self._poll, failed)]
+        watch = Every("store-watch", runtime.timings.poll, self._poll, failed)
+        leadership = None
+        if self.fetched is not None and runtime.store.url is not None:
+            from deskterm.runtime.leader import Leadership
+            from deskterm.store.schema.locks import StoreLock
+
+            lock = StoreLock(runtime.store, "leader")
+            leadership = Leadership(lock, self._lead, self._step_down, failed)
+        with self._lock:
+            if self._closing:
+                return
+            self._watch = watch
+            self._leadership = leadership
+            watch.start()
+        if leadership is not None:
+            leadership.start()
+        else:
+            self._lead()
+
+    def _lead(self) -> None:
+        """Start the jobs that one process per store runs: the minute loop, mail."""
+        runtime = self.runtime
+        failed = self.listener.background_failed
+        minute = None
         if runtime.has_minute_work:
-            loops.append(Every("minute", runtime.timings.minute, self.run_minute, failed))
+            minute = Every("minute", runtime.timings.minute, self.run_minute, failed)
         sender = self._make_sender() if runtime.mail_enabled else None
         mail_watch = None
         if self.fetched is not None and not runtime.replica:
@@ -98,28 +128,43 @@ class SoloWork:
         with self._lock:
             if self._closing:
                 return
-            self._loops = loops
-            self._sender = sender
-            self._mail_watch = mail_watch
-            for loop in loops:
-                loop.start()
+            self._minute, self._sender, self._mail_watch = minute, sender, mail_watch
+            self._sender_dead_told = False
+            if minute is not None:
+                minute.start()
             if sender is not None:
                 sender.start()
             if mail_watch is not None:
                 mail_watch.start()
+        if self.led is not None:
+            self.led(True)
 
-    def stop(self) -> None:
+    def _step_down(self) -> None:
+        """Stop the leader's jobs (the sender finishes the mail it is sending)."""
         with self._lock:
-            self._closing = True
-            loops, self._loops = self._loops, []
+            minute, self._minute = self._minute, None
             sender, self._sender = self._sender, None
             mail_watch, self._mail_watch = self._mail_watch, None
         if mail_watch is not None:
             mail_watch.stop(JOIN_SECONDS)
         if sender is not None:
             sender.stop(timeout=JOIN_SECONDS)
-        for loop in loops:
-            loop.stop(JOIN_SECONDS)
+        if minute is not None:
+            minute.stop(JOIN_SECONDS)
+        if self.led is not None:
+            self.led(False)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._closing = True
+            watch, self._watch = self._watch, None
+            leadership, self._leadership = self._leadership, None
+        if leadership is not None:
+            leadership.stop()  # steps down, then lets go of the lock
+        else:
+            self._step_down()
+        if watch is not None:
+            watch.stop(JOIN_SECONDS)
         with self._marker_lock:
             if self._marker_conn is not None:
                 self._marker_conn.close()

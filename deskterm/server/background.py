@@ -55,6 +55,11 @@ class ServerLog:
         self.metrics.background_errors.inc()
         self._log(str(error))
 
+    def led(self, leading: bool) -> None:
+        """This process started (or stopped) fetching, sending and running the minute loop."""
+        self.metrics.leader.set(1 if leading else 0)
+        self._log("leading: this process fetches and sends" if leading else "no longer leading")
+
     def fetched(self, report: FetchReport) -> None:
         if report.error:
             self.metrics.fetch_errors.labels(report.address).inc()

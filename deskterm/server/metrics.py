@@ -70,6 +70,11 @@ class ServerMetrics:
             "1 while LISTENing for commits of every process on the database (PostgreSQL)",
             registry=self.registry,
         )
+        self.leader = Gauge(
+            "deskterm_leader",
+            "1 while this process is the one that fetches, sends and runs the minute loop",
+            registry=self.registry,
+        )
         self.fetched = Counter(
             "deskterm_fetch_mails",
             "Mails the server fetched, by mailbox and where they went",

@@ -132,6 +132,14 @@ def restart_team(team: Team) -> Team:
     return Team(team.store, state, live, team.admin_token, team.agent_token, team.agent_id)
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running `deskterm serve` process and its URL."""
+
+    url: str
+    proc: subprocess.Popen[bytes]
+
+
 @contextmanager
 def serve_process(
     deskterm_bin: str,
@@ -145,6 +153,20 @@ def serve_process(
 
     `db` is a store file, or a PostgreSQL URL (passed as `serve --database`).
     """
+    with serve_handle(deskterm_bin, db, home, config=config, env=env) as served:
+        yield served.url
+
+
+@contextmanager
+def serve_handle(
+    deskterm_bin: str,
+    db: Path | str,
+    home: Path,
+    *,
+    config: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Served]:
+    """`serve_process`, yielding the process too (to kill it)."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
     full_env["XDG_CONFIG_HOME"] = str(home / "server-xdg")
@@ -180,7 +202,7 @@ def serve_process(
                 if time.monotonic() > deadline:
                     raise ServerError("deskterm serve did not answer /healthz") from None
                 time.sleep(0.05)  # not listening yet: poll again
-        yield url
+        yield Served(url, proc)
     finally:
         kill_group(proc, signal.SIGTERM)
         live_processes.discard(proc)

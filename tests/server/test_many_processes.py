@@ -1,8 +1,12 @@
 """Several `deskterm serve` processes on one real PostgreSQL, reached by nothing but their ports:
-what one takes in is pushed to the clients of the others (LISTEN/NOTIFY), presence too."""
+what one takes in is pushed to the clients of the others (LISTEN/NOTIFY), presence too, and
+exactly one of them does the mail, the other taking over when it is killed."""
 
 from __future__ import annotations
 
+import email
+import signal
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -10,8 +14,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers.http_server import serve_process
+from helpers.http_server import Served, serve_handle, serve_process
+from helpers.imap import ImapAccount
 from helpers.live import listening
+from helpers.processes import kill_group
+from helpers.serve_mail import (
+    HANG_S,
+    PASSWORD_ENV,
+    SMTP_PASSWORD_ENV,
+    customer_mail,
+    metrics,
+    wait_metric,
+    write_config,
+)
+from helpers.smtp import SMTP_PASSWORD, SmtpServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from deskterm.store.schema.db import open_store
@@ -109,3 +125,85 @@ def test_presence_told_to_one_process_is_seen_through_the_other(desk: Desk) -> N
         timeout=30,
     )
     assert seen.json() == event.data["agents"]
+
+
+def test_kill_9_the_leader_and_the_other_takes_over_the_mail(
+    postgres_url: str,
+    deskterm_bin: str,
+    tmp_path: Path,
+    imap_account: ImapAccount,
+    smtp_server: SmtpServer,
+) -> None:
+    """Exactly one process fetches and sends; kill -9 it and the other does, nothing lost,
+    nothing fetched or sent twice."""
+    config = tmp_path / "server.toml"
+    address = write_config(config, imap_account, smtp_server)
+    store = open_store(postgres_url, create=True)
+    try:
+        _id, token = Service(store, Actor.system()).add_agent("Ada", "ada@desk.test", "admin")
+    finally:
+        store.close()
+    env = {PASSWORD_ENV: imap_account.password, SMTP_PASSWORD_ENV: SMTP_PASSWORD}
+    with ExitStack() as stack:
+        servers = [
+            stack.enter_context(
+                serve_handle(deskterm_bin, postgres_url, tmp_path / name, config=config, env=env)
+            )
+            for name in ("one", "two")
+        ]
+        leader, follower = leading_first(servers, token)
+        imap_account.append(customer_mail(address, "First parcel"))
+        smtp_server.wait_for_messages(1)  # fetched, and acknowledged by mail
+        wait_metric(leader.url, token, SENT, 1)  # recorded as sent before the kill
+        kill_group(leader.proc, signal.SIGKILL)
+
+        wait_metric(follower.url, token, LEADER, 1)
+        imap_account.append(customer_mail(address, "Second parcel"))
+        smtp_server.wait_for_messages(2)
+        first = ticket_number(postgres_url, "First parcel")
+        answer = httpx.post(
+            f"{follower.url}/api/v1/tickets/{first}/messages",
+            json={"body": "It left the depot today."},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert answer.status_code == 201, answer.text
+        smtp_server.wait_for_messages(3)
+        wait_metric(follower.url, token, SENT, 3)
+    mails = smtp_server.messages
+    assert len(mails) == 3
+    assert len({email.message_from_bytes(m.content)["Message-ID"] for m in mails}) == 3
+    assert b"It left the depot today." in mails[2].content
+    store = open_store(postgres_url)
+    try:
+        subjects = [r[0] for r in store.read().execute("SELECT subject FROM ticket ORDER BY id")]
+    finally:
+        store.close()
+    assert subjects == ["First parcel", "Second parcel"]
+
+
+LEADER = ("deskterm_leader", ())
+SENT = ("deskterm_outbox_entries", (("state", "sent"),))
+
+
+def leading_first(servers: list[Served], token: str) -> tuple[Served, Served]:
+    """The two servers once exactly one of them leads: (leader, follower)."""
+    deadline = time.monotonic() + HANG_S
+    while True:
+        leading = [s for s in servers if metrics(s.url, token).get(LEADER) == 1]
+        if len(leading) == 1:
+            (leader,) = leading
+            (follower,) = [s for s in servers if s is not leader]
+            return leader, follower
+        assert len(leading) < 2, "two processes lead at once"
+        assert time.monotonic() < deadline, "no process took the lead"
+        time.sleep(0.1)  # the processes start on their own: poll the state
+
+
+def ticket_number(database: str, subject: str) -> int:
+    store = open_store(database)
+    try:
+        row = store.read().execute("SELECT number FROM ticket WHERE subject = ?", (subject,))
+        return int(row.fetchone()[0])
+    finally:
+        store.close()

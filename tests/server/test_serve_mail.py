@@ -9,16 +9,22 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Callable
-from email.utils import make_msgid
 from pathlib import Path
 
-import httpx
 import pytest
 from helpers.http_server import serve_process
 from helpers.imap import ImapAccount
 from helpers.replicas import local_service, make_replica, snapshot
-from helpers.smtp import SMTP_PASSWORD, SMTP_USER, SmtpServer
-from prometheus_client.parser import text_string_to_metric_families
+from helpers.serve_mail import (
+    HANG_S,
+    PASSWORD_ENV,
+    SMTP_PASSWORD_ENV,
+    customer_mail,
+    metrics,
+    wait_metric,
+    write_config,
+)
+from helpers.smtp import SMTP_PASSWORD, SmtpServer
 
 from deskterm.channels.sync import Replica
 from deskterm.store.schema.db import open_store
@@ -26,44 +32,6 @@ from deskterm.store.schema.db import open_store
 pytestmark = pytest.mark.server
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
-PASSWORD_ENV = "DESKTERM_TEST_IMAP_PASSWORD"
-SMTP_PASSWORD_ENV = "DESKTERM_TEST_SMTP_PASSWORD"
-HANG_S = 120.0  # only turns a hang into a failure
-
-
-def write_config(path: Path, account: ImapAccount, smtp: SmtpServer) -> str:
-    address = f"{account.user}@desk.test"
-    path.write_text(
-        "[[mailbox]]\n"
-        f'address = "{address}"\n'
-        f'imap_host = "{account.host}"\nimap_port = {account.port}\nimap_security = "plain"\n'
-        f'imap_user = "{account.user}"\npassword_env = "{PASSWORD_ENV}"\n'
-        f'smtp_host = "{smtp.host}"\nsmtp_port = {smtp.port}\nsmtp_security = "plain"\n'
-        f'smtp_user = "{SMTP_USER}"\nsmtp_password_env = "{SMTP_PASSWORD_ENV}"\n'
-        "\n[mail]\nundo_seconds = 0\n"
-    )
-    return address
-
-
-def customer_mail(to: str) -> bytes:
-    return (
-        f"From: Cy Client <cy@cust.test>\r\nTo: {to}\r\nSubject: Where is my parcel?\r\n"
-        f"Message-ID: {make_msgid(domain='cust.test')}\r\n"
-        "Date: Mon, 2 Mar 2026 09:00:00 +0000\r\n\r\nOrdered a week ago.\r\n"
-    ).encode()
-
-
-Key = tuple[str, tuple[tuple[str, str], ...]]
-
-
-def metrics(url: str, token: str) -> dict[Key, float]:
-    auth = {"Authorization": f"Bearer {token}"}
-    text = httpx.get(f"{url}/metrics", headers=auth, timeout=30).text
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
 
 
 def synced_ticket(replica: Replica, subject: str) -> int:
@@ -80,13 +48,6 @@ def synced_ticket(replica: Replica, subject: str) -> int:
             return int(row[0])
         assert time.monotonic() < deadline, f"{subject!r} never reached the replica"
         time.sleep(0.1)  # the server fetches on its own thread: poll the state
-
-
-def wait_metric(url: str, token: str, key: Key, value: float) -> None:
-    deadline = time.monotonic() + HANG_S
-    while (seen := metrics(url, token).get(key)) != value:
-        assert time.monotonic() < deadline, f"{key} never reached {value} (at {seen})"
-        time.sleep(0.1)
 
 
 def test_server_fetches_mail_and_sends_replicas_replies_once(

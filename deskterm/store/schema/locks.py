@@ -66,6 +66,21 @@ class StoreLock:
             return None
         return conn
 
+    def alive(self) -> bool:
+        """Whether the lock is still ours: on PostgreSQL, whether its session is still there
+        (a restarted database ended it, and the lock with it)."""
+        held = self._held
+        if held is None:
+            return False
+        if self.store.url is None:
+            return True  # a file lock lasts as long as the file is open
+        try:
+            cast(sqlite3.Connection, held).execute("SELECT 1")
+        except StoreError:
+            self.release()
+            return False
+        return True
+
     def release(self) -> None:
         held, self._held = self._held, None
         if held is None:
