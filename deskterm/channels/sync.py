@@ -278,6 +278,8 @@ class Replica:
                 catalog=page.get("catalog"),
                 missing=page["missing"],
                 files=self._download_files(page["tickets"]),
+                articles=page.get("articles", ()),
+                articles_gone=page.get("articles_gone", ()),
             )
             report.pulled += len(page["tickets"])
             if progress is not None:

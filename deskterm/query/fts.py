@@ -74,6 +74,11 @@ DELETE_MESSAGE = (
     "INSERT INTO message_fts (message_fts, rowid, text, cjk) VALUES ('delete', ?, ?, ?)"
 )
 DELETE_TICKET = "INSERT INTO ticket_fts (ticket_fts, rowid, text, cjk) VALUES ('delete', ?, ?, ?)"
+# `article_fts` keeps its text: a row goes by its rowid alone.
+INSERT_ARTICLE = (
+    "INSERT INTO article_fts (rowid, title, title_cjk, text, cjk) VALUES (?, ?, ?, ?, ?)"
+)
+DELETE_ARTICLE = "DELETE FROM article_fts WHERE rowid = ?"
 
 
 def bigrams(run: str) -> list[str]:

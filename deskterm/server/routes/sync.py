@@ -2,7 +2,8 @@
 
 Push: the server runs each op again through its service, once (ids per client).
 Pull: the tickets stamped after the cursor, whole, in pages, with the catalog when it
-changed; the last page's `cookie` is the replica's next cursor.
+changed and (first page) the articles changed or removed; the last page's `cookie` is
+the replica's next cursor.
 """
 
 from __future__ import annotations
@@ -152,6 +153,7 @@ def pull(request: Request, agent: CallerAgent, body: PullIn) -> dict[str, Any]:
         "version": __version__,
     }
     if body.after is None:
+        answer |= {"articles": page.articles, "articles_gone": page.articles_gone}
         catalog, digest = read_catalog(store)
         answer["catalog_hash"] = digest
         if digest != body.catalog:

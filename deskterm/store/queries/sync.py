@@ -54,6 +54,10 @@ MESSAGE_FIELDS = (
 EVENT_FIELDS = ("actor", "kind", "old", "new", "created_at")
 FILE_FIELDS = ("sha256", "filename", "mime_type", "content_id", "inline")
 TIME_FIELDS = ("started_at", "seconds", "source", "note")
+ARTICLE_FIELDS = (
+    "uid", "slug", "title", "body", "section", "tags", "status", "locale", "created_at",
+    "updated_at",
+)  # fmt: skip
 
 _TICKETS = (
     "SELECT t.id, "
@@ -75,6 +79,9 @@ class PullPage:
     cookie: int
     missing: list[str] = field(default_factory=list)
     total: int | None = None  # on a first page: how many tickets the whole pull brings
+    # On a first page: the articles changed after the cursor, and the uids of those removed.
+    articles: list[dict[str, Any]] = field(default_factory=list)
+    articles_gone: list[str] = field(default_factory=list)
 
 
 def _ticket(row: Sequence[Any]) -> dict[str, Any]:
@@ -223,18 +230,41 @@ def pull_page(
             _children(conn, tickets, agent_id)
         counter = conn.execute("SELECT value FROM counter WHERE name = 'sync'").fetchone()
         total = None
+        articles: list[dict[str, Any]] = []
+        gone: list[str] = []
         if after is None:
             total = int(
                 conn.execute(
                     "SELECT count(*) FROM ticket WHERE sync_version > ?", (cursor,)
                 ).fetchone()[0]
             )
+            articles, gone = _articles(conn, cursor)
     finally:
         conn.execute("COMMIT")
     cookie = int(counter[0]) if counter else 0
     last = rows[-1] if rows else None
     next_ = f"{last[1 + TICKET_FIELDS.index('sync_version')]},{last[0]}" if more and last else None
-    return PullPage(list(tickets.values()), next_, cookie, missing, total)
+    return PullPage(list(tickets.values()), next_, cookie, missing, total, articles, gone)
+
+
+def _articles(conn: sqlite3.Connection, cursor: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """Articles stamped after `cursor`, whole, and the uids of those removed since: the
+    knowledge base is small beside the tickets, so it comes on the first page."""
+    columns = ", ".join(ARTICLE_FIELDS)
+    changed = [
+        dict(zip(ARTICLE_FIELDS, row, strict=True))
+        for row in conn.execute(
+            f"SELECT {columns} FROM article WHERE sync_version > ? ORDER BY sync_version, id",
+            (cursor,),
+        )
+    ]
+    gone = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT uid FROM article_gone WHERE sync_version > ? ORDER BY sync_version", (cursor,)
+        )
+    ]
+    return changed, gone
 
 
 def read_catalog(store: Store) -> tuple[dict[str, Any], str]:

@@ -461,6 +461,15 @@ class Article(SQLModel, table=True):
     locale: str = "en"
     created_at: datetime
     updated_at: datetime
+    sync_version: int = Field(default=0, index=True)  # the sync stamp of its last change
+
+
+class ArticleGone(SQLModel, table=True):
+    """A removed article: a replica that pulls after `sync_version` removes it too."""
+
+    __tablename__ = "article_gone"
+    uid: str = Field(primary_key=True)
+    sync_version: int = Field(index=True)
 
 
 class ArticleSlug(SQLModel, table=True):

@@ -2,11 +2,12 @@
 
 `ticket_fts` (subjects, rowid = ticket id) and `message_fts` (bodies, rowid = message
 id) are contentless (see `query.fts`): they keep no text, so taking a row out must
-repeat the exact values that went in. Every writer keeps them in step through
+repeat the exact values that went in; `article_fts` (knowledge-base articles) keeps
+its text and goes by rowid. Every writer keeps them in step through
 `SearchIndex` on its own transaction's connection: the service's areas (`records`,
-`tickets`, `outbox`), the ingest batch, re-parsing a stored mail, the demo's bulk
-load and a replica applying the server's tickets. A PostgreSQL store takes the same
-statements (`schema.pg` turns them into its tsvector rows).
+`tickets`, `outbox`, `kb`), the ingest batch, re-parsing a stored mail, the demo's bulk
+load and a replica applying the server's tickets and articles. A PostgreSQL store
+takes the same statements (`schema.pg` turns them into its tsvector rows).
 """
 
 from __future__ import annotations
@@ -70,6 +71,19 @@ class SearchIndex:
     def drop_messages(self, rows: Iterable[tuple[int, str]]) -> None:
         """(message id, body as indexed) pairs."""
         self._write(fts.DELETE_MESSAGE, [(mid, *fts.index_columns(b)) for mid, b in rows])
+
+    def set_article(
+        self, article_id: int, title: str, body: str, section: str, tags: Iterable[str]
+    ) -> None:
+        """(Re)write an article's row, at once even when deferred (one row per save); the
+        title has columns of its own, weighted in the ranking (`queries.kb`)."""
+        title_words, title_cjk = fts.index_columns(title)
+        text, cjk = fts.index_columns("\n".join((body, section, " ".join(tags))))
+        self.drop_article(article_id)
+        self._db.execute(fts.INSERT_ARTICLE, (article_id, title_words, title_cjk, text, cjk))
+
+    def drop_article(self, article_id: int) -> None:
+        self._db.execute(fts.DELETE_ARTICLE, (article_id,))
 
     def optimize(self) -> None:
         """Merge each table's segments into one: a bulk load leaves hundreds (see `fts`)."""

@@ -1,7 +1,8 @@
 """Knowledge-base writes: saving an article (its old slug kept for redirects), removing one,
 and counting its uses (views, helpful clicks, links in replies) for the reports.
 
-Each write keeps `article_fts` in step in the same transaction.
+Each write keeps `article_fts` in step in the same transaction (`SearchIndex`), and
+stamps the article with the sync counter so replicas pull it.
 """
 
 from __future__ import annotations
@@ -15,16 +16,12 @@ from sqlmodel import Session, select
 from deskterm.errors import NotFoundError, UsageError
 from deskterm.kb.article import ArticleDraft
 from deskterm.kb.counts import KbEventKind
-from deskterm.query import fts
-from deskterm.store.schema.models import Article, ArticleSlug, KbEvent
+from deskterm.store.schema.models import Article, ArticleGone, ArticleSlug, KbEvent
+from deskterm.store.search.index import SearchIndex
 from deskterm.store.service import lookups
 from deskterm.store.service.records import stored
+from deskterm.store.service.sync_journal import BUMP_SYNC
 from deskterm.store.service.unit_of_work import UnitOfWork
-
-_DELETE_INDEX = "DELETE FROM article_fts WHERE rowid = ?"
-_INSERT_INDEX = (
-    "INSERT INTO article_fts (rowid, title, title_cjk, text, cjk) VALUES (?, ?, ?, ?, ?)"
-)
 
 
 def by_slug(s: Session, slug: str) -> Article:
@@ -75,9 +72,12 @@ def save(uow: UnitOfWork, draft: ArticleDraft, slug_before: str | None, uid: str
     article.status = draft.status
     article.locale = draft.locale
     article.updated_at = draft.updated or when
+    article.sync_version = _stamp(uow)
     s.add(article)
     s.flush()
-    _index(uow, stored(article.id), draft)
+    SearchIndex(uow.db).set_article(
+        stored(article.id), draft.title, draft.body, draft.section, draft.tags
+    )
     return article.slug
 
 
@@ -101,12 +101,9 @@ def import_all(
     return added, len(drafts) - added
 
 
-def _index(uow: UnitOfWork, article_id: int, draft: ArticleDraft) -> None:
-    title, title_cjk = fts.index_columns(draft.title)
-    text, cjk = fts.index_columns("\n".join((draft.body, draft.section, " ".join(draft.tags))))
-    db = uow.db
-    db.execute(_DELETE_INDEX, (article_id,))
-    db.execute(_INSERT_INDEX, (article_id, title, title_cjk, text, cjk))
+def _stamp(uow: UnitOfWork) -> int:
+    """The next sync stamp: what a replica's pull compares its cursor with."""
+    return int(uow.db.execute(BUMP_SYNC).fetchone()[0])
 
 
 def remove(uow: UnitOfWork, slug: str) -> None:
@@ -120,8 +117,11 @@ def remove(uow: UnitOfWork, slug: str) -> None:
         event.article_id = None
         s.add(event)
     s.flush()
+    gone = s.get(ArticleGone, article.uid) or ArticleGone(uid=article.uid, sync_version=0)
+    gone.sync_version = _stamp(uow)
+    s.add(gone)
     s.delete(article)
-    uow.db.execute(_DELETE_INDEX, (article_id,))
+    SearchIndex(uow.db).drop_article(article_id)
 
 
 def count(uow: UnitOfWork, kind: KbEventKind, slug: str | None, ticket: int | None) -> None:

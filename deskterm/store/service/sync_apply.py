@@ -2,7 +2,8 @@
 
 The server's state wins: each ticket in a page replaces the replica's copy (found by
 uid when it was made here offline, else by number), with its tags, messages and
-events; the search index follows. Then the ops the server has done are dropped and
+events; the search index follows. Articles are replaced by uid the same way, and
+removed when the server removed them. Then the ops the server has done are dropped and
 the ones it has not seen yet are run again on top (the rebase), so offline work stays
 visible until the server has it. One transaction per page: a crash leaves the replica
 as it was before the page, never half of one.
@@ -11,6 +12,7 @@ as it was before the page, never half of one.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from deskterm.errors import DesktermError
 from deskterm.store.queries.replica import queued_ops
 from deskterm.store.queries.sync import (
+    ARTICLE_FIELDS,
     EVENT_FIELDS,
     FILE_FIELDS,
     MESSAGE_FIELDS,
@@ -229,6 +232,44 @@ class _Writer:
                 (data["merged_into"], data["number"]),
             )
 
+    def article(self, data: dict[str, Any]) -> None:
+        """The server's article, by uid; a local one holding its slug gives way (the
+        op that made it runs again after the pull, and says if it still can)."""
+        conn = self.conn
+        row = conn.execute("SELECT id FROM article WHERE uid = ?", (data["uid"],)).fetchone()
+        holder = conn.execute(
+            "SELECT uid FROM article WHERE slug = ? AND uid != ?", (data["slug"], data["uid"])
+        ).fetchone()
+        if holder is not None:
+            self.drop_article(holder[0])
+        conn.execute("DELETE FROM article_slug WHERE slug = ?", (data["slug"],))
+        values = {f: data[f] for f in ARTICLE_FIELDS}
+        if row is None:
+            columns = ", ".join(ARTICLE_FIELDS)
+            marks = ", ".join(f":{f}" for f in ARTICLE_FIELDS)
+            cursor = conn.execute(f"INSERT INTO article ({columns}) VALUES ({marks})", values)
+            article_id = int(cursor.lastrowid or 0)
+        else:
+            article_id = int(row[0])
+            sets = ", ".join(f"{f} = :{f}" for f in ARTICLE_FIELDS)
+            conn.execute(f"UPDATE article SET {sets} WHERE id = :id", values | {"id": article_id})
+        self.search.set_article(
+            article_id, data["title"], data["body"], data["section"], json.loads(data["tags"])
+        )
+
+    def drop_article(self, uid: str) -> None:
+        """An article the server removed (its counted uses stay, naming no article)."""
+        row = self.conn.execute("SELECT id FROM article WHERE uid = ?", (uid,)).fetchone()
+        if row is None:
+            return
+        self.search.drop_article(row[0])
+        for sql in (
+            "DELETE FROM article_slug WHERE article_id = ?",
+            "UPDATE kb_event SET article_id = NULL WHERE article_id = ?",
+            "DELETE FROM article WHERE id = ?",
+        ):
+            self.conn.execute(sql, (row[0],))
+
     def drop(self, uid: str) -> None:
         """A ticket made here that the server never got (its op was refused): gone."""
         row = self.conn.execute("SELECT id, subject FROM ticket WHERE uid = ?", (uid,)).fetchone()
@@ -246,9 +287,11 @@ def apply_page(
     catalog: dict[str, Any] | None = None,
     missing: Iterable[str] = (),
     files: Iterable[bytes] = (),
+    articles: Iterable[dict[str, Any]] = (),
+    articles_gone: Iterable[str] = (),
 ) -> None:
-    """Take one page of the server's tickets (and its catalog, and the contents of the
-    files its messages carry that this replica lacked) in one transaction."""
+    """Take one page of the server's tickets (its catalog, its articles, and the contents
+    of the files its messages carry that this replica lacked) in one transaction."""
     conn = connect(store.path)
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -266,6 +309,10 @@ def apply_page(
         for data in tickets:
             writer.ticket(data)
         writer.merges(tickets)
+        for uid in articles_gone:
+            writer.drop_article(uid)
+        for article in articles:
+            writer.article(article)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
