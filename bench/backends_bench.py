@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import random
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bench.common import Context, Figure, measure
+from bench.common import Context, Figure, measure, postgres_cluster
 
 NAMES = ("backends",)
 NEEDS_STORE = False
@@ -113,18 +112,13 @@ def _raw(store: Any, numbers: list[int]) -> dict[str, Callable[[], object]]:
 
 
 def run(ctx: Context, only: str | None) -> list[Figure]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    try:
-        from helpers.postgres import PostgresServer  # type: ignore[import-not-found]  # tests/
-    except Exception as exc:  # pytest or the PostgreSQL binaries missing
-        ctx.notes.append(f"backends skipped: {exc}")
+    cluster = postgres_cluster(ctx, "backends")
+    if cluster is None:
         return []
     from deskterm.store.schema.db import open_store
 
     runs = min(ctx.runs, RUNS)
     folder = Path(tempfile.mkdtemp(prefix="deskterm-backends-"))
-    cluster = PostgresServer()
-    cluster.start()
     stores = {
         "sqlite": open_store(folder / "server.db", create=True),
         "postgresql": open_store(cluster.create_database("bench").url),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 RESULTS = Path(__file__).with_name("results")
 
@@ -93,3 +95,17 @@ def print_table(figures: list[Figure]) -> None:
     print("-" * 100)
     for figure in figures:
         print(figure.line())
+
+
+def postgres_cluster(ctx: Context, area: str) -> Any | None:
+    """A started throwaway PostgreSQL cluster (the tests' own helper), or None with a note
+    saying why there is none (pytest's helpers or the PostgreSQL binaries missing)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    try:
+        from helpers.postgres import PostgresServer  # type: ignore[import-not-found]  # tests/
+    except Exception as exc:
+        ctx.notes.append(f"{area} skipped: {exc}")
+        return None
+    cluster = PostgresServer()
+    cluster.start()
+    return cluster

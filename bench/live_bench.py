@@ -7,6 +7,13 @@ from just before the request. p50/p99 over every (client, change); the raw
 baseline is the same with one client connected. The server's RSS and CPU time are
 read from /proc: RSS added per connected client, CPU per client per change.
 
+`--only processes`: two `deskterm serve` processes, A and B, on one throwaway
+PostgreSQL cluster. A change made through A reaches a client of B by the commit's
+NOTIFY and B's LISTEN; baseline: the same change reaching a client of A itself.
+Then 200 clients, half on each, with the changes through A. Last, the take-over:
+kill -9 whichever process leads (holds the advisory lock and does the mail), and
+time until the other says in /metrics that it leads.
+
 `--only repaint`: two replicas of one server (the server in its own process).
 Replica A runs the app's live sync (`runtime/live.py`) without a screen and writes a
 note (the service call and the nudge the app makes); replica B is the app itself
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -29,15 +37,17 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse
 
-from bench.common import Context, Figure
+from bench.common import Context, Figure, postgres_cluster
 from bench.server_bench import _rss_mb, serving
+from deskterm.runtime.leader import TRY_S
 
-NAMES = ("fanout", "repaint")
+NAMES = ("fanout", "processes", "repaint")
 NEEDS_STORE = False
 CLIENTS = 200
 CHANGES = 20
 TICKETS = 200
 REPLIES = 30
+TAKEOVERS = 5
 GOAL_P99 = 0.500
 GOAL_P50 = 0.250
 
@@ -47,11 +57,12 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _store(folder: Path) -> tuple[Path, str, str]:
+def _store(folder: Path, location: Path | str | None = None) -> tuple[Path | str, str, str]:
+    """The bench's store (a file in `folder`, or `location`): two agents, TICKETS tickets."""
     from deskterm.store.schema.db import open_store
     from deskterm.store.service import Actor, Service
 
-    db = folder / "server.db"
+    db = location or folder / "server.db"
     store = open_store(db, create=True)
     system = Service(store, Actor.system())
     _id, admin = system.add_agent("Ada", "ada@bench.test", "admin")
@@ -62,47 +73,62 @@ def _store(folder: Path) -> tuple[Path, str, str]:
     return db, admin, agent
 
 
-async def _fanout(url: str, token: str, clients: int, pid: int) -> dict[str, Any]:
-    """Connect `clients` streams, make CHANGES notes, time every arrival."""
+def _quantiles(latencies: list[float]) -> tuple[float, float]:
+    latencies = sorted(latencies)
+    return latencies[len(latencies) // 2], latencies[max(int(len(latencies) * 0.99) - 1, 0)]
+
+
+async def _fanout(
+    writer: str, listeners: list[str], token: str, clients: int, pids: list[int]
+) -> dict[str, Any]:
+    """Connect `clients` streams, spread over the `listeners` servers in turn; make CHANGES
+    notes through `writer`; time every arrival. `pids`: the servers' processes."""
     arrivals: list[dict[int, float]] = [{} for _ in range(clients)]
     ready = asyncio.Semaphore(0)
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=clients + 10)
 
-    async def listen(http: httpx.AsyncClient, seen: dict[int, float]) -> None:
-        async with aconnect_sse(http, "GET", "/api/v1/events") as source:
+    async def listen(url: str, seen: dict[int, float]) -> None:
+        async with aconnect_sse(http, "GET", f"{url}/api/v1/events") as source:
             async for sse in source.aiter_sse():
                 if sse.event == "ready":
                     ready.release()
                 elif sse.event == "ticket":
                     seen.setdefault(int(sse.json()["number"]), time.perf_counter())
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as http:
-        rss_before = _rss_mb(pid)
-        tasks = [asyncio.create_task(listen(http, seen)) for seen in arrivals]
+    async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as http:
+        rss_before = sum(_rss_mb(pid) for pid in pids)
+        tasks = [
+            asyncio.create_task(listen(listeners[i % len(listeners)], seen))
+            for i, seen in enumerate(arrivals)
+        ]
         for _ in range(clients):
             await ready.acquire()
-        rss_connected = _rss_mb(pid)
-        cpu_before = _cpu_s(pid)
-        latencies = []
+        rss_connected = sum(_rss_mb(pid) for pid in pids)
+        cpu_before = sum(_cpu_s(pid) for pid in pids)
+        by_listener: list[list[float]] = [[] for _ in listeners]
         for n in range(1, CHANGES + 1):
             sent = time.perf_counter()
             answer = await http.post(
-                f"/api/v1/tickets/{n}/messages", json={"kind": "note", "body": "bench"}
+                f"{writer}/api/v1/tickets/{n}/messages", json={"kind": "note", "body": "bench"}
             )
             answer.raise_for_status()
             deadline = time.monotonic() + 30
             while any(n not in seen for seen in arrivals) and time.monotonic() < deadline:
                 await asyncio.sleep(0.002)  # polling this process's own dict, not the server
-            latencies += [seen[n] - sent for seen in arrivals if n in seen]
-        cpu = _cpu_s(pid) - cpu_before
+            for i, seen in enumerate(arrivals):
+                if n in seen:
+                    by_listener[i % len(listeners)].append(seen[n] - sent)
+        cpu = sum(_cpu_s(pid) for pid in pids) - cpu_before
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    latencies.sort()
+    latencies = [t for group in by_listener for t in group]
+    p50, p99 = _quantiles(latencies)
     return {
-        "p50": latencies[len(latencies) // 2],
-        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "p50": p50,
+        "p99": p99,
+        "by_listener": [_quantiles(group) for group in by_listener],
         "missed": clients * CHANGES - len(latencies),
         "rss_per_client_kb": (rss_connected - rss_before) * 1024 / clients,
         "rss_mb": rss_connected,
@@ -110,13 +136,8 @@ async def _fanout(url: str, token: str, clients: int, pid: int) -> dict[str, Any
     }
 
 
-def _run_fanout() -> list[Figure]:
-    folder = Path(tempfile.mkdtemp(prefix="deskterm-live-bench-"))
-    db, _admin, agent = _store(folder)
-    with serving(db, folder) as (url, pid):
-        one = asyncio.run(_fanout(url, agent, 1, pid))
-        many = asyncio.run(_fanout(url, agent, CLIENTS, pid))
-    size = f"{CLIENTS} clients x {CHANGES} changes, {TICKETS} tickets, 1 process, SQLite"
+def _fanout_figures(many: dict[str, Any], one: dict[str, Any], size: str) -> list[Figure]:
+    """p50/p99 of `many` against the one-client run `one`; RSS and CPU per client."""
     missed = f"{many['missed']} missed" if many["missed"] else ""
     return [
         Figure("live", "fan-out p50", many["p50"], "s", size, raw=one["p50"]),
@@ -142,6 +163,94 @@ def _run_fanout() -> list[Figure]:
             raw=one["cpu_per_client_change_s"],
         ),
     ]
+
+
+def _run_fanout() -> list[Figure]:
+    folder = Path(tempfile.mkdtemp(prefix="deskterm-live-bench-"))
+    db, _admin, agent = _store(folder)
+    with serving(db, folder) as (url, pid):
+        one = asyncio.run(_fanout(url, [url], agent, 1, [pid]))
+        many = asyncio.run(_fanout(url, [url], agent, CLIENTS, [pid]))
+    size = f"{CLIENTS} clients x {CHANGES} changes, {TICKETS} tickets, 1 process, SQLite"
+    return _fanout_figures(many, one, size)
+
+
+def _leader(url: str, admin: str) -> bool:
+    answer = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {admin}"}, timeout=5)
+    metrics = answer.raise_for_status().text
+    return any(line.split() == ["deskterm_leader", "1.0"] for line in metrics.splitlines())
+
+
+def _await_leader(urls: list[str], admin: str, timeout: float = 60) -> tuple[int, float]:
+    """Which of `urls` leads once one does (read from /metrics), and when it was seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for i, url in enumerate(urls):
+            if _leader(url, admin):
+                return i, time.perf_counter()
+        time.sleep(0.01)
+    raise RuntimeError("no serve process took the lead")
+
+
+def _run_processes(ctx: Context) -> list[Figure]:
+    """Two `serve` processes on one PostgreSQL: a change through A reaching clients of B
+    (NOTIFY/LISTEN), against clients of A itself; then the take-over when the leader dies."""
+    cluster = postgres_cluster(ctx, "live processes")
+    if cluster is None:
+        return []
+    folder = Path(tempfile.mkdtemp(prefix="deskterm-live-bench-"))
+    try:
+        url, admin, agent = _store(folder, cluster.create_database("live").url)
+        with serving(url, folder) as (a, a_pid), serving(url, folder) as (b, b_pid):
+            same = asyncio.run(_fanout(a, [a], agent, 1, [a_pid]))
+            across = asyncio.run(_fanout(a, [b], agent, 1, [b_pid]))
+            many = asyncio.run(_fanout(a, [a, b], agent, CLIENTS, [a_pid, b_pid]))
+        phases = [k * TRY_S / TAKEOVERS for k in range(TAKEOVERS)]
+        takeovers = [_takeover(str(url), folder, admin, phase) for phase in phases]
+    finally:
+        cluster.close()
+    one = f"1 client x {CHANGES} changes, {TICKETS} tickets, PostgreSQL"
+    size = (
+        f"{CLIENTS} clients ({CLIENTS // 2} on each of 2 processes) x {CHANGES} changes, "
+        f"{TICKETS} tickets, PostgreSQL, changes through A"
+    )
+    on_a, on_b = many["by_listener"]
+    return [
+        Figure("live", "change via A to client of A, p50", same["p50"], "s", one),
+        Figure(
+            "live", "change via A to client of B, p50", across["p50"], "s", one, raw=same["p50"]
+        ),
+        Figure(
+            "live", "change via A to client of B, p99", across["p99"], "s", one, raw=same["p99"]
+        ),
+        *_fanout_figures(many, same, size),
+        Figure("live", "fan-out p99, clients of A", on_a[1], "s", size, raw=same["p99"]),
+        Figure("live", "fan-out p99, clients of B", on_b[1], "s", size, raw=same["p99"]),
+        Figure(
+            "live",
+            "leader take-over after kill -9, median",
+            sorted(takeovers)[len(takeovers) // 2],
+            "s",
+            f"{TAKEOVERS} kills, 2 serve processes, PostgreSQL",
+            raw=TRY_S,
+            goal="within seconds",
+            ok=max(takeovers) <= 5.0,
+            extra=f"max {max(takeovers) * 1000:.0f} ms; raw: the lock is tried every {TRY_S:g} s",
+        ),
+    ]
+
+
+def _takeover(url: str, folder: Path, admin: str, phase: float) -> float:
+    """Two serve processes; kill -9 the one that leads, `phase` seconds into the other's
+    retry (both started together, so they try in step); seconds until the other
+    leads."""
+    with serving(url, folder) as (a, a_pid), serving(url, folder) as (b, b_pid):
+        first, _seen = _await_leader([a, b], admin)
+        time.sleep(phase)  # deaths spread over the retry, not all just after a try
+        os.kill((a_pid, b_pid)[first], signal.SIGKILL)
+        killed = time.perf_counter()
+        _second, seen = _await_leader([(a, b)[1 - first]], admin)
+        return seen - killed
 
 
 class _Quiet:
@@ -308,6 +417,8 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
     figures: list[Figure] = []
     if only in (None, "live", "fanout"):
         figures += _run_fanout()
+    if only in (None, "live", "processes"):
+        figures += _run_processes(ctx)
     if only in (None, "live", "repaint"):
         figures += _run_repaint()
     return figures

@@ -217,8 +217,9 @@ GOAL_JOIN_S = 30.0
 
 
 @contextlib.contextmanager
-def serving(db: Path, folder: Path) -> Iterator[tuple[str, int]]:
-    """`deskterm serve` on `db` as its own process: its URL and pid, until the block ends."""
+def serving(db: Path | str, folder: Path) -> Iterator[tuple[str, int]]:
+    """`deskterm serve` on `db` (a file or a PostgreSQL URL) as its own process: its URL and
+    pid, until the block ends."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESKTERM_")}
     env["XDG_CONFIG_HOME"] = str(folder / "xdg")
