@@ -40,6 +40,7 @@ def create_app(state: ServerState) -> FastAPI:
             yield
         finally:
             await state.feed.stop()
+            state.kb_views.flush()  # the last second's article views
 
     app = FastAPI(
         lifespan=lifespan,

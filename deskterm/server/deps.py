@@ -10,6 +10,7 @@ from fastapi import Request
 from deskterm.config import KbConfig, SurveyConfig
 from deskterm.server.feed import ChangeFeed
 from deskterm.server.metrics import ServerMetrics
+from deskterm.server.pages.view_counts import ViewCounts
 from deskterm.server.rate_limit import FormLimits
 from deskterm.store.schema.db import Store
 from deskterm.store.service import Actor, Service
@@ -29,9 +30,11 @@ class ServerState:
     pages: KbConfig = field(default_factory=KbConfig)  # the public pages' name, logo, theme
     survey: SurveyConfig = field(default_factory=SurveyConfig)  # how long survey links last
     feed: ChangeFeed = field(init=False)
+    kb_views: ViewCounts = field(init=False)  # public article views, written once a second
 
     def __post_init__(self) -> None:
         self.feed = ChangeFeed(self.store)
+        self.kb_views = ViewCounts(self.make_service)
 
     @classmethod
     def plain(cls, store: Store) -> ServerState:

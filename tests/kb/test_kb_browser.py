@@ -26,6 +26,20 @@ from deskterm.store.service import Actor
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "kb"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 900)}
 SERIOUS = ("serious", "critical")
+UNASSIGNED = "\u0378"  # no font has it: drawn as the missing-glyph box ("tofu")
+# Each character drawn alone on a canvas in the font the page gives `selector`: a PNG
+# data URL per character. Missing glyphs all come out as the same box.
+DRAW_GLYPHS = """([selector, chars]) => {
+    const family = getComputedStyle(document.querySelector(selector)).fontFamily;
+    return [...chars].map((ch) => {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 48;
+        const pen = canvas.getContext("2d");
+        pen.font = `32px ${family}`;
+        pen.fillText(ch, 4, 38);
+        return canvas.toDataURL();
+    });
+}"""
 
 
 def chromium_path() -> str:
@@ -70,6 +84,13 @@ def page(browser: Browser) -> Iterator[Page]:
     assert dialogs == [], f"a script ran: {dialogs}"  # injected script never runs
 
 
+def drawn_as_glyphs(page: Page, selector: str, chars: str) -> bool:
+    """Each of `chars` (distinct) has a glyph of its own in the page's font for
+    `selector`: no two are drawn alike, and none like the missing-glyph box."""
+    images = page.evaluate(DRAW_GLYPHS, [selector, chars + UNASSIGNED])
+    return len(set(images)) == len(images)
+
+
 def serious(page: Page) -> list[str]:
     results = Axe().run(page)
     return [
@@ -107,6 +128,8 @@ def test_browse_search_and_read_in_both_scripts(page: Page, team: Team) -> None:
     page.get_by_role("link", name="환불 안내").click()
     expect(page.locator("article")).to_contain_text("주문 번호와 함께 환불을 요청하세요.")
     expect(page.locator("article")).to_have_attribute("lang", "ko")
+    # Real Hangul glyphs (Debian's fonts-noto-cjk, from run.sh), not boxes.
+    assert drawn_as_glyphs(page, "article h1", "환불안내")
 
 
 def test_contact_suggests_while_typing_then_opens_a_ticket(page: Page, team: Team) -> None:

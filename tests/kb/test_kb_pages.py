@@ -4,17 +4,21 @@ contact form without JavaScript, counts for deflection, and untrusted text kept 
 from __future__ import annotations
 
 import json
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from helpers.cli import cli_stdout
-from helpers.http_server import Team, start_team
+from helpers.http_server import Team, serve_handle, start_team
 from helpers.kb import seed
+from helpers.processes import kill_group
 
 from deskterm.config import KbConfig
-from deskterm.store.queries.kb import kb_stats
+from deskterm.store.queries.kb import KbStats, kb_stats
 from deskterm.store.service import Actor
 
 
@@ -69,6 +73,15 @@ def test_untrusted_article_text_stays_inert(web: httpx.Client) -> None:
     assert "&lt;img src=x" in listed and "<img src=x" not in listed
 
 
+def written_views(team: Team, views: int) -> KbStats:
+    """The counts once `views` views are written (a batch a second, off the request)."""
+    deadline = time.monotonic() + 30
+    while (stats := kb_stats(team.store)).views < views:
+        assert time.monotonic() < deadline, f"{stats.views} of {views} views written"
+        threading.Event().wait(0.05)
+    return stats
+
+
 def test_votes_views_and_the_contact_form_without_javascript(
     team: Team, web: httpx.Client, tmp_path: Path
 ) -> None:
@@ -97,7 +110,7 @@ def test_votes_views_and_the_contact_form_without_javascript(
 
     subject, channel = team.store.read().execute("SELECT subject, channel FROM ticket").fetchone()
     assert (subject, channel) == ("Refund <b>late</b>", "web")
-    stats = kb_stats(team.store)
+    stats = written_views(team, 4)  # views are written in a batch, within a second
     assert (stats.views, stats.helpful, stats.not_helpful) == (4, 1, 1)
     assert (stats.suggestion_opens, stats.contacted_after_reading, stats.contacted) == (2, 1, 1)
     assert stats.abandoned == 1
@@ -121,3 +134,16 @@ def test_name_logo_and_accent_come_from_the_config(team: Team, web: httpx.Client
     assert css.headers["content-type"].startswith("text/css")
     assert "--accent: #7c2d12;" in css.text
     assert "fetch(url" in web.get("/assets/contact.js").text
+
+
+def test_a_server_stopping_writes_the_views_it_holds(
+    team: Team, deskterm_bin: str, tmp_path: Path
+) -> None:
+    """Views wait for their batch; `deskterm serve` stopped (SIGTERM) writes them first."""
+    db = team.store.url or team.store.path
+    with serve_handle(deskterm_bin, db, tmp_path) as served:
+        with httpx.Client(base_url=served.url) as client:
+            for _ in range(3):
+                assert client.get("/kb/refunds").status_code == 200
+        kill_group(served.proc, signal.SIGTERM)  # returns once the process is gone
+    assert kb_stats(team.store).views == 3

@@ -16,8 +16,9 @@ from pydantic import ValidationError
 from deskterm.errors import NotFoundError
 from deskterm.kb.counts import KbEventKind
 from deskterm.server.deps import server_state
-from deskterm.server.pages.kb import PUBLIC, READ_COOKIE, SUGGESTIONS
+from deskterm.server.pages.kb import READ_COOKIE, SUGGESTIONS
 from deskterm.server.pages.render import page
+from deskterm.server.pages.view_counts import PUBLIC
 from deskterm.server.routes.forms import ContactForm, open_web_ticket
 from deskterm.store.queries import kb as articles
 

@@ -1,5 +1,8 @@
 """`/kb`: sections and search; `/kb/<slug>`: the article (old slugs redirect), its related
-articles and "did this answer your question?"; `/kb/suggest`: what /contact shows."""
+articles and "did this answer your question?"; `/kb/suggest`: what /contact shows.
+
+Views are noted and written in batches (`view_counts`); votes and suggestions opened
+are written as they come (a handful next to views)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,8 @@ from deskterm.errors import NotFoundError
 from deskterm.kb.counts import KbEventKind
 from deskterm.server.deps import server_state
 from deskterm.server.pages.render import fragment, page
+from deskterm.server.pages.view_counts import PUBLIC
 from deskterm.store.queries import kb as articles
-from deskterm.store.service import Actor
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,7 +25,6 @@ PER_SECTION = 10  # articles a section lists on /kb before "All N articles"
 RESULTS = 20
 SUGGESTIONS = 5
 READ_COOKIE = "deskterm_kb_read"  # the suggested article last opened from /contact
-PUBLIC = Actor(None, "help center")
 
 
 def count(request: Request, kind: KbEventKind, slug: str | None) -> None:
@@ -79,7 +81,7 @@ def article(
         return RedirectResponse(f"/kb/{quote(found.article.slug)}", status_code=301)
     shown = found.article
     if not voted:
-        count(request, KbEventKind.VIEW, shown.slug)
+        server_state(request).kb_views.add(shown.slug)
     if source == "contact":
         count(request, KbEventKind.SUGGESTION_OPENED, shown.slug)
     response = page(

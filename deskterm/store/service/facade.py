@@ -353,6 +353,12 @@ class Service:
         with self.unit() as uow:
             kb.count(uow, parse_choice(KbEventKind, kind, "kb event"), slug, ticket)
 
+    def count_kb_views(self, views: Sequence[tuple[str, datetime]]) -> None:
+        """Count a batch of public article views (slug, when) in one write; a view of an
+        article removed since counts for no article."""
+        with self.unit() as uow:
+            kb.count_views(uow, views)
+
     # -- satisfaction survey -----------------------------------------------------------
 
     def answer_survey(self, number: int, answer: Answer, *, rating_only: bool = False) -> bool:

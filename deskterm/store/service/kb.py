@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from deskterm.errors import NotFoundError, UsageError
 from deskterm.kb.article import ArticleDraft
@@ -137,4 +138,15 @@ def count(uow: UnitOfWork, kind: KbEventKind, slug: str | None, ticket: int | No
             agent_id=uow.actor.agent_id,
             created_at=uow.clock(),
         )
+    )
+
+
+def count_views(uow: UnitOfWork, views: Sequence[tuple[str, datetime]]) -> None:
+    """Public article views, noted by the pages and written in one batch."""
+    s = uow.session
+    slugs = sorted({slug for slug, _ in views})
+    ids = dict(s.exec(select(Article.slug, Article.id).where(col(Article.slug).in_(slugs))).all())
+    s.add_all(
+        KbEvent(kind=KbEventKind.VIEW, article_id=ids.get(slug), created_at=when)
+        for slug, when in views
     )
