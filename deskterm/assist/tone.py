@@ -27,6 +27,7 @@ SEPARATOR = ", "
 _BREAK = "|"  # a sentence end: phrases and negations do not reach across it
 _NEGATIONS = frozenset({"not", "no", "never", "without", "nothing"})
 _TIME = re.compile(words.TIME_TOKEN)
+_SLOTS = frozenset({"#time", "#num"})  # phrase slots a word of the message fills
 # Punctuation to spaces, sentence ends to breaks (spaced out after). Two regex passes,
 # not str.translate: on text with any non-ASCII character translate took 45 µs for 700
 # characters, these 6.
@@ -52,7 +53,9 @@ def _expand(entry: str) -> Iterator[Phrase]:
 
 def _anchor(phrase: Phrase) -> int:
     """The phrase's least common-looking word (its longest), where lookups start."""
-    return max((i for i, w in enumerate(phrase) if w != "#time"), key=lambda i: (len(phrase[i]), i))
+    return max(
+        (i for i, w in enumerate(phrase) if w not in _SLOTS), key=lambda i: (len(phrase[i]), i)
+    )
 
 
 Entry = tuple[Phrase, int, frozenset[str]]  # the phrase, its anchor's place, its plain words
@@ -65,7 +68,7 @@ def _table(entries: tuple[str, ...]) -> Table:
     for entry in entries:
         for phrase in _expand(entry):
             at = _anchor(phrase)
-            words = frozenset(w for w in phrase if w != "#time")
+            words = frozenset(w for w in phrase if w not in _SLOTS)
             table.setdefault(phrase[at], set()).add((phrase, at, words))
     return {k: tuple(sorted(v, key=lambda p: (-len(p[0]), p[0]))) for k, v in table.items()}
 
@@ -82,6 +85,10 @@ _URGENT_CJK = _cjk(words.URGENT_CJK)
 _CALM_CJK = _cjk(words.CALM_CJK)
 _UPSET_CJK = _cjk(words.UPSET_CJK)
 _CALM_UPSET_CJK = _cjk(words.CALM_UPSET_CJK)
+_PAST = _cjk(words.CJK_PAST)
+_CJK_END = re.compile(r"[.!?。！？\n]")
+_NEAR = 16  # characters around a CJK cue read for history or a feature
+_FEATURE = _cjk(words.CJK_FEATURE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,18 +202,34 @@ def _spans(tokens: list[str], present: set[str], table: Table) -> Iterator[tuple
 
 
 def _same(tokens: list[str], start: int, phrase: Phrase) -> bool:
-    return all(
-        tokens[start + k] == w or (w == "#time" and _TIME.fullmatch(tokens[start + k]))
-        for k, w in enumerate(phrase)
-    )
+    return all(_fits(tokens[start + k], w) for k, w in enumerate(phrase))
+
+
+def _fits(token: str, word: str) -> bool:
+    """`token` is `word`, or the clock time or count a slot stands for."""
+    if word == "#time":
+        return _TIME.fullmatch(token) is not None
+    if word == "#num":
+        return token.isdigit() or token in words.NUMBERS
+    return token == word
 
 
 def _phrases(tokens: list[str], present: set[str], cues: Table, calm: Table) -> list[str]:
     hushed = {i for start, end in _spans(tokens, present, calm) for i in range(start, end)}
     return [
         " ".join(tokens[start:end])
-        for start, end in _spans(tokens, present, cues)
+        for start, end in _widest(_spans(tokens, present, cues))
         if not hushed.intersection(range(start, end)) and not _negated(tokens, start, hushed)
+    ]
+
+
+def _widest(spans: Iterator[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans not inside a wider one ("by 3pm today", not also "by 3pm"), in order."""
+    found = sorted(set(spans))
+    return [
+        (s, e)
+        for s, e in found
+        if not any(a <= s and e <= b and (a, b) != (s, e) for a, b in found)
     ]
 
 
@@ -223,4 +246,11 @@ def _negated(tokens: list[str], i: int, hushed: set[int]) -> bool:
 
 def _substrings(text: str, cues: re.Pattern[str], calm: re.Pattern[str]) -> list[str]:
     text = calm.sub(lambda m: " " * len(m.group(0)), text)
-    return [m.group(0) for m in cues.finditer(text)]
+    return [m.group(0) for m in cues.finditer(text) if not _in_passing(text, m.start(), m.end())]
+
+
+def _in_passing(text: str, start: int, end: int) -> bool:
+    """A CJK cue told as history or naming a feature, within its own sentence."""
+    before = _CJK_END.split(text[max(0, start - _NEAR) : start])[-1]
+    after = _CJK_END.split(text[end : end + _NEAR])[0]
+    return _PAST.search(before) is not None or _FEATURE.search(after) is not None
