@@ -94,11 +94,8 @@ def edit(
 ) -> None:
     """Rename an organization or change its domain."""
     from deskterm.errors import UsageError
-    from deskterm.store.queries.catalog import get_organization
 
     if name is None and domain is None:
         raise UsageError("nothing to change: give --name or --domain")
-    c = ctx_of(ctx)
-    found = get_organization(c.store(), _key(org))
-    c.service().edit_organization(found.id, name, domain)
-    print(f"organization {found.id} saved")
+    org_id = ctx_of(ctx).service().edit_organization(_key(org), name, domain)
+    print(f"organization {org_id} saved")

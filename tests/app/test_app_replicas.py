@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 from helpers.app import screen_text, settle, wait_until
 from helpers.http_server import Team, start_team
-from helpers.replicas import replica_app
+from helpers.replicas import local_service, make_replica, replica_app
 
 from deskterm.app import DesktermApp
 from deskterm.screens.ticket import TicketScreen
 from deskterm.store.service import Actor
 from deskterm.widgets.composer import Composer
 from deskterm.widgets.send_guard import SendGuard
+from deskterm.widgets.view_bar import ViewBar
 
 BO, ADA = "bo@desk.test", "ada@desk.test"
 
@@ -120,3 +121,24 @@ async def test_the_ticket_shows_who_else_is_viewing_and_replying(
         await wait_until(ada_pilot, lambda: "Also here: Bo Agent replying" in screen_text(ada))
         await bo_pilot.press("escape", "escape")  # close the composer, leave the ticket
         await wait_until(ada_pilot, lambda: "Also here" not in screen_text(ada))
+
+
+async def test_a_view_saved_offline_on_one_replica_is_in_the_others_view_bar(
+    team: Team, tmp_path: Path
+) -> None:
+    server = team.state.make_service(Actor.system())
+    server.create_ticket("Server room on fire", "Smoke!", "cy@example.test", priority="urgent")
+    bo, _ = make_replica(team.url, team.agent_token, tmp_path / "bo.db", BO)
+    local_service(bo.store, BO).save_view("Urgent", "priority:urgent")  # offline: queued
+    bo.sync()
+    bo.client.close()
+    bo.store.close()
+    ada = replica_app(team.url, team.admin_token, ADA, tmp_path / "ada.db")
+    async with ada.run_test(size=(120, 36)) as pilot:
+        await settle(ada, pilot)
+        bar = ada.screen.query_one(ViewBar)
+        assert bar.names[-1] == "Urgent"
+        await pilot.press(str(len(bar.names)))
+        await settle(ada, pilot)
+        await wait_until(pilot, lambda: "Server room on fire" in screen_text(ada))
+        assert "Parcel never came" not in screen_text(ada)

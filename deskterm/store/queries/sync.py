@@ -268,7 +268,8 @@ def _articles(conn: sqlite3.Connection, cursor: int) -> tuple[list[dict[str, Any
 
 
 def read_catalog(store: Store) -> tuple[dict[str, Any], str]:
-    """Agents (no token hashes), groups and canned replies, with a hash to skip resending."""
+    """Agents (no token hashes), groups, canned replies and stored views, with a hash to
+    skip resending."""
     conn = store.read()
     agents = [
         dict(zip(("name", "email", "role", "away", "signature"), r, strict=True))
@@ -288,7 +289,11 @@ def read_catalog(store: Store) -> tuple[dict[str, Any], str]:
             "SELECT name, body, actions, created_at, updated_at FROM canned_reply ORDER BY name"
         )
     ]
-    catalog = {"agents": agents, "groups": groups, "canned": canned}
+    views = [
+        dict(zip(("name", "query", "position"), r, strict=True))
+        for r in conn.execute("SELECT name, query, position FROM view ORDER BY position, name")
+    ]
+    catalog = {"agents": agents, "groups": groups, "canned": canned, "views": views}
     digest = hashlib.sha256(json.dumps(catalog, sort_keys=True).encode()).hexdigest()
     return catalog, digest
 

@@ -27,6 +27,7 @@ from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Trigger
 from deskterm.store.queries import sla as sla_queries
 from deskterm.store.queries.canned import render_canned
+from deskterm.store.queries.catalog import get_organization
 from deskterm.store.queries.rules import ticket_snapshot
 from deskterm.store.schema.db import Store, own_connection, plain_connection
 from deskterm.store.schema.models import Ticket
@@ -42,6 +43,7 @@ from deskterm.store.service import (
     lookups,
     outbox,
     people,
+    people_sync,
     read_marks,
     replies,
     report_rollup,
@@ -456,46 +458,59 @@ class Service:
         with self.unit() as uow:
             return people.ensure_agent(uow, name, email, role)
 
+    @journaled(people_sync.encode_set_away)
     def set_away(self, email: str, away: bool) -> None:
         with self.unit() as uow:
             people.set_away(uow, email, away)
 
+    @journaled(refuse_offline("adding a group"))
     def add_group(self, name: str, members: Iterable[str] = ()) -> int:
         with self.unit() as uow:
             return people.add_group(uow, name, members)
 
+    @journaled(refuse_offline("adding an organization"))
     def add_organization(self, name: str, domain: str | None = None) -> int:
         """An organization; existing customers at `domain` join it."""
         with self.unit() as uow:
             return people.add_organization(uow, name, domain)
 
+    @journaled(refuse_offline("changing an organization"))
     def edit_organization(
-        self, org_id: int, name: str | None = None, domain: str | None = None
-    ) -> None:
+        self, key: int | str, name: str | None = None, domain: str | None = None
+    ) -> int:
+        """Rename organization `key` (id, name or domain) or change its domain; its id."""
+        org_id = get_organization(self.store, key).id
         with self.unit() as uow:
             people.edit_organization(uow, org_id, name, domain)
+        return org_id
 
+    @journaled(people_sync.encode_save_view)
     def save_view(self, name: str, query: str, position: int | None = None) -> None:
         with self.unit() as uow:
             people.save_view(uow, name, query, position)
 
+    @journaled(people_sync.encode_remove_view)
     def remove_view(self, name: str) -> None:
         with self.unit() as uow:
             people.remove_view(uow, name)
 
+    @journaled(refuse_offline("removing a group"))
     def remove_group(self, name: str) -> int:
         """Remove a group; returns how many tickets lost it."""
         with self.unit() as uow:
             return people.remove_group(uow, name)
 
+    @journaled(refuse_offline("changing a group's members"))
     def set_members(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         with self.unit() as uow:
             people.set_members(uow, name, add, remove)
 
+    @journaled(refuse_offline("changing an agent's role"))
     def set_role(self, key: str, role: str) -> None:
         with self.unit() as uow:
             people.set_role(uow, key, role)
 
+    @journaled(refuse_offline("revoking a token"))
     def revoke_token(self, key: str) -> bool:
         """Forget an agent's API token; False if they had none."""
         with self.unit() as uow:

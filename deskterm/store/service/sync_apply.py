@@ -120,6 +120,12 @@ class _Writer:
                 " actions = excluded.actions, updated_at = excluded.updated_at",
                 canned,
             )
+        # The server's views, whole (one queued offline comes back with the rebase).
+        self.conn.execute("DELETE FROM view")
+        self.conn.executemany(
+            "INSERT INTO view (name, query, position) VALUES (:name, :query, :position)",
+            catalog.get("views", ()),  # an older server sends none: keep none
+        )
 
     def local_ticket(self, uid: str | None, number: int) -> tuple[int, str] | None:
         row = None

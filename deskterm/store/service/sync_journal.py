@@ -21,7 +21,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.orm.attributes import set_committed_value
 
-from deskterm.errors import SyncError
+from deskterm.errors import UsageError
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.models import SyncClient, SyncOp, Ticket
 from deskterm.store.schema.pg_notify import CHANGES_CHANNEL, NOTIFY
@@ -206,9 +206,13 @@ def journaled(
 
 
 def refuse_offline(what: str) -> Encoder:
-    """For calls a replica cannot queue (they name rows only the server can number)."""
+    """For calls a replica cannot queue: they name rows only the server can number, or
+    change other people (groups, roles, tokens, organizations: an admin's, on the server)."""
 
     def encode(service: _HasStore, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Command:
-        raise SyncError(f"{what} is done on the server: use the server's store or its API")
+        raise UsageError(
+            f"{what} is done on the server, not on a replica:"
+            " run it there (`deskterm --db SERVER_STORE ...`)"
+        )
 
     return encode

@@ -21,7 +21,7 @@ from deskterm.errors import NotFoundError, SyncError, UsageError
 from deskterm.mail.compose import OutgoingAttachment
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db, to_db
-from deskterm.store.service import kb_sync
+from deskterm.store.service import kb_sync, people_sync
 from deskterm.store.service.batch import reader
 from deskterm.store.service.outbox import read_attachments
 from deskterm.store.service.sync_journal import Command
@@ -320,6 +320,9 @@ RUNNERS: dict[str, Runner] = {
     "import_articles": kb_sync.run_import,
     "remove_article": kb_sync.run_remove,
     "count_kb": kb_sync.run_count,
+    "save_view": people_sync.run_save_view,
+    "remove_view": people_sync.run_remove_view,
+    "set_away": people_sync.run_set_away,
 }
 encode_reply = _message_encoder("add_reply")
 encode_note = _message_encoder("add_note")
