@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from helpers.http_server import Team
@@ -90,3 +92,25 @@ def test_every_op_of_a_push_commits_once_at_the_end(team: Team) -> None:
         )
     ]
     assert stamps == sorted(stamps) and len(set(stamps)) == 48
+
+
+def test_two_pushes_of_the_same_ops_racing_apply_each_once(team: Team) -> None:
+    """A retry sent while the first push still runs: the second waits for the replica's
+    row, then skips every op the first applied."""
+    team.state.make_service(Actor.system()).create_ticket("Order late", "Where?", "c@example.test")
+    mutations = [
+        {"id": n, "name": "add_note", "args": {"ticket": "#1", "body": f"note {n}"}}
+        for n in range(1, 41)
+    ]
+    start = threading.Barrier(2)
+
+    def push() -> dict[str, Any]:
+        start.wait()
+        return _push(team, mutations)
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _i: push(), range(2)))
+
+    assert [a["last_mutation_id"] for a in answers] == [40, 40]
+    notes = [body for kind, body, _f in snapshot(team.store)[1]["thread"] if kind == "note"]
+    assert notes == [f"note {n}" for n in range(1, 41)]

@@ -3,9 +3,8 @@
 On every store it stamps the touched tickets with a new value of the `sync` counter
 (the server's change sequence: a replica pulls what has a higher stamp than its
 cursor). On a replica, a change made by a journaled service call (`journaled`) also
-queues that call as an op, in the same transaction, for the server to run again. On
-the server, a change made while re-running a replica's op (`applying`) records the
-op's id as done for that replica in the same transaction, so a re-sent op is skipped.
+queues that call as an op, in the same transaction, for the server to run again. (The
+server records a replica's ops as done in the push's own transaction: `sync_push`.)
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from deskterm.errors import UsageError
 from deskterm.store.schema.db import Store
-from deskterm.store.schema.models import SyncClient, SyncOp, Ticket
+from deskterm.store.schema.models import SyncOp, Ticket
 from deskterm.store.schema.pg_notify import CHANGES_CHANNEL, NOTIFY
 from deskterm.store.service.unit_of_work import UnitOfWork
 
@@ -45,22 +44,7 @@ class Command:
     void: bool = False  # the call changed nothing here: nothing to queue
 
 
-@dataclass
-class Applying:
-    """The replica op the server is running again: recorded as done in the same commit."""
-
-    client_id: str
-    mutation_id: int
-    agent_id: int | None
-    marked: bool = False  # an earlier unit of work of this op recorded it as done
-
-
-class AlreadyApplied(Exception):
-    """The op was applied by an earlier push (a retry after a lost answer): roll back."""
-
-
 _command: ContextVar[Command | None] = ContextVar("deskterm_sync_command", default=None)
-_applying: ContextVar[Applying | None] = ContextVar("deskterm_sync_applying", default=None)
 _replaying: ContextVar[bool] = ContextVar("deskterm_sync_replaying", default=False)
 _replicas: weakref.WeakKeyDictionary[Store, bool] = weakref.WeakKeyDictionary()
 
@@ -84,15 +68,6 @@ def ticket_ref(ticket: Ticket) -> str:
 
 
 @contextmanager
-def applying(op: Applying) -> Iterator[None]:
-    token = _applying.set(op)
-    try:
-        yield
-    finally:
-        _applying.reset(token)
-
-
-@contextmanager
 def replaying() -> Iterator[None]:
     """Re-running queued ops on a replica after a pull: they are queued already."""
     token = _replaying.set(True)
@@ -103,12 +78,9 @@ def replaying() -> Iterator[None]:
 
 
 def journal(uow: UnitOfWork) -> None:
-    """The hook: stamp touched tickets; queue the replica's op; mark the server's op done."""
+    """The hook: stamp touched tickets; on a replica, queue the op."""
     if uow.touched:
         stamp(uow)
-    op = _applying.get()
-    if op is not None:
-        done(uow, op)
     command = _command.get()
     if command is not None and not command.void and not _replaying.get():
         queue(uow, command)
@@ -140,20 +112,6 @@ def stamp(uow: UnitOfWork) -> None:
     for ticket in uow.touched.values():
         if ticket is not None:  # the objects the unit holds show the stamp too
             set_committed_value(ticket, "sync_version", version)
-
-
-def done(uow: UnitOfWork, op: Applying) -> None:
-    """The server ran a replica's op: record its id in the same commit, or refuse a repeat."""
-    session, when = uow.session, uow.clock()
-    client = session.get(SyncClient, op.client_id)
-    if client is None:
-        client = SyncClient(client_id=op.client_id, agent_id=op.agent_id, last_seen_at=when)
-    elif client.last_mutation_id >= op.mutation_id and not op.marked:
-        raise AlreadyApplied(op.mutation_id)
-    client.last_mutation_id = op.mutation_id
-    client.last_seen_at = when
-    session.add(client)
-    op.marked = True
 
 
 def queue(uow: UnitOfWork, command: Command) -> None:

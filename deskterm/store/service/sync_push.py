@@ -3,9 +3,9 @@
 A push is one transaction (`batch`): ops run in id order, each in a savepoint of its
 own, as the agent whose token pushed them, and the batch commits once. An op the
 service refuses rolls back alone (nothing of it stays) and is recorded as done with a
-notice for its agent; the others commit. The journal hook records each op's id as done
-inside the op's own savepoint (`applying`), so an op pushed twice (a lost answer, a
-retry, two pushes racing) is applied once.
+notice for its agent; the others commit. The replica's row in `sync_client` is locked
+when the batch starts and its last op id written once before the commit, so an op
+pushed twice (a lost answer, a retry, two pushes racing) is applied once.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col, select, update
 
 from deskterm.errors import DesktermError
-from deskterm.store.queries.sync import last_mutation, notices_for, seen_at
+from deskterm.store.queries.sync import notices_for, seen_at
 from deskterm.store.schema.models import SyncClient, SyncNotice
 from deskterm.store.schema.timefmt import utcnow
-from deskterm.store.service.batch import Batch, batch
-from deskterm.store.service.sync_journal import AlreadyApplied, Applying, applying
+from deskterm.store.service.batch import batch
 from deskterm.store.service.sync_ops import RUNNERS
 from deskterm.store.service.unit_of_work import Actor, store_errors
 
@@ -55,29 +55,25 @@ def apply_push(
     mutations: Sequence[Mutation],
 ) -> PushResult:
     applied: list[Mutation] = []
+    notices: dict[int, str] = {}
     with store_errors(store), batch(store) as open_batch:
-        # Read with the batch's write lock held: no other push of this replica runs now.
-        done, _owner = last_mutation(store, client_id)
+        done = _claim(open_batch.connection, _upsert(store), client_id, actor.agent_id)
         for mutation in sorted(mutations, key=lambda m: m.id):
             if mutation.id <= done:
                 continue  # pushed before: its answer was lost, the op stands
-            op = Applying(client_id, mutation.id, actor.agent_id)
             try:
-                with open_batch.savepoint(), applying(op):
+                with open_batch.savepoint():
                     notice = _run(make_service(actor), mutation)
-            except AlreadyApplied:
-                pass
             except DesktermError as exc:
-                _settle(open_batch, op, str(exc))
+                notices[mutation.id] = str(exc)
             else:
                 applied.append(mutation)
-                if notice or not op.marked:  # a runner may find nothing left to change
-                    _settle(open_batch, op, notice)
+                if notice:
+                    notices[mutation.id] = notice
             done = mutation.id
+        _settle(open_batch.connection, _upsert(store), client_id, done, notices)
     ids = [m.id for m in mutations]
-    return PushResult(
-        last_mutation(store, client_id)[0], applied, notices_for(store, client_id, ids)
-    )
+    return PushResult(done, applied, notices_for(store, client_id, ids))
 
 
 def _run(service: Service, mutation: Mutation) -> str | None:
@@ -92,18 +88,37 @@ def _run(service: Service, mutation: Mutation) -> str | None:
         ) from exc
 
 
-def _settle(open_batch: Batch, op: Applying, notice: str | None) -> None:
-    """Record the op as done (its change made, or refused and unmade) and keep its notice."""
-    with open_batch.session() as session:
-        client = session.get(SyncClient, op.client_id)
-        if client is None:
-            client = SyncClient(client_id=op.client_id, agent_id=op.agent_id, last_seen_at=utcnow())
-        if client.last_mutation_id < op.mutation_id:
-            client.last_mutation_id = op.mutation_id
-            session.add(client)
-        if notice and session.get(SyncNotice, (op.client_id, op.mutation_id)) is None:
-            session.add(SyncNotice(client_id=op.client_id, mutation_id=op.mutation_id, text=notice))
-        session.commit()
+def _claim(conn: Connection, upsert: Any, client_id: str, agent_id: int | None) -> int:
+    """How far the replica's ops got, its row locked until the batch commits: a second
+    push of the same replica waits here, then skips what this one applied."""
+    conn.execute(
+        upsert(SyncClient)
+        .values(client_id=client_id, agent_id=agent_id, last_mutation_id=0, last_seen_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["client_id"])
+    )
+    query = select(SyncClient.last_mutation_id).where(col(SyncClient.client_id) == client_id)
+    return int(conn.execute(query.with_for_update()).scalar_one())  # SQLite: the batch's lock
+
+
+def _settle(
+    conn: Connection, upsert: Any, client_id: str, done: int, notices: dict[int, str]
+) -> None:
+    """Record every op of the push as done (made, or refused and unmade), with the notices."""
+    conn.execute(
+        update(SyncClient)
+        .where(col(SyncClient.client_id) == client_id)
+        .values(last_mutation_id=done, last_seen_at=utcnow())
+    )
+    if notices:
+        conn.execute(
+            upsert(SyncNotice).on_conflict_do_nothing(),
+            [{"client_id": client_id, "mutation_id": k, "text": v} for k, v in notices.items()],
+        )
+
+
+def _upsert(store: Store) -> Any:
+    """The store's INSERT with ON CONFLICT."""
+    return postgresql.insert if store.dialect == "postgresql" else sqlite.insert
 
 
 SEEN_EVERY = timedelta(minutes=1)
@@ -116,9 +131,8 @@ def note_seen(store: Store, client_id: str, agent_id: int) -> None:
     last = seen_at(store, client_id)
     if last is not None and now - last < SEEN_EVERY:
         return
-    insert = postgresql.insert if store.dialect == "postgresql" else sqlite.insert
     upsert = (
-        insert(SyncClient)
+        _upsert(store)(SyncClient)
         .values(client_id=client_id, agent_id=agent_id, last_mutation_id=0, last_seen_at=now)
         .on_conflict_do_update(index_elements=["client_id"], set_={"last_seen_at": now})
     )
