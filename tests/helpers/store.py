@@ -144,6 +144,16 @@ def snapshot(desk: Desk) -> dict[str, list[tuple[object, ...]]]:
         conn.close()
 
 
+def rollups(db: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
+    """The report rollups without zero rows and row ids: what a rebuild must reproduce."""
+    return (
+        sorted(db.execute("SELECT * FROM report_count WHERE n != 0")),
+        sorted(db.execute("SELECT * FROM report_hist WHERE n != 0")),
+        sorted(r[1:] for r in db.execute("SELECT * FROM report_duration")),
+        sorted(db.execute("SELECT * FROM report_ticket")),
+    )
+
+
 def create_tickets_in_process(path: str, worker: int, count_: int) -> list[int]:
     """Open the store in this (spawned) process and create `count_` tickets; their numbers."""
     store = open_store(Path(path))

@@ -8,6 +8,7 @@ from typing import Any
 
 from helpers.http_server import Team
 from helpers.replicas import snapshot
+from helpers.store import rollups
 
 from deskterm.store.service import Actor
 
@@ -73,7 +74,7 @@ def test_a_failing_op_in_the_middle_rolls_back_alone(team: Team) -> None:
 
 
 def test_every_op_of_a_push_commits_once_at_the_end(team: Team) -> None:
-    """Ops see each other's writes inside the push, and the server's stamps are in order."""
+    """Ops see each other's writes inside the push; its tickets get one stamp, at the end."""
     answer = _push(
         team,
         [
@@ -91,7 +92,9 @@ def test_every_op_of_a_push_commits_once_at_the_end(team: Team) -> None:
             "SELECT sync_version FROM ticket WHERE number > 2 ORDER BY number"
         )
     ]
-    assert stamps == sorted(stamps) and len(set(stamps)) == 48
+    assert len(stamps) == 48 and len(set(stamps)) == 1
+    (cookie,) = team.store.read().execute("SELECT value FROM counter WHERE name = 'sync'")
+    assert stamps[0] == cookie[0]  # the newest: a replica's next pull brings them all
 
 
 def test_two_pushes_of_the_same_ops_racing_apply_each_once(team: Team) -> None:
@@ -114,3 +117,27 @@ def test_two_pushes_of_the_same_ops_racing_apply_each_once(team: Team) -> None:
     assert [a["last_mutation_id"] for a in answers] == [40, 40]
     notes = [body for kind, body, _f in snapshot(team.store)[1]["thread"] if kind == "note"]
     assert notes == [f"note {n}" for n in range(1, 41)]
+
+
+def test_the_report_rollups_of_a_push_equal_a_rebuild(team: Team) -> None:
+    """The rollups are counted once, at the push's end, for every ticket its ops changed:
+    solves, reopenings, tags, a merge and a refused op among them."""
+    system = team.state.make_service(Actor.system())
+    for n in range(1, 6):
+        system.create_ticket(f"Order {n}", "Where is it?", f"c{n}@example.test")
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("update_tickets", {"tickets": ["#1", "#2"], "status": "solved"}),
+        ("add_reply", {"ticket": "#3", "body": "On its way."}),
+        ("update_tickets", {"tickets": ["#1"], "status": "open", "add_tags": ["late"]}),
+        ("update_tickets", {"tickets": ["#9"], "status": "solved"}),  # no such ticket: refused
+        ("merge", {"source": "#4", "target": "#5"}),
+        ("update_tickets", {"tickets": ["#5"], "status": "closed"}),
+    ]
+    answer = _push(
+        team, [{"id": n, "name": name, "args": args} for n, (name, args) in enumerate(steps, 1)]
+    )
+    assert set(answer["notices"]) == {"4"}
+    kept = rollups(team.store.read())
+    assert kept[3]  # every ticket has its facts
+    system.rebuild_reports()
+    assert rollups(team.store.read()) == kept

@@ -11,6 +11,7 @@ import pytest
 from helpers.clock import Clock
 from helpers.report_oracle import Oracle
 from helpers.store import fresh_store_file
+from helpers.store import rollups as dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,16 +48,6 @@ SLA = SlaConfig(
         )
     ],
 )
-
-
-def dump(db: sqlite3.Connection) -> tuple[list[tuple[object, ...]], ...]:
-    """The rollups without zero rows and row ids: what a rebuild must reproduce."""
-    return (
-        sorted(db.execute("SELECT * FROM report_count WHERE n != 0")),
-        sorted(db.execute("SELECT * FROM report_hist WHERE n != 0")),
-        sorted(r[1:] for r in db.execute("SELECT * FROM report_duration")),
-        sorted(db.execute("SELECT * FROM report_ticket")),
-    )
 
 
 @pytest.fixture(scope="module")

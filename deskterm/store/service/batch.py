@@ -5,28 +5,41 @@ the batch's transaction with a savepoint of its own: its hooks run before that s
 is released, a unit that fails rolls back alone, and the batch commits once at the end.
 A commit per op cost more than the op's own writes. Reads that must see what earlier
 units of the batch wrote (a ticket an earlier op made) go through `reader`.
+
+A hook whose work is a function of the tickets' rows alone (the report rollups, the
+sync stamp) hands its tickets to `later` instead: the work runs once, over every ticket
+of the batch, just before the commit, not once per unit.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 from sqlmodel import Session
 
 from deskterm.store.schema.db import Store, plain_connection
 
+Later = Callable[["Batch", list[int]], None]
+"""Work on tickets' rows done once at a batch's end: gets the batch and the tickets' ids."""
 
-@dataclass(frozen=True)
+
+@dataclass
 class Batch:
     """An open batch: the store it writes and the connection holding its transaction."""
 
     store: Store
     connection: Connection
+    due: dict[Later, dict[int, None]] = field(default_factory=dict)
+    """What `later` was given, in the order first asked: each work's tickets, in order."""
+
+    def later(self, work: Later, ticket_ids: Iterable[int]) -> None:
+        """Run `work` at the batch's end over these tickets (with all others given it)."""
+        self.due.setdefault(work, {}).update(dict.fromkeys(ticket_ids))
 
     def session(self) -> Session:
         """A session inside the batch: its commit releases a savepoint, its close without
@@ -38,8 +51,20 @@ class Batch:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """Everything inside commits with the batch, or (on an exception) not at all."""
-        with self.connection.begin_nested():
-            yield
+        due = {work: dict(ids) for work, ids in self.due.items()}
+        try:
+            with self.connection.begin_nested():
+                yield
+        except BaseException:
+            self.due = due  # what the undone writes asked for is not due
+            raise
+
+    def finish(self) -> None:
+        """The work handed to `later`, each once over all its tickets."""
+        while self.due:
+            work, ids = next(iter(self.due.items()))
+            del self.due[work]
+            work(self, list(ids))
 
     def reader(self) -> sqlite3.Connection:
         return plain_connection(self.connection)
@@ -56,6 +81,7 @@ def batch(store: Store) -> Iterator[Batch]:
         token = _open.set(opened)
         try:
             yield opened
+            opened.finish()
         finally:
             _open.reset(token)
 

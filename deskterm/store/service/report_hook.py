@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from deskterm.reports.facts import RESOLVED
+from deskterm.store.service.batch import Batch
 from deskterm.store.service.report_rollup import record_tickets
 from deskterm.store.service.unit_of_work import Recorded, UnitOfWork
 from deskterm.vocab import EventKind
@@ -33,9 +34,15 @@ def report_rollups(uow: UnitOfWork) -> None:
     except those whose change is all report-neutral events (an assignment, a note).
     """
     due = due_tickets(uow)
-    if due:
+    if due and uow.batch is not None:
+        uow.batch.later(record_batch, due)  # a ticket a push changes ten times: counted once
+    elif due:
         uow.session.flush()
         record_tickets(uow.db, due)
+
+
+def record_batch(open_batch: Batch, ticket_ids: list[int]) -> None:
+    record_tickets(open_batch.reader(), ticket_ids)
 
 
 def due_tickets(uow: UnitOfWork) -> list[int]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from deskterm.errors import UsageError
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.models import SyncOp, Ticket
 from deskterm.store.schema.pg_notify import CHANGES_CHANNEL, NOTIFY
+from deskterm.store.service.batch import Batch
 from deskterm.store.service.unit_of_work import UnitOfWork
 
 BUMP_SYNC = (
@@ -95,23 +97,34 @@ def nothing_to_sync() -> None:
 
 def stamp(uow: UnitOfWork) -> None:
     """One new `sync` value on every touched ticket: two statements, however many tickets
-    (each is a round trip to a PostgreSQL server).
+    (each is a round trip to a PostgreSQL server); in a batch, once for all its tickets.
 
     On PostgreSQL the new version is also notified to the other server processes.
     Every store stamps, not only a server's: a solo store served later gives a joining
     replica every ticket with a stamp. Plain statements, not ORM objects: loading each
     ticket of a batch of mail to set one column cost more than writing the batch.
     """
-    db = uow.db
-    version = int(db.execute(BUMP_SYNC).fetchone()[0])
+    if uow.batch is not None:
+        uow.batch.later(stamp_batch, uow.touched_ids)
+        return
     uow.session.flush()  # ORM changes first, so the stamp is the row's last write
-    db.execute(_STAMP, (version, json.dumps(uow.touched_ids)))
-    if uow.session.get_bind().dialect.name == "postgresql":
-        # Delivered at commit to every `serve` process listening (none for a rollback).
-        db.execute(NOTIFY, (CHANGES_CHANNEL, str(version)))
+    postgres = uow.session.get_bind().dialect.name == "postgresql"
+    version = _stamp(uow.db, uow.touched_ids, postgres=postgres)
     for ticket in uow.touched.values():
         if ticket is not None:  # the objects the unit holds show the stamp too
             set_committed_value(ticket, "sync_version", version)
+
+
+def stamp_batch(open_batch: Batch, ticket_ids: list[int]) -> None:
+    _stamp(open_batch.reader(), ticket_ids, postgres=open_batch.store.dialect == "postgresql")
+
+
+def _stamp(db: sqlite3.Connection, ticket_ids: list[int], *, postgres: bool) -> int:
+    version = int(db.execute(BUMP_SYNC).fetchone()[0])
+    db.execute(_STAMP, (version, json.dumps(ticket_ids)))
+    if postgres:  # delivered at commit to every `serve` process listening (none for a rollback)
+        db.execute(NOTIFY, (CHANGES_CHANNEL, str(version)))
+    return version
 
 
 def queue(uow: UnitOfWork, command: Command) -> None:

@@ -24,7 +24,7 @@ from deskterm.errors import StoreError
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.store.schema.db import Store, describe, plain_connection
 from deskterm.store.schema.models import Ticket
-from deskterm.store.service.batch import joined
+from deskterm.store.service.batch import Batch, joined
 
 if TYPE_CHECKING:
     import psycopg
@@ -108,6 +108,7 @@ class UnitOfWork:
         self.events: list[Recorded] = []  # every event row written, in order
         self.triggers: list[Recorded] = []  # events the rules have not looked at yet
         self.fired: list[Fired] = []  # the rules that fired, with what they did
+        self.batch: Batch | None = None  # the batch this unit joined (hooks may defer to it)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -222,6 +223,7 @@ def transaction(
     )
     with store_errors(store), session:
         uow = UnitOfWork(session, actor, clock, settings)
+        uow.batch = open_batch
         yield uow
         uow.run_hooks(hooks)
         session.commit()
