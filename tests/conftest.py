@@ -71,6 +71,7 @@ def run_cli(deskterm_bin: str, tmp_path: Path) -> Callable[..., subprocess.Compl
             {
                 "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
                 "XDG_DATA_HOME": str(tmp_path / "data"),
+                "XDG_CACHE_HOME": str(tmp_path / "cache"),
                 "NO_COLOR": "1",
             }
         )

@@ -121,18 +121,17 @@ class BusinessCalendar:
             return False
         years = self._holiday_years
         if day.year not in years:
-            import holidays  # 0.3 s to import: only when a calendar names a country
+            from deskterm.sla.holiday_dates import holiday_dates
 
             try:
-                found = holidays.country_holidays(
-                    self.holiday_country, subdiv=self.holiday_subdivision, years=day.year
+                years[day.year] = holiday_dates(
+                    self.holiday_country, self.holiday_subdivision, day.year
                 )
             except NotImplementedError:
                 raise ConfigError(
                     f"sla.calendar.holidays: unknown country/subdivision "
                     f"{self.holiday_country!r}/{self.holiday_subdivision!r}"
                 ) from None
-            years[day.year] = frozenset(found)
         return day in years[day.year]
 
     def spans_on(self, day: date) -> list[tuple[datetime, datetime]]:
