@@ -43,9 +43,16 @@ class Batch:
 
     def session(self) -> Session:
         """A session inside the batch: its commit releases a savepoint, its close without
-        a commit rolls back to it."""
+        a commit rolls back to it.
+
+        Inside `savepoint` (a pushed op) the session works in that savepoint instead of
+        making one more: a failing unit fails its op, which rolls back whole anyway.
+        """
+        nested = self.connection.in_nested_transaction()
         return Session(
-            bind=self.connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+            bind=self.connection,
+            join_transaction_mode="rollback_only" if nested else "create_savepoint",
+            expire_on_commit=False,
         )
 
     @contextmanager
