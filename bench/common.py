@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -109,3 +110,9 @@ def postgres_cluster(ctx: Context, area: str) -> Any | None:
     cluster = PostgresServer()
     cluster.start()
     return cluster
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) another process has used so far: a server's own cost."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -37,7 +37,7 @@ from typing import Any
 import httpx
 from httpx_sse import aconnect_sse
 
-from bench.common import Context, Figure, postgres_cluster
+from bench.common import Context, Figure, postgres_cluster, process_cpu_s
 from bench.server_bench import _rss_mb, serving
 from deskterm.runtime.leader import TRY_S
 
@@ -50,11 +50,6 @@ REPLIES = 30
 TAKEOVERS = 5
 GOAL_P99 = 0.500
 GOAL_P50 = 0.250
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _store(folder: Path, location: Path | str | None = None) -> tuple[Path | str, str, str]:
@@ -105,7 +100,7 @@ async def _fanout(
         for _ in range(clients):
             await ready.acquire()
         rss_connected = sum(_rss_mb(pid) for pid in pids)
-        cpu_before = sum(_cpu_s(pid) for pid in pids)
+        cpu_before = sum(process_cpu_s(pid) for pid in pids)
         by_listener: list[list[float]] = [[] for _ in listeners]
         for n in range(1, CHANGES + 1):
             sent = time.perf_counter()
@@ -119,7 +114,7 @@ async def _fanout(
             for i, seen in enumerate(arrivals):
                 if n in seen:
                     by_listener[i % len(listeners)].append(seen[n] - sent)
-        cpu = sum(_cpu_s(pid) for pid in pids) - cpu_before
+        cpu = sum(process_cpu_s(pid) for pid in pids) - cpu_before
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

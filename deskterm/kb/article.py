@@ -23,6 +23,11 @@ _SLUG = re.compile(r"[^\w]+")
 _VALID_SLUG = re.compile(r"\w+(?:-\w+)*")
 _LOCALE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
 MAX_SLUG = 80
+# Section and tags are keys of an index (related articles); PostgreSQL refuses an index
+# row over ~2,700 bytes, and these bounds keep one well under it in any script.
+MAX_SECTION = 80
+MAX_TAGS = 16
+MAX_TAG = 32
 
 
 def slugify(title: str) -> str:
@@ -71,6 +76,10 @@ class ArticleDraft:
             dict.fromkeys(t for t in (" ".join(x.lower().split()) for x in self.tags) if t)
         )
         section = " ".join(self.section.split())
+        if len(section) > MAX_SECTION:
+            raise UsageError(f"section {section[:20]!r}...: at most {MAX_SECTION} characters")
+        if len(tags) > MAX_TAGS or any(len(t) > MAX_TAG for t in tags):
+            raise UsageError(f"tags: at most {MAX_TAGS}, each at most {MAX_TAG} characters")
         return replace(self, title=title, slug=slug, section=section, tags=tags, locale=locale)
 
 

@@ -10,6 +10,7 @@ from fastapi import Request
 from deskterm.config import KbConfig, SurveyConfig
 from deskterm.server.feed import ChangeFeed
 from deskterm.server.metrics import ServerMetrics
+from deskterm.server.pages.article_cache import ArticlePages
 from deskterm.server.pages.view_counts import ViewCounts
 from deskterm.server.rate_limit import FormLimits
 from deskterm.store.schema.db import Store
@@ -31,6 +32,7 @@ class ServerState:
     survey: SurveyConfig = field(default_factory=SurveyConfig)  # how long survey links last
     feed: ChangeFeed = field(init=False)
     kb_views: ViewCounts = field(init=False)  # public article views, written once a second
+    article_pages: ArticlePages = field(default_factory=ArticlePages)  # rendered, kept
 
     def __post_init__(self) -> None:
         self.feed = ChangeFeed(self.store)

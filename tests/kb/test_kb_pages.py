@@ -18,6 +18,7 @@ from helpers.kb import seed
 from helpers.processes import kill_group
 
 from deskterm.config import KbConfig
+from deskterm.kb.article import ArticleDraft
 from deskterm.store.queries.kb import KbStats, kb_stats
 from deskterm.store.service import Actor
 
@@ -134,6 +135,34 @@ def test_name_logo_and_accent_come_from_the_config(team: Team, web: httpx.Client
     assert css.headers["content-type"].startswith("text/css")
     assert "--accent: #7c2d12;" in css.text
     assert "fetch(url" in web.get("/assets/contact.js").text
+
+
+def test_a_kept_article_page_follows_every_change(team: Team, web: httpx.Client) -> None:
+    """Pages are rendered once and kept: any article saved or removed shows at once,
+    on its own page and on the pages that list it as related."""
+    server = team.state.make_service(Actor.system())
+    for _ in range(2):
+        first = web.get("/kb/refunds").text
+        assert "Refund policy" in first and "Refund to a gift card" in first
+    assert web.get("/kb/refunds").text == first  # kept: the same page
+    server.save_article(
+        ArticleDraft("Gift card refunds", "Ask for store credit.", slug="refund-to-a-gift-card",
+                     section="Billing", tags=("refund",), status="published"),
+        slug_before="refund-to-a-gift-card",
+    )  # fmt: skip
+    assert "Gift card refunds" in web.get("/kb/refunds").text  # a related one renamed
+    server.save_article(
+        ArticleDraft("Refunds, faster", "Paid in 3 days.", slug="refunds", section="Billing",
+                     tags=("refund",), status="published"),
+        slug_before="refunds",
+    )  # fmt: skip
+    changed = web.get("/kb/refunds").text
+    assert "Refunds, faster" in changed and "Paid in 3 days." in changed
+    assert "Thank you" in web.get("/kb/refunds", params={"voted": "yes"}).text
+    server.remove_article("refund-to-a-gift-card")
+    assert "Gift card refunds" not in web.get("/kb/refunds").text
+    server.remove_article("refunds")
+    assert web.get("/kb/refunds").status_code == 404
 
 
 def test_a_server_stopping_writes_the_views_it_holds(

@@ -36,6 +36,13 @@ def test_bad_drafts_are_refused_with_one_line() -> None:
         ArticleDraft("t", "x", slug="Bad Slug").checked()
     with pytest.raises(UsageError, match="status 'live'"):
         ArticleDraft("t", "x", status="live").checked()
+    with pytest.raises(UsageError, match="at most 80 characters"):
+        ArticleDraft("t", "x", section="결" * 81).checked()
+    with pytest.raises(UsageError, match="tags: at most 16"):
+        ArticleDraft("t", "x", tags=tuple(f"t{i}" for i in range(17))).checked()
+    with pytest.raises(UsageError, match="tags: at most 16"):
+        ArticleDraft("t", "x", tags=("x" * 33,)).checked()
+    assert ArticleDraft("t", "x", section="결" * 80, tags=("x" * 32,) * 16).checked()
 
 
 def test_front_matter_round_trips_and_rejects_unknown_keys() -> None:

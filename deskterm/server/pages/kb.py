@@ -2,7 +2,8 @@
 articles and "did this answer your question?"; `/kb/suggest`: what /contact shows.
 
 Views are noted and written in batches (`view_counts`); votes and suggestions opened
-are written as they come (a handful next to views)."""
+are written as they come (a handful next to views). An article's page is rendered once
+for each version of the knowledge base (`article_cache`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from deskterm.errors import NotFoundError
 from deskterm.kb.counts import KbEventKind
 from deskterm.server.deps import server_state
-from deskterm.server.pages.render import fragment, page
+from deskterm.server.pages.render import fragment, html_response, page, render_page
 from deskterm.server.pages.view_counts import PUBLIC
 from deskterm.store.queries import kb as articles
 
@@ -72,28 +73,30 @@ def article(
     voted: Annotated[str, Query(alias="voted", max_length=3)] = "",
     source: Annotated[str, Query(alias="from", max_length=20)] = "",
 ) -> Response:
-    store = server_state(request).store
-    try:
-        found = articles.find_article(store, slug, published_only=True)
-    except NotFoundError:
-        return _missing(request)
-    if found.moved:
-        return RedirectResponse(f"/kb/{quote(found.article.slug)}", status_code=301)
-    shown = found.article
+    state = server_state(request)
+    vote = voted if voted in ("yes", "no") else ""
+    version = articles.kb_version(state.store)
+    html = state.article_pages.get(version, (slug, vote))
+    if html is None:
+        try:
+            found = articles.find_article(state.store, slug, published_only=True)
+        except NotFoundError:
+            return _missing(request)
+        if found.moved:
+            return RedirectResponse(f"/kb/{quote(found.article.slug)}", status_code=301)
+        shown = found.article
+        related = articles.related(state.store, shown)
+        html = render_page(
+            request, "article.html", article=shown, related=related, voted=vote, lang=shown.locale
+        )
+        state.article_pages.put(version, (slug, vote), html)
     if not voted:
-        server_state(request).kb_views.add(shown.slug)
+        state.kb_views.add(slug)
     if source == "contact":
-        count(request, KbEventKind.SUGGESTION_OPENED, shown.slug)
-    response = page(
-        request,
-        "article.html",
-        article=shown,
-        related=articles.related(store, shown),
-        voted=voted if voted in ("yes", "no") else "",
-        lang=shown.locale,
-    )
+        count(request, KbEventKind.SUGGESTION_OPENED, slug)
+    response = html_response(html)
     if source == "contact":
-        response.set_cookie(READ_COOKIE, shown.slug, max_age=3600, httponly=True, samesite="lax")
+        response.set_cookie(READ_COOKIE, slug, max_age=3600, httponly=True, samesite="lax")
     return response
 
 

@@ -58,13 +58,19 @@ def site_of(request: Request) -> KbConfig:
     return server_state(request).pages
 
 
+def render_page(request: Request, template: str, **data: Any) -> str:
+    """A whole page's HTML: `template` with the site's name, logo and theme."""
+    return environment().get_template(template).render(site=site_of(request), **data)
+
+
 def page(request: Request, template: str, status_code: int = 200, **data: Any) -> HTMLResponse:
-    """A whole page: `template` with the site's name, logo and theme."""
-    html = environment().get_template(template).render(site=site_of(request), **data)
+    return html_response(render_page(request, template, **data), status_code)
+
+
+def html_response(html: str, status_code: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status_code, headers=SECURITY_HEADERS)
 
 
 def fragment(template: str, **data: Any) -> HTMLResponse:
     """A piece of a page (the suggestions while typing), escaped the same way."""
-    html = environment().get_template(template).render(**data)
-    return HTMLResponse(html, headers=SECURITY_HEADERS)
+    return html_response(environment().get_template(template).render(**data))

@@ -133,6 +133,20 @@ class Found:
     moved: bool
 
 
+def kb_version(store: Store) -> tuple[int, int]:
+    """Changes whenever any article is saved or removed: the newest sync stamps of the
+    articles and of their tombstones (each write takes a new one; two index lookups)."""
+    row = (
+        store.read()
+        .execute(
+            "SELECT (SELECT max(sync_version) FROM article),"
+            " (SELECT max(sync_version) FROM article_gone)"
+        )
+        .fetchone()
+    )
+    return int(row[0] or 0), int(row[1] or 0)
+
+
 def find_article(store: Store, slug: str, *, published_only: bool = False) -> Found:
     """The article at `slug`, or at the slug it had before; NotFoundError if neither."""
     conn = store.read()
@@ -195,7 +209,8 @@ def search_articles(
 
 
 def related(store: Store, article: ArticleRecord, *, limit: int = 5) -> list[ArticleRecord]:
-    """Published articles of the same section and locale, most shared tags first, then newest."""
+    """Published articles of the same section and locale, most shared tags first, then newest
+    (ranked from `ix_article_related` alone: a section's bodies are never read)."""
     conn = store.read()
     shared = _SHARED_TAGS if isinstance(conn, sqlite3.Connection) else _SHARED_TAGS_PG
     rows = conn.execute(

@@ -450,12 +450,17 @@ class SyncState(SQLModel, table=True):
 class Article(SQLModel, table=True):
     """A knowledge-base article (Markdown); `uid` names it across replicas, `slug` in URLs."""
 
+    # Lists by section, and the related articles of a page read from the index alone:
+    # ranking a section's articles by shared tags never reads their bodies.
+    __table_args__ = (
+        Index("ix_article_related", "section", "locale", "status", "tags", "slug", "updated_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(unique=True)
     slug: str = Field(unique=True)
     title: str
     body: str
-    section: str = Field(default="", index=True)
+    section: str = ""
     tags: str = "[]"  # JSON list
     status: str = "draft"  # published | draft
     locale: str = "en"
