@@ -19,7 +19,6 @@ from deskterm.errors import UsageError
 from deskterm.store.schema.models import Message, Ticket
 from deskterm.store.schema.timefmt import to_db
 from deskterm.store.search.index import SearchIndex
-from deskterm.store.service.tone import note_tone
 from deskterm.store.service.unit_of_work import Recorded, UnitOfWork
 from deskterm.vocab import RESOLVED_STATUSES, EventKind, MessageKind, Priority, Status
 
@@ -283,6 +282,9 @@ def add_message(
     s.flush()
     SearchIndex(uow.db).add_message(stored(message.id), body)
     if kind is MessageKind.CUSTOMER:
+        # Here, not at the top: the cue tables cost a write that adds no customer text.
+        from deskterm.store.service.tone import note_tone
+
         note_tone(ticket, body, ticket.subject if ticket.message_count == 0 else "")
     count_message(ticket, when)
     return message

@@ -18,7 +18,6 @@ from deskterm.rules.engine import Fired, conditions_hold, trigger_of, triggered
 from deskterm.rules.match import TicketSnapshot
 from deskterm.rules.model import Rule, Trigger
 from deskterm.store.queries.rules import ticket_snapshot
-from deskterm.store.queries.suggest import suggested_routing
 from deskterm.store.schema.models import Agent, GroupMember, RuleFiring, Ticket
 from deskterm.store.service import auto_mail, canned, lookups, replies, tickets
 from deskterm.store.service.lookups import normalize_tag
@@ -121,6 +120,9 @@ def _apply(uow: UnitOfWork, rule: Rule, ticket: Ticket, when: datetime) -> list[
 
 def _apply_suggestion(uow: UnitOfWork, ticket: Ticket, floor: float, when: datetime) -> None:
     """The routing similar tickets suggest at `floor` or above, read inside this unit."""
+    # Here, not at the top: the assist model's code costs every write that runs rules.
+    from deskterm.store.queries.suggest import suggested_routing
+
     uow.session.flush()
     for r in suggested_routing(uow.db, ticket.number, floor):
         if r.field == "tag":

@@ -20,7 +20,6 @@ from deskterm.store.search.index import SearchIndex
 from deskterm.store.service import auto_mail, lookups, records
 from deskterm.store.service.lookups import Created
 from deskterm.store.service.records import stored
-from deskterm.store.service.tone import refresh_tone
 from deskterm.store.service.unit_of_work import UnitOfWork
 from deskterm.vocab import EventKind, MessageKind, Priority, Status, parse_choice
 
@@ -311,7 +310,7 @@ def merge(uow: UnitOfWork, source: int, target: int) -> None:
         f"Ticket #{src.number} ({src.subject}) was merged into this one.",
         when,
     )
-    refresh_tone(s, dst)
+    _refresh_tones(uow, dst)
 
 
 def split(uow: UnitOfWork, number: int, message_id: int) -> Created:
@@ -360,6 +359,14 @@ def split(uow: UnitOfWork, number: int, message_id: int) -> Created:
         f"{len(moved)} message(s) moved to ticket #{made.number}.",
         when,
     )
-    refresh_tone(s, ticket)
-    refresh_tone(s, new)
+    _refresh_tones(uow, ticket, new)
     return Created(made.number, made.id, message_id)
+
+
+def _refresh_tones(uow: UnitOfWork, *tickets: Ticket) -> None:
+    """Read the tone of tickets whose messages moved (imported here, not at the top:
+    the cue tables cost every other write)."""
+    from deskterm.store.service.tone import refresh_tone
+
+    for ticket in tickets:
+        refresh_tone(uow.session, ticket)
