@@ -14,6 +14,7 @@ from deskterm.errors import QuerySyntaxError
 from deskterm.query import fts
 from deskterm.query.syntax import TicketQuery, parse_query
 from deskterm.store.queries import tickets as queries
+from deskterm.store.search import sqlite as sqlite_search
 from deskterm.store.search import words as search_words
 
 # number -> (subject, body); created in this order, so ticket n is the n-th entry.
@@ -359,3 +360,21 @@ def test_a_prefix_finds_a_term_first_indexed_after_it_was_listed(tmp_path: Path)
         conn.close()
     finally:
         d.store.close()
+
+
+@pytest.mark.parametrize("few_in_view", [100_000, 0])
+@pytest.mark.parametrize(
+    "text", ["refund", "the", "refund status:new", "the status:new,open", "password status:solved",
+             "refu* status:new", "환불 status:new", "the tag:billing", "order 1001 status:new"],
+)  # fmt: skip
+def test_counts_of_common_words_equal_the_pages(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, text: str, few_in_view: int
+) -> None:
+    """Every word common (as at 1M): the count reads whole-ticket rows, checked against
+    the view's tickets (a view of few) or the other way round (`search.sqlite.count`)."""
+    monkeypatch.setattr(search_words, "RARE_HITS", 0)
+    monkeypatch.setattr(sqlite_search, "FEW_IN_VIEW", few_in_view)
+    query = parse_query(text)
+    found = queries.list_tickets(desk.store, query).rows
+    assert found, "each query finds something"
+    assert queries.count_tickets(desk.store, query) == len(found)

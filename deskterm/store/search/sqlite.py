@@ -34,6 +34,9 @@ from deskterm.store.search.words import (
     words_of,
 )
 
+# A word's tickets: whole-ticket rows (see `query.fts.CREATE_TICKET_WORDS`).
+TICKET_WORDS = "ticket_words WHERE ticket_words MATCH ?"
+FEW_IN_VIEW = 100_000  # a view's tickets a common word's rows are checked against
 FIRST_BATCH = 200  # rows read per step while common words are checked
 MAX_BATCH = 5_000
 
@@ -118,14 +121,47 @@ class SqliteSearch:
         if filters.matches_nothing:
             return 0
         conds, params = _conditions(query, filters)
+        by_status = bool(query.status) and not conds  # a view's status, nothing else
         if query.status:
             conds.insert(0, f"t.status IN ({','.join('?' * len(query.status))})")
             params[:0] = query.status
-        for word in words_of(self._conn, query):
-            conds.append(TICKETS_HOLDING)
-            params.extend((word.expr, word.expr))
-        sql = "SELECT count(*) FROM ticket t" + where_sql(conds)
-        return int(self._conn.execute(sql, params).fetchone()[0])
+        words = words_of(self._conn, query)
+        for word in words:
+            if not word.one_token:
+                conds.append(TICKETS_HOLDING)
+                params.extend((word.expr, word.expr))
+        whole = [w for w in words if w.one_token]
+        if not whole:
+            return _count(self._conn, "SELECT count(*) FROM ticket t" + where_sql(conds), params)
+        # These words at once over whole-ticket rows: no message hit mapped to its ticket.
+        expr = " AND ".join(f"({w.expr})" for w in whole)
+        if not conds:  # FTS5 counts its doclist: 25 ms for `the` in 830,000 of 1M tickets
+            return _count(self._conn, f"SELECT count(*) FROM {TICKET_WORDS}", [expr])
+        if by_status and not any(w.rare for w in whole) and self._few(query.status):
+            # A common word in a view of few tickets: its rows checked in the set of the
+            # view's tickets (read off the status index); the other way round made a set of
+            # all the word's tickets (`the` in All open at 1M: 300 ms of CPU, this way 105).
+            return _count(
+                self._conn,
+                f"SELECT count(*) FROM {TICKET_WORDS} AND +ticket_words.rowid IN"
+                f" (SELECT t.id FROM ticket t{where_sql(conds)})",
+                [expr, *params],
+            )
+        # Otherwise the word's tickets are the set the filters' rows are checked in.
+        conds.append(f"t.id IN (SELECT rowid FROM {TICKET_WORDS})")
+        return _count(
+            self._conn, "SELECT count(*) FROM ticket t" + where_sql(conds), [*params, expr]
+        )
+
+    def _few(self, status: Sequence[str]) -> bool:
+        """Whether fewer than FEW_IN_VIEW tickets have these statuses (counted no further)."""
+        marks = ",".join("?" * len(status))
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM ticket WHERE status IN ({marks}) LIMIT ?)"
+        return _count(self._conn, sql, [*status, FEW_IN_VIEW]) < FEW_IN_VIEW
+
+
+def _count(conn: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
+    return int(conn.execute(sql, params).fetchone()[0])
 
 
 def _next_batch(batch: int, walked: int, found: int, limit: int) -> int:

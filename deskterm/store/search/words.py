@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sqlite3
 import weakref
 from collections.abc import Iterator, Sequence
@@ -48,6 +49,10 @@ class Word:
 
     expr: str
     hits: int
+    # Asks one token (or an OR of single tokens): answered by whole-ticket rows
+    # (`ticket_words`, which has no positions), where a ticket holds it when any of its
+    # texts does. A phrase must stay within one message or the subject.
+    one_token: bool = False
     # Common words only: hits per rowid among the newest subjects and messages.
     subject_density: float = 0.0
     body_density: float = 0.0
@@ -79,18 +84,33 @@ def words_of(conn: sqlite3.Connection, query: TicketQuery) -> list[Word]:
         if expr is None:
             continue
         hits = _hits(conn, expr)
+        single = _one_token(text)
         if hits < RARE_HITS:
-            words.append(Word(expr, hits))
+            words.append(Word(expr, hits, single))
         else:
             words.append(
                 Word(
                     expr,
                     hits,
+                    single,
                     _density(conn, "ticket_fts", expr),
                     _density(conn, "message_fts", expr),
                 )
             )
     return sorted(words, key=lambda w: w.hits)
+
+
+_LETTERS = re.compile(r"[^\W_]+")  # one unicode61 token
+
+
+def _one_token(text: str) -> bool:
+    """Whether `fts.match_expression` asks `text` as one token: a single CJK bigram or
+    letter, or one run of Latin letters (a prefix of one is an OR of single terms)."""
+    word = text[:-1] if text.endswith("*") and len(text) > 1 else text
+    runs, latin = fts.split_word(word)
+    if runs:
+        return not re.search(r"\w", latin) and len(runs) == 1 and len(fts.korean_stem(runs[0])) <= 2
+    return _LETTERS.fullmatch(latin) is not None
 
 
 # Listed prefixes per read connection, until another connection commits (its

@@ -56,7 +56,7 @@ class BulkLoader:
         self._dropped: list[str] = []
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._search = SearchIndex(self._conn)
+            self._search = SearchIndex(self._conn, whole_tickets=False)
             for pragma in _LOAD_PRAGMAS:
                 self._conn.execute(pragma)
             self._conn.execute("BEGIN")
@@ -180,6 +180,7 @@ class BulkLoader:
             for sql in self._dropped:
                 self._conn.execute(sql)
             self._dropped.clear()
+            self._search.build_ticket_words()
             self._conn.execute("COMMIT")
             self._search.optimize()
             if analyze:

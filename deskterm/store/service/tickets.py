@@ -359,6 +359,7 @@ def split(uow: UnitOfWork, number: int, message_id: int) -> Created:
         f"{len(moved)} message(s) moved to ticket #{made.number}.",
         when,
     )
+    SearchIndex(uow.db).retext([made.id])  # its messages came after its row was written
     _refresh_tones(uow, ticket, new)
     return Created(made.number, made.id, message_id)
 
