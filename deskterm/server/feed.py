@@ -54,16 +54,18 @@ class Pulse:
         if event is not None:
             event.set()
 
-    async def wait_past(self, generation: int, timeout: float) -> None:
-        """Return once the generation is past `generation`, or after `timeout` seconds."""
+    async def wait_past(self, generation: int, timeout: float) -> bool:
+        """Return once the generation is past `generation` (True), or after `timeout`
+        seconds (False)."""
         if self.generation != generation:
-            return
+            return True
         if self._event is None:
             self._event = asyncio.Event()
         try:
             await asyncio.wait_for(self._event.wait(), timeout)
         except TimeoutError:
-            return
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class ChangeFeed:
         self._watcher: asyncio.Task[None] | None = None
         self._batch: _Batch | None = None
         self._read_lock: asyncio.Lock | None = None
+        self._join_lock: asyncio.Lock | None = None
         self._tokens: Counter[str] = Counter()  # token hashes of the open streams
         self._revoked: set[str] = set()
         self._tokens_checked = 0.0
@@ -148,13 +151,21 @@ class ChangeFeed:
         )
 
     async def join(self, token_hash: str) -> int:
-        """A stream opens: make sure the watcher runs; the counter as it is now."""
+        """A stream opens: make sure the watcher runs; the counter as it is now.
+
+        Streams that open together wait for the first one's read of the counter: each
+        used to see no watcher yet, read, and start its own (200 clients connecting at
+        once left 200 watchers polling the store).
+        """
         self.streams += 1
         self._tokens[token_hash] += 1
-        if self._watcher is None or self._watcher.done():
-            self.version = await to_thread.run_sync(latest_version, self.store)
-            self._poke = self._poke or asyncio.Event()
-            self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        if self._join_lock is None:
+            self._join_lock = asyncio.Lock()
+        async with self._join_lock:
+            if self._watcher is None or self._watcher.done():
+                self.version = await to_thread.run_sync(latest_version, self.store)
+                self._poke = self._poke or asyncio.Event()
+                self._watcher = asyncio.get_running_loop().create_task(self._watch())
         return self.version
 
     def leave(self, token_hash: str) -> None:

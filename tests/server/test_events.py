@@ -3,6 +3,7 @@ resumes where it left off (also across a server restart), and nothing streams wi
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -16,7 +17,8 @@ from helpers.live import listening, next_line, read_lines
 from deskterm.channels.live import EventStream
 from deskterm.errors import SyncError
 from deskterm.server import ServerState, create_app
-from deskterm.store.schema.db import open_store
+from deskterm.server.feed import ChangeFeed
+from deskterm.store.schema.db import Store, open_store
 from deskterm.store.service import Actor, Service
 
 
@@ -144,3 +146,22 @@ def test_watch_prints_ndjson_as_changes_happen(
     assert (event["type"], event["number"]) == ("ticket", number)
     assert event["subject"] == "Printer \x1b[31mon fire"  # JSON-escaped on the wire, whole here
     assert not (tmp_path / "none.db").exists()
+
+
+def test_streams_that_open_at_once_share_one_watcher(either_store: Store) -> None:
+    """Each stream used to find no watcher yet while the first read the counter, and start
+    its own: 200 clients connecting together left 200 watchers polling the store."""
+
+    async def watchers_after_joins() -> int:
+        feed = ChangeFeed(either_store)
+        await asyncio.gather(*(feed.join("token") for _ in range(20)))
+        name = ChangeFeed._watch.__qualname__
+        watchers = [
+            t for t in asyncio.all_tasks() if getattr(t.get_coro(), "__qualname__", "") == name
+        ]
+        for watcher in watchers:
+            watcher.cancel()
+        await asyncio.gather(*watchers, return_exceptions=True)
+        return len(watchers)
+
+    assert asyncio.run(watchers_after_joins()) == 1
