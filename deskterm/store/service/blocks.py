@@ -35,7 +35,7 @@ def normalize(sender: str) -> str:
     return value
 
 
-def block(uow: UnitOfWork, sender: str, reason: str) -> str:
+def block(uow: UnitOfWork, sender: str, reason: str = "") -> str:
     """Block `sender` (again: the new reason replaces the old); returns it normalized."""
     key = normalize(sender)
     s = uow.session

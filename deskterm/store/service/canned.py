@@ -52,7 +52,12 @@ def apply(uow: UnitOfWork, ticket: Ticket, name: str, body: str | None, as_note:
 
 
 def save(
-    uow: UnitOfWork, name: str, body: str, actions: dict[str, Any] | None, *, create: bool
+    uow: UnitOfWork,
+    name: str,
+    body: str,
+    actions: dict[str, Any] | None = None,
+    *,
+    create: bool = True,
 ) -> None:
     """Add (or with create=False, replace) a canned reply; refuse a broken template."""
     name = name.strip()

@@ -2,9 +2,9 @@
 
 A thin facade: each method opens a `UnitOfWork` (`unit_of_work.transaction`),
 calls the area function that makes the change (tickets, replies, outbox,
-auto_mail, canned, people, rules, sla, read_marks) and commits after the hooks
-of `hooks.BEFORE_COMMIT`. Callers get back numbers and ids, never live ORM
-objects.
+auto_mail, canned, people, rules, sla, read_marks, ...) and commits after the
+hooks of `hooks.BEFORE_COMMIT`; most are just that, one line each (`in_unit`).
+Callers get back numbers and ids, never live ORM objects.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from sqlmodel import Session
 
 from deskterm.errors import UsageError
 from deskterm.kb.article import ArticleDraft
 from deskterm.kb.counts import KbEventKind
-from deskterm.kb.survey import Answer
 from deskterm.mail import compose as mc
 from deskterm.rules.engine import Fired, RuleSet
 from deskterm.rules.match import TicketSnapshot
@@ -56,21 +55,70 @@ from deskterm.store.service import (
 )
 from deskterm.store.service.auto_mail import AutoMailResult
 from deskterm.store.service.delivery import MailSettings
-from deskterm.store.service.lookups import Created
 from deskterm.store.service.records import stored
-from deskterm.store.service.sync_journal import journaled, nothing_to_sync, refuse_offline
-from deskterm.store.service.tickets import UNSET
+from deskterm.store.service.sync_journal import (
+    Encoder,
+    as_op,
+    journaled,
+    nothing_to_sync,
+    refuse_offline,
+)
 from deskterm.store.service.unit_of_work import (
     Actor,
     Settings,
     UnitOfWork,
     transaction,
 )
-from deskterm.vocab import MessageKind, Priority, Role, Status, parse_choice
+from deskterm.vocab import MessageKind, parse_choice
 
 if TYPE_CHECKING:
     from deskterm.config import MailboxConfig
     from deskterm.sla.policy import SlaSettings
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class in_unit(Generic[P, R]):
+    """A `Service` method that is one area function in a unit of work of its own.
+
+    `merge = in_unit(tickets.merge, journal=sync_ops.encode_merge)` reads:
+    `service.merge(a, b)` opens a unit as the service's actor, calls
+    `tickets.merge(uow, a, b)`, runs the hooks and commits; on a replica the call is
+    one sync op, `journal`'s encoding of it (as with `sync_journal.journaled`). The
+    method takes the area function's arguments after the unit, as typed there.
+    """
+
+    def __init__(
+        self, change: Callable[Concatenate[UnitOfWork, P], R], *, journal: Encoder | None = None
+    ) -> None:
+        self.change = change
+        self.journal = journal
+        self.__doc__ = change.__doc__
+
+    @overload
+    def __get__(self, service: None, owner: type[Service]) -> in_unit[P, R]: ...
+
+    @overload
+    def __get__(self, service: Service, owner: type[Service]) -> Callable[P, R]: ...
+
+    def __get__(
+        self, service: Service | None, owner: type[Service]
+    ) -> in_unit[P, R] | Callable[P, R]:
+        if service is None:
+            return self
+        change, journal = self.change, self.journal
+
+        def method(*args: P.args, **kwargs: P.kwargs) -> R:
+            def run() -> R:
+                with service.unit() as uow:
+                    return change(uow, *args, **kwargs)
+
+            return run() if journal is None else as_op(service, journal, args, kwargs, run)
+
+        method.__doc__ = change.__doc__
+        return method
 
 
 class Service:
@@ -113,46 +161,9 @@ class Service:
 
     # -- tickets -------------------------------------------------------------------
 
-    @journaled(sync_ops.encode_create)
-    def create_ticket(
-        self,
-        subject: str,
-        body: str,
-        customer_email: str,
-        customer_name: str = "",
-        *,
-        priority: str = Priority.NORMAL,
-        status: str = Status.NEW,
-        channel: str = "email",
-        tags: Iterable[str] = (),
-        assignee: str | None = None,
-        group: str | None = None,
-        when: datetime | None = None,
-        message_fields: dict[str, Any] | None = None,
-        uid: str | None = None,
-    ) -> Created:
-        """A new ticket opened by the customer's first message (`uid`: made on a replica)."""
-        with self.unit() as uow:
-            return tickets.create_ticket(
-                uow, subject, body, customer_email, customer_name, priority=priority,
-                status=status, channel=channel, tags=tags, assignee=assignee, group=group,
-                when=when, message_fields=message_fields, uid=uid,
-            )  # fmt: skip
+    create_ticket = in_unit(tickets.create_ticket, journal=sync_ops.encode_create)
 
-    def add_customer_message(
-        self,
-        number: int,
-        body: str,
-        *,
-        reopen: bool = True,
-        when: datetime | None = None,
-        message_fields: dict[str, Any] | None = None,
-    ) -> int:
-        """A customer wrote again: reopens a solved ticket and wakes a pending one."""
-        with self.unit() as uow:
-            return tickets.add_customer_message(
-                uow, number, body, reopen=reopen, when=when, message_fields=message_fields
-            )
+    add_customer_message = in_unit(tickets.add_customer_message)
 
     @journaled(sync_ops.encode_reply)
     def add_reply(
@@ -168,29 +179,7 @@ class Service:
         with self.unit() as uow:
             return replies.agent_message(uow, number, body, MessageKind.NOTE, None, when)
 
-    @journaled(sync_ops.encode_update)
-    def update_tickets(
-        self,
-        numbers: Sequence[int],
-        *,
-        status: str | None = None,
-        priority: str | None = None,
-        assignee: str | None = UNSET,
-        group: str | None = UNSET,
-        add_tags: Iterable[str] = (),
-        remove_tags: Iterable[str] = (),
-        subject: str | None = None,
-    ) -> list[int]:
-        """Change fields on several tickets at once, all or nothing.
-
-        `assignee`/`group` of None clears them; leave them out to keep them.
-        Returns the numbers that changed.
-        """
-        with self.unit() as uow:
-            return tickets.update_tickets(
-                uow, numbers, status=status, priority=priority, assignee=assignee, group=group,
-                add_tags=add_tags, remove_tags=remove_tags, subject=subject,
-            )  # fmt: skip
+    update_tickets = in_unit(tickets.update_tickets, journal=sync_ops.encode_update)
 
     def set_status(self, number: int, status: str) -> bool:
         return bool(self.update_tickets([number], status=status))
@@ -210,17 +199,9 @@ class Service:
     def remove_tags(self, number: int, tags: Iterable[str]) -> bool:
         return bool(self.update_tickets([number], remove_tags=tags))
 
-    @journaled(sync_ops.encode_merge)
-    def merge(self, source: int, target: int) -> None:
-        """Move every message of `source` into `target`; `source` closes, pointing there."""
-        with self.unit() as uow:
-            tickets.merge(uow, source, target)
+    merge = in_unit(tickets.merge, journal=sync_ops.encode_merge)
 
-    @journaled(refuse_offline("splitting a ticket"))
-    def split(self, number: int, message_id: int) -> Created:
-        """A new ticket from `message_id` and every later message of the thread."""
-        with self.unit() as uow:
-            return tickets.split(uow, number, message_id)
+    split = in_unit(tickets.split, journal=refuse_offline("splitting a ticket"))
 
     @journaled(sync_ops.encode_mark_read)
     def mark_read(self, number: int, *, seen: datetime | None = None) -> bool:
@@ -242,11 +223,7 @@ class Service:
         with self.unit() as uow:
             return time_entries.log_time(uow, number, seconds, note, when or uow.clock())
 
-    @journaled(sync_ops.encode_track_time)
-    def track_time(self, number: int, started_at: datetime, seconds: int) -> int:
-        """Active time the app measured with ticket `number` open; returns the entry id."""
-        with self.unit() as uow:
-            return time_entries.track_time(uow, number, started_at, seconds)
+    track_time = in_unit(time_entries.track_time, journal=sync_ops.encode_track_time)
 
     # -- mail ----------------------------------------------------------------------
 
@@ -281,15 +258,9 @@ class Service:
         with self.unit() as uow:
             return outbox.keep(uow.session, data)
 
-    def cancel(self, outbox_id: int) -> str:
-        """Take back a mail not yet sent: the reply is removed; returns its text."""
-        with self.unit() as uow:
-            return outbox.cancel(uow, outbox_id)
+    cancel = in_unit(outbox.cancel)
 
-    def retry(self, outbox_id: int) -> None:
-        """Try a failed or retrying mail again now."""
-        with self.unit() as uow:
-            outbox.retry(uow, outbox_id)
+    retry = in_unit(outbox.retry)
 
     def queue_acknowledgement(self, number: int, *, when: datetime | None = None) -> AutoMailResult:
         """The "we got your mail" answer to a new ticket, unless it must not get one."""
@@ -313,18 +284,9 @@ class Service:
         with self.unit() as uow:
             return canned.apply(uow, lookups.ticket(uow.session, number), name, body, as_note)
 
-    @journaled(sync_ops.encode_canned_save)
-    def save_canned(
-        self, name: str, body: str, actions: dict[str, Any] | None = None, *, create: bool = True
-    ) -> None:
-        """Add (or with create=False, replace) a canned reply; refuse a broken template."""
-        with self.unit() as uow:
-            canned.save(uow, name, body, actions, create=create)
+    save_canned = in_unit(canned.save, journal=sync_ops.encode_canned_save)
 
-    @journaled(sync_ops.encode_canned_remove)
-    def remove_canned(self, name: str) -> None:
-        with self.unit() as uow:
-            canned.remove(uow, name)
+    remove_canned = in_unit(canned.remove, journal=sync_ops.encode_canned_remove)
 
     # -- knowledge base ----------------------------------------------------------------
 
@@ -344,10 +306,7 @@ class Service:
         with self.unit() as uow:
             return kb.import_all(uow, drafts, uids)
 
-    @journaled(kb_sync.encode_remove)
-    def remove_article(self, slug: str) -> None:
-        with self.unit() as uow:
-            kb.remove(uow, slug)
+    remove_article = in_unit(kb.remove, journal=kb_sync.encode_remove)
 
     @journaled(kb_sync.encode_count)
     def count_kb(self, kind: str, slug: str | None = None, *, ticket: int | None = None) -> None:
@@ -355,19 +314,11 @@ class Service:
         with self.unit() as uow:
             kb.count(uow, parse_choice(KbEventKind, kind, "kb event"), slug, ticket)
 
-    def count_kb_views(self, views: Sequence[tuple[str, datetime]]) -> None:
-        """Count a batch of public article views (slug, when) in one write; a view of an
-        article removed since counts for no article."""
-        with self.unit() as uow:
-            kb.count_views(uow, views)
+    count_kb_views = in_unit(kb.count_views)
 
     # -- satisfaction survey -----------------------------------------------------------
 
-    def answer_survey(self, number: int, answer: Answer, *, rating_only: bool = False) -> bool:
-        """Keep a customer's survey answer and make it the ticket's (the public page's);
-        False when it repeats the latest (see `surveys.answer`)."""
-        with self.unit() as uow:
-            return surveys.answer(uow, number, answer, rating_only=rating_only)
+    answer_survey = in_unit(surveys.answer)
 
     # -- rules -------------------------------------------------------------------------
 
@@ -447,32 +398,17 @@ class Service:
 
     # -- people and settings -----------------------------------------------------------
 
-    @journaled(refuse_offline("adding an agent"))
-    def add_agent(self, name: str, email: str, role: str = Role.AGENT) -> tuple[int, str]:
-        """A new agent and their API token (shown once; only its hash is kept)."""
-        with self.unit() as uow:
-            return people.add_agent(uow, name, email, role)
+    add_agent = in_unit(people.add_agent, journal=refuse_offline("adding an agent"))
 
-    def ensure_agent(self, name: str, email: str, role: str = Role.AGENT) -> int:
-        """The id of the agent with `email`, creating it (with no token) if new."""
-        with self.unit() as uow:
-            return people.ensure_agent(uow, name, email, role)
+    ensure_agent = in_unit(people.ensure_agent)
 
-    @journaled(people_sync.encode_set_away)
-    def set_away(self, email: str, away: bool) -> None:
-        with self.unit() as uow:
-            people.set_away(uow, email, away)
+    set_away = in_unit(people.set_away, journal=people_sync.encode_set_away)
 
-    @journaled(refuse_offline("adding a group"))
-    def add_group(self, name: str, members: Iterable[str] = ()) -> int:
-        with self.unit() as uow:
-            return people.add_group(uow, name, members)
+    add_group = in_unit(people.add_group, journal=refuse_offline("adding a group"))
 
-    @journaled(refuse_offline("adding an organization"))
-    def add_organization(self, name: str, domain: str | None = None) -> int:
-        """An organization; existing customers at `domain` join it."""
-        with self.unit() as uow:
-            return people.add_organization(uow, name, domain)
+    add_organization = in_unit(
+        people.add_organization, journal=refuse_offline("adding an organization")
+    )
 
     @journaled(refuse_offline("changing an organization"))
     def edit_organization(
@@ -484,58 +420,23 @@ class Service:
             people.edit_organization(uow, org_id, name, domain)
         return org_id
 
-    @journaled(people_sync.encode_save_view)
-    def save_view(self, name: str, query: str, position: int | None = None) -> None:
-        with self.unit() as uow:
-            people.save_view(uow, name, query, position)
+    save_view = in_unit(people.save_view, journal=people_sync.encode_save_view)
 
-    @journaled(people_sync.encode_remove_view)
-    def remove_view(self, name: str) -> None:
-        with self.unit() as uow:
-            people.remove_view(uow, name)
+    remove_view = in_unit(people.remove_view, journal=people_sync.encode_remove_view)
 
-    @journaled(refuse_offline("removing a group"))
-    def remove_group(self, name: str) -> int:
-        """Remove a group; returns how many tickets lost it."""
-        with self.unit() as uow:
-            return people.remove_group(uow, name)
+    remove_group = in_unit(people.remove_group, journal=refuse_offline("removing a group"))
 
-    @journaled(refuse_offline("changing a group's members"))
-    def set_members(self, name: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
-        with self.unit() as uow:
-            people.set_members(uow, name, add, remove)
+    set_members = in_unit(people.set_members, journal=refuse_offline("changing a group's members"))
 
-    @journaled(refuse_offline("changing an agent's role"))
-    def set_role(self, key: str, role: str) -> None:
-        with self.unit() as uow:
-            people.set_role(uow, key, role)
+    set_role = in_unit(people.set_role, journal=refuse_offline("changing an agent's role"))
 
-    @journaled(refuse_offline("revoking a token"))
-    def revoke_token(self, key: str) -> bool:
-        """Forget an agent's API token; False if they had none."""
-        with self.unit() as uow:
-            return people.revoke_token(uow, key)
+    revoke_token = in_unit(people.revoke_token, journal=refuse_offline("revoking a token"))
 
     # -- customers ---------------------------------------------------------------------
 
-    @journaled(refuse_offline("changing a customer"))
-    def edit_customer(
-        self,
-        key: int | str,
-        *,
-        name: str | None = None,
-        email: str | None = None,
-        org_id: int | None = UNSET,
-    ) -> int:
-        """Change a customer's name, address or organization (None: none); returns its id."""
-        with self.unit() as uow:
-            return customers.edit(uow, key, name=name, email=email, org_id=org_id)
+    edit_customer = in_unit(customers.edit, journal=refuse_offline("changing a customer"))
 
-    @journaled(refuse_offline("changing a customer"))
-    def set_customer_note(self, key: int | str, note: str) -> int:
-        """Replace what agents keep about a customer ("" clears it); returns its id."""
-        with self.unit() as uow:
-            return customers.set_note(uow, key, note)
+    set_customer_note = in_unit(customers.set_note, journal=refuse_offline("changing a customer"))
 
     @journaled(refuse_offline("merging customers"))
     def merge_customers(self, source: int | str, target: int | str) -> list[int]:
@@ -545,19 +446,8 @@ class Service:
 
     # -- blocked senders -----------------------------------------------------------------
 
-    @journaled(refuse_offline("blocking a sender"))
-    def block_sender(self, sender: str, reason: str = "") -> str:
-        """Quarantine mail from `sender` (an address or "@domain") from now on."""
-        with self.unit() as uow:
-            return blocks.block(uow, sender, reason)
+    block_sender = in_unit(blocks.block, journal=refuse_offline("blocking a sender"))
 
-    @journaled(refuse_offline("unblocking a sender"))
-    def unblock_sender(self, sender: str) -> str:
-        with self.unit() as uow:
-            return blocks.unblock(uow, sender)
+    unblock_sender = in_unit(blocks.unblock, journal=refuse_offline("unblocking a sender"))
 
-    @journaled(refuse_offline("marking spam"))
-    def mark_spam(self, numbers: Sequence[int]) -> list[str]:
-        """Close the tickets (tagged spam) and block their senders, all or nothing."""
-        with self.unit() as uow:
-            return blocks.mark_spam(uow, numbers)
+    mark_spam = in_unit(blocks.mark_spam, journal=refuse_offline("marking spam"))

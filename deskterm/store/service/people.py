@@ -155,7 +155,9 @@ def remove_group(uow: UnitOfWork, name: str) -> int:
     return int(moved or 0)
 
 
-def set_members(uow: UnitOfWork, name: str, add: Iterable[str], remove: Iterable[str]) -> None:
+def set_members(
+    uow: UnitOfWork, name: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> None:
     """Add agents to and remove agents from group `name`, all or nothing."""
     s = uow.session
     group = lookups.group(s, name)

@@ -162,18 +162,34 @@ def journaled(
 
     def wrap(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[S, P], R]:
         def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> R:
-            if _command.get() is not None or _replaying.get() or not is_replica(self.store):
-                return method(self, *args, **kwargs)
-            token = _command.set(encode(self, args, kwargs))
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                _command.reset(token)
+            return as_op(self, encode, args, kwargs, lambda: method(self, *args, **kwargs))
 
         functools.update_wrapper(call, method)
         return call
 
     return wrap
+
+
+def as_op(
+    service: _HasStore,
+    encode: Encoder,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    run: Callable[[], R],
+) -> R:
+    """`run()`, the service call with `args` and `kwargs`: on a replica, as one sync op.
+
+    `encode` may add keyword arguments to `kwargs` that the local call must get too, so
+    `run` reads `kwargs` after it. A call inside another op, a replayed op and a store
+    that is not a replica just run.
+    """
+    if _command.get() is not None or _replaying.get() or not is_replica(service.store):
+        return run()
+    token = _command.set(encode(service, args, kwargs))
+    try:
+        return run()
+    finally:
+        _command.reset(token)
 
 
 def refuse_offline(what: str) -> Encoder:
