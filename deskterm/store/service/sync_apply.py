@@ -19,28 +19,19 @@ from typing import TYPE_CHECKING, Any
 
 from deskterm.errors import DesktermError
 from deskterm.store.queries.replica import queued_ops
-from deskterm.store.queries.sync import (
-    ARTICLE_FIELDS,
-    EVENT_FIELDS,
-    FILE_FIELDS,
-    MESSAGE_FIELDS,
-    TICKET_FIELDS,
-    TIME_FIELDS,
-)
+from deskterm.store.queries.sync import ARTICLE_FIELDS
 from deskterm.store.schema.db import Store, connect
 from deskterm.store.schema.timefmt import to_db, utcnow
 from deskterm.store.search.index import SearchIndex
-from deskterm.store.service.records import inserted
 from deskterm.store.service.sync_journal import mark_replica, replaying
 from deskterm.store.service.sync_ops import RUNNERS
+from deskterm.store.service.sync_tickets import TicketPage
 
 if TYPE_CHECKING:
     from deskterm.store.service import Service
 
 # Tickets made offline get numbers from here up until the server numbers them.
 PROVISIONAL_BASE = 1_000_000_000
-
-_TICKET_COLUMNS = [f for f in TICKET_FIELDS if f != "message_count"]
 
 
 def is_provisional(number: int) -> bool:
@@ -52,7 +43,7 @@ class _Writer:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
-        self.search = SearchIndex(conn)
+        self.search = SearchIndex(conn, deferred=True)  # written at `flush`
         self._agents: dict[str, int | None] = {}
         self.now = to_db(utcnow())
         me = conn.execute("SELECT value FROM sync_state WHERE name = 'agent_email'").fetchone()
@@ -68,17 +59,9 @@ class _Writer:
             self._agents[email] = row[0] if row else None
         return self._agents[email]
 
-    def customer_id(self, email: str, name: str) -> int:
-        self.conn.execute(
-            "INSERT INTO customer (email, name, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
-            (email, name or "", self.now),
-        )
-        return int(
-            self.conn.execute(
-                "SELECT coalesce(merged_into_id, id) FROM customer WHERE email = ?", (email,)
-            ).fetchone()[0]
-        )
+    def tickets(self) -> TicketPage:
+        """The page's tickets' writer (after the catalog: it knows the agents)."""
+        return TicketPage(self.conn, self.search, self.agent_id, self.agent_id(self.me), self.now)
 
     def group_id(self, name: str | None) -> int | None:
         if not name:
@@ -127,117 +110,6 @@ class _Writer:
             catalog.get("views", ()),  # an older server sends none: keep none
         )
 
-    def local_ticket(self, uid: str | None, number: int) -> tuple[int, str] | None:
-        row = None
-        if uid:
-            row = self.conn.execute(
-                "SELECT id, subject FROM ticket WHERE uid = ?", (uid,)
-            ).fetchone()
-        if row is None:
-            row = self.conn.execute(
-                "SELECT id, subject FROM ticket WHERE number = ?", (number,)
-            ).fetchone()
-        return None if row is None else (int(row[0]), str(row[1]))
-
-    def ticket(self, data: dict[str, Any]) -> None:
-        values = {f: data[f] for f in _TICKET_COLUMNS}
-        values["customer_id"] = self.customer_id(
-            data["customer"]["email"], data["customer"]["name"]
-        )
-        values["assignee_id"] = self.agent_id(data["assignee"])
-        values["group_id"] = self.group_id(data["group"])
-        values["message_count"] = len(data["messages"])
-        found = self.local_ticket(data["uid"], data["number"])
-        if found is None:
-            columns = list(values)
-            cursor = self.conn.execute(
-                f"INSERT INTO ticket ({', '.join(columns)})"
-                f" VALUES ({', '.join(':' + c for c in columns)})",
-                values,
-            )
-            ticket_id = int(cursor.lastrowid or 0)
-        else:
-            ticket_id, old_subject = found
-            self.search.drop_ticket(ticket_id, old_subject)
-            sets = ", ".join(f"{c} = :{c}" for c in values)
-            self.conn.execute(
-                f"UPDATE ticket SET {sets} WHERE id = :id", values | {"id": ticket_id}
-            )
-            self._clear_children(ticket_id)
-        self.search.add_ticket(ticket_id, data["subject"])
-        self._children(ticket_id, data)
-
-    def _clear_children(self, ticket_id: int) -> None:
-        old = self.conn.execute(
-            "SELECT id, body_text FROM message WHERE ticket_id = ?", (ticket_id,)
-        ).fetchall()
-        self.search.drop_messages((mid, body or "") for mid, body in old)
-        self.conn.execute(
-            "DELETE FROM message_attachment WHERE message_id IN"
-            " (SELECT id FROM message WHERE ticket_id = ?)",
-            (ticket_id,),
-        )
-        for table in ("message", "event", "ticket_tag", "time_entry", "ticket_read"):
-            self.conn.execute(f"DELETE FROM {table} WHERE ticket_id = ?", (ticket_id,))
-
-    def _children(self, ticket_id: int, data: dict[str, Any]) -> None:
-        for tag in data["tags"]:
-            self.conn.execute("INSERT INTO tag (name) VALUES (?) ON CONFLICT DO NOTHING", (tag,))
-            self.conn.execute(
-                "INSERT INTO ticket_tag (ticket_id, tag_id) SELECT ?, id FROM tag WHERE name = ?",
-                (ticket_id, tag),
-            )
-        columns = ", ".join(f'"{f}"' for f in MESSAGE_FIELDS)
-        marks = ", ".join("?" * len(MESSAGE_FIELDS))
-        for message in data["messages"]:
-            customer = message["author_customer"]
-            cursor = self.conn.execute(
-                f"INSERT INTO message (ticket_id, author_agent_id, author_customer_id, {columns})"
-                f" VALUES (?, ?, ?, {marks})",
-                (
-                    ticket_id,
-                    self.agent_id(message["author_agent"]),
-                    self.customer_id(customer, "") if customer else None,
-                    *(message[f] for f in MESSAGE_FIELDS),
-                ),
-            )
-            self.search.add_message(inserted(cursor), message["body_text"])
-            self.conn.executemany(
-                f"INSERT INTO message_attachment (message_id, {', '.join(FILE_FIELDS)})"
-                f" VALUES (?, {', '.join('?' * len(FILE_FIELDS))})",
-                [(inserted(cursor), *(f[k] for k in FILE_FIELDS)) for f in message["files"]],
-            )
-        self.conn.executemany(
-            f"INSERT INTO time_entry (ticket_id, agent_id, {', '.join(TIME_FIELDS)})"
-            f" VALUES (?, ?, {', '.join('?' * len(TIME_FIELDS))})",
-            [
-                (ticket_id, self.agent_id(e["agent"]), *(e[k] for k in TIME_FIELDS))
-                for e in data["time"]
-            ],
-        )
-        me = self.agent_id(self.me)
-        if data["read_at"] is not None and me is not None:
-            self.conn.execute(
-                "INSERT INTO ticket_read (agent_id, ticket_id, read_at) VALUES (?, ?, ?)",
-                (me, ticket_id, data["read_at"]),
-            )
-        self.conn.executemany(
-            f"INSERT INTO event (ticket_id, actor_agent_id, {', '.join(EVENT_FIELDS)})"
-            f" VALUES (?, ?, {', '.join('?' * len(EVENT_FIELDS))})",
-            [
-                (ticket_id, self.agent_id(e["actor_agent"]), *(e[f] for f in EVENT_FIELDS))
-                for e in data["events"]
-            ],
-        )
-
-    def merges(self, tickets: Iterable[dict[str, Any]]) -> None:
-        for data in tickets:
-            self.conn.execute(
-                "UPDATE ticket SET merged_into_id = (SELECT id FROM ticket WHERE number = ?)"
-                " WHERE number = ?",
-                (data["merged_into"], data["number"]),
-            )
-
     def article(self, data: dict[str, Any]) -> None:
         """The server's article, by uid; a local one holding its slug gives way (the
         op that made it runs again after the pull, and says if it still can)."""
@@ -282,7 +154,7 @@ class _Writer:
         if row is None:
             return
         self.search.drop_ticket(row[0], row[1])
-        self._clear_children(row[0])
+        self.tickets().clear([row[0]])
         self.conn.execute("DELETE FROM ticket WHERE id = ?", (row[0],))
 
 
@@ -312,13 +184,12 @@ def apply_page(
         for ref in missing:
             if not ref.startswith("#"):
                 writer.drop(ref)
-        for data in tickets:
-            writer.ticket(data)
-        writer.merges(tickets)
+        writer.tickets().write(tickets)
         for uid in articles_gone:
             writer.drop_article(uid)
         for article in articles:
             writer.article(article)
+        writer.search.flush()
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
