@@ -124,6 +124,7 @@ def report(
     c = ctx_of(ctx)
     if rebuild:
         _rebuild(c)
+    c.service().catch_up_reports()
     store = c.store()
     wanted, stored = report_calendar(c), stored_calendar_spec(store) or DEFAULT_SPEC
     if wanted != stored:

@@ -208,7 +208,8 @@ class SoloWork:
     # -- the minute loop ---------------------------------------------------------------
 
     def run_minute(self) -> None:
-        """Run time rules, then record SLA breaches whose time has passed.
+        """Run time rules, record SLA breaches whose time has passed, catch up the report
+        rollups.
 
         In team mode the server does this; each step failing alone is one error.
         """
@@ -223,6 +224,10 @@ class SoloWork:
             changed.update(service.check_breaches())
         except DesktermError as exc:
             errors.append(f"SLA breaches: {exc}")
+        try:
+            service.catch_up_reports()  # so a report has little left to count
+        except DesktermError as exc:
+            errors.append(f"report rollups: {exc}")
         if changed or errors:
             self.listener.background_written(sorted(changed), errors)
 

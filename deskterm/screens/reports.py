@@ -145,6 +145,7 @@ class ReportsScreen(Screen[None]):
         name, custom, by = asked
         try:
             store = self.host.open_store_or_fail()
+            self.host.service().catch_up_reports()
             period, compare = _period_of(store, name, custom, now)
             cost = self.host.config.report.cost_per_agent_hour or None
             report = build_report(

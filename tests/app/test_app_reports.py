@@ -25,6 +25,7 @@ from deskterm.widgets.kpi_tile import KpiTile
 def expected(path: Path, days: int) -> dict[str, float | int | None]:
     store = open_store(path)
     try:
+        Service(store, Actor.system()).catch_up_reports()
         today = NOW.date()
         return build_report(store, Period(today - timedelta(days=days - 1), today)).current.values
     finally:
@@ -66,6 +67,7 @@ async def test_c_takes_a_custom_period_and_refuses_a_bad_one(tmp_path: Path) -> 
     path = seeded_copy(tmp_path)
     since, until = NOW.date() - timedelta(days=20), NOW.date() - timedelta(days=6)
     store = open_store(path)
+    Service(store, Actor.system()).catch_up_reports()
     wanted = build_report(store, Period(since, until)).current["new"]
     store.close()
     app = make_app(path)

@@ -84,6 +84,7 @@ def test_the_live_hooks_after_the_build_add_no_second_outcome(demo: tuple[Path, 
     assert not {(t, kind, target) for t, kind, target, _ in new} & {
         (t, kind, target) for t, kind, target, _ in before
     }
+    service.catch_up_reports()
     kept = [
         tuple(r) for r in store.read().execute("SELECT * FROM report_count ORDER BY 1, 2, 3, 4")
     ]

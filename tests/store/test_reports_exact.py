@@ -99,6 +99,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     clock.advance(days=1)
     services[0].check_breaches()
     services[1].track_time(numbers[0], clock.now - timedelta(minutes=20), 900)
+    system.catch_up_reports()  # what a report's reader does first
     store.close()
     return path
 
@@ -191,6 +192,7 @@ def test_mail_taken_in_by_the_batch_writer_is_counted(tmp_path: Path) -> None:
     ]
     ingest.ingest([parse_incoming(r, f"uid {n}", receipt=Receipt(state.id, 1, n + 1))
                    for n, r in enumerate(raws)])  # fmt: skip
+    Service(store, Actor.system()).catch_up_reports()
     kept = dump(sqlite3.connect(path))
     today = datetime.now(UTC).date()
     assert build_report(store, Period(today, today)).current["new"] == 5
@@ -241,6 +243,7 @@ def test_report_neutral_changes_skip_the_recount(
     svc.track_time(number, NOW - timedelta(minutes=5), 300)  # no event at all
     svc.add_tags(number, ["printer"])  # volume by tag
     assert due[6:] == [[ticket_id]] * 4
+    Service(store, Actor.system()).catch_up_reports()
     kept = dump(store.read())
     Service(store, Actor.system()).rebuild_reports()
     assert dump(store.read()) == kept
@@ -335,7 +338,33 @@ def test_rollups_equal_a_rebuild_after_any_changes(
                 svc.check_breaches()
         except Exception as exc:  # a refused change (merge into itself...) changes nothing
             assert type(exc).__module__ == "deskterm.errors", exc
+    system.catch_up_reports()
     kept = dump(sqlite3.connect(path))
     system.rebuild_reports()
     store.close()
     assert dump(sqlite3.connect(path)) == kept
+
+
+def test_a_counted_change_is_due_until_a_reader_catches_up(either_store: Store) -> None:
+    """A solve marks its ticket due and writes no rollup row; catching up (what every
+    report reader does first) counts it exactly, once. On a SQLite file and on PostgreSQL."""
+    store = either_store
+    system = Service(store, Actor.system(), Clock(NOW))
+    number = system.create_ticket("printer", "it jams", "c@example.com").number
+    system.catch_up_reports()
+    ticket_id = int(
+        store.read().execute("SELECT id FROM ticket WHERE number = ?", (number,)).fetchone()[0]
+    )
+    counted = dump(store.read())
+    system.set_status(number, "solved")
+    system.set_priority(number, "high")  # neutral: nothing more due
+    assert [tuple(r) for r in store.read().execute("SELECT * FROM report_due")] == [(ticket_id,)]
+    assert dump(store.read()) == counted  # nothing recounted in the change
+    period = Period(NOW.date(), NOW.date())
+    assert build_report(store, period).current["solved"] == 0
+    assert system.catch_up_reports() == 1
+    assert build_report(store, period).current["solved"] == 1
+    assert system.catch_up_reports() == 0
+    kept = dump(store.read())
+    system.rebuild_reports()
+    assert dump(store.read()) == kept

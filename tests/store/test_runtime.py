@@ -131,6 +131,7 @@ def test_store_watch_tells_of_other_commits_until_stopped(desk: Desk) -> None:
 
 
 def test_minute_loop_runs_time_rules(desk: Desk) -> None:
+    """Time rules run each minute, and the report rollups catch up after them."""
     number = desk.svc.create_ticket("Waiting on you", "Any news?", "ana@example.com").number
     desk.svc.update_tickets([number], status="pending")
     rule = RuleConfig(name="stale", trigger="time", query="status:pending", add_tags=["stale"])
@@ -144,6 +145,8 @@ def test_minute_loop_runs_time_rules(desk: Desk) -> None:
     assert recorder.named("background_written")[0] == ([number], [])
     assert "stale" in get_ticket_row(runtime.store, number).tags
     assert recorder.named("background_failed") == []
+    # ... then brings the report rollups up to date, the rule's tag included.
+    assert runtime.store.read().execute("SELECT count(*) FROM report_due").fetchone()[0] == 0
     runtime.close()
 
 

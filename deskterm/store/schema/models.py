@@ -350,6 +350,13 @@ class ReportTicket(SQLModel, table=True):
     facts: str
 
 
+class ReportDue(SQLModel, table=True):
+    """A ticket changed since its rollups were last brought up to date (`report_hook`)."""
+
+    __tablename__ = "report_due"
+    ticket_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+
+
 class ReportCount(SQLModel, table=True):
     """Per-day sums of count facts, by dimension (agent, tag, group, ...; "" for all)."""
 

@@ -45,6 +45,7 @@ from deskterm.store.service import (
     people_sync,
     read_marks,
     replies,
+    report_hook,
     report_rollup,
     rules,
     sla,
@@ -395,6 +396,14 @@ class Service:
             return report_rollup.rebuild(conn, calendar_spec, progress)
         finally:
             conn.close()
+
+    def catch_up_reports(self) -> int:
+        """Bring the rollups up to date with the changes marked due since the last catch-up
+        (before a report reads them, and each minute); how many tickets were recounted."""
+        if not report_hook.anything_due(self.store.read()):
+            return 0
+        with self.unit() as uow:
+            return report_hook.catch_up(uow.db)
 
     # -- people and settings -----------------------------------------------------------
 
