@@ -280,6 +280,7 @@ class Replica:
                 files=self._download_files(page["tickets"]),
                 articles=page.get("articles", ()),
                 articles_gone=page.get("articles_gone", ()),
+                read_marks=page.get("read_marks", ()),
             )
             report.pulled += len(page["tickets"])
             if progress is not None:

@@ -9,6 +9,7 @@ from deskterm.app import DesktermApp
 from deskterm.channels.sync import Replica, SyncReport, join, save_token
 from deskterm.config import AgentConfig, Config
 from deskterm.store.schema.db import Store, open_store
+from deskterm.store.schema.timefmt import from_db
 from deskterm.store.service import Actor, Service
 from helpers.store import fresh_store_file
 
@@ -76,3 +77,36 @@ def snapshot(store: Store) -> dict[int, dict[str, Any]]:
             "events": events,
         }
     return tickets
+
+
+def records(store: Store, reader: str | None = None) -> dict[str, Any]:
+    """Beyond the tickets: time entries, files and tags, and the read marks of agent
+    `reader` (a replica holds its own agent's only), by ticket number (ids left out)."""
+    conn = store.read()
+    return {
+        "time": [
+            (number, email, from_db(started), seconds, source, note)
+            for number, email, started, seconds, source, note in conn.execute(
+                "SELECT t.number, a.email, e.started_at, e.seconds, e.source, e.note"
+                " FROM time_entry e JOIN ticket t ON t.id = e.ticket_id"
+                " JOIN agent a ON a.id = e.agent_id ORDER BY 1, 3, 4, 6"
+            )
+        ],
+        "files": [
+            tuple(row)
+            for row in conn.execute(
+                "SELECT t.number, f.filename, f.sha256 FROM message_attachment f"
+                " JOIN message m ON m.id = f.message_id JOIN ticket t ON t.id = m.ticket_id"
+                " ORDER BY 1, 2, 3"
+            )
+        ],
+        "tags": [row[0] for row in conn.execute("SELECT name FROM tag ORDER BY name")],
+        "read": [
+            (number, from_db(read_at))
+            for number, read_at in conn.execute(
+                "SELECT t.number, r.read_at FROM ticket_read r JOIN ticket t ON t.id = r.ticket_id"
+                " JOIN agent a ON a.id = r.agent_id WHERE a.email = ? ORDER BY 1",
+                (reader,),
+            )
+        ],
+    }

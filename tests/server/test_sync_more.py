@@ -116,6 +116,32 @@ def test_read_marks_are_each_agents_own_and_never_move_back(
     assert _read_at(a.store, BO, 2) == later
 
 
+def test_a_mark_made_alone_reaches_the_agents_other_replica_without_its_ticket(
+    team: Team, pair: tuple[Replica, Replica], tmp_path: Path
+) -> None:
+    laptop, _ada = pair
+    desk, _ = make_replica(team.url, team.agent_token, tmp_path / "bo-desk.db", BO)
+    try:
+        assert local_service(laptop.store, BO).mark_read(1)
+        laptop.sync()
+        report = desk.sync()
+        assert report.pulled == 0  # the mark came alone: ticket 1 did not change
+        assert _read_at(desk.store, BO, 1) == _read_at(team.store, BO, 1)
+        assert _read_at(desk.store, BO, 1) == _read_at(laptop.store, BO, 1) is not None
+        # Read on the server (a third machine): both replicas get the later mark.
+        team.state.make_service(Actor.system()).add_customer_message(1, "Any news?")
+        laptop.sync()
+        desk.sync()
+        team.state.make_service(Actor(team.agent_id, "Bo Agent")).mark_read(1)
+        later = _read_at(team.store, BO, 1)
+        laptop.sync()
+        desk.sync()
+        assert _read_at(laptop.store, BO, 1) == _read_at(desk.store, BO, 1) == later
+    finally:
+        desk.client.close()
+        desk.store.close()
+
+
 def _attachments(mail: bytes) -> list[tuple[str, bytes]]:
     parsed = message_from_bytes(mail, policy=default)
     assert isinstance(parsed, EmailMessage)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from helpers.http_server import Team
-from helpers.replicas import local_service, make_replica, snapshot
+from helpers.replicas import local_service, make_replica, records, snapshot
 
 from deskterm.channels.sync import Replica
 from deskterm.store.queries.replica import queued_ops
-from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import utcnow
 from deskterm.store.service import Actor, Service
 
@@ -37,24 +35,6 @@ def trio(team: Team, tmp_path: Path) -> Iterator[tuple[Replica, Replica, Replica
     for replica in made:
         replica.client.close()
         replica.store.close()
-
-
-def _rows(store: Store) -> dict[str, Any]:
-    """Beyond the tickets: time entries and files, by ticket number (ids left out)."""
-    conn = store.read()
-    return {
-        "time": conn.execute(
-            "SELECT t.number, a.email, e.started_at, e.seconds, e.source, e.note FROM time_entry e"
-            " JOIN ticket t ON t.id = e.ticket_id JOIN agent a ON a.id = e.agent_id"
-            " ORDER BY 1, 3, 4"
-        ).fetchall(),
-        "files": conn.execute(
-            "SELECT t.number, f.filename, f.sha256 FROM message_attachment f"
-            " JOIN message m ON m.id = f.message_id JOIN ticket t ON t.id = m.ticket_id"
-            " ORDER BY 1, 2"
-        ).fetchall(),
-        "tags": conn.execute("SELECT name FROM tag ORDER BY name").fetchall(),
-    }
 
 
 def test_two_offline_replicas_and_the_server_converge(
@@ -89,7 +69,7 @@ def test_two_offline_replicas_and_the_server_converge(
     expected = snapshot(team.store)
     for replica in trio:
         assert snapshot(replica.store) == expected
-        assert _rows(replica.store) == _rows(team.store)
+        assert records(replica.store) == records(team.store)
         assert queued_ops(replica.store) == []
     assert sorted(expected) == [1, 2, 3, 4, 5]
     # Fields: the last writer in the server's order wins (Ada synced first, then Bo).
@@ -107,5 +87,5 @@ def test_two_offline_replicas_and_the_server_converge(
         ("note", "Sent a photo of the right lid."),
         ("reply", "Is it this one?"),
     ]
-    files = _rows(team.store)["files"]
+    files = records(team.store)["files"]
     assert [(n, name) for n, name, _sha in files] == [(5, "photo.png")]

@@ -148,6 +148,7 @@ def pull(request: Request, agent: CallerAgent, body: PullIn) -> dict[str, Any]:
         "next": page.next,
         "cookie": page.cookie,
         "total": page.total,
+        "read_marks": page.read_marks,
         "last_mutation_id": done,
         "schema": schema_version(store.read()),
         "version": __version__,

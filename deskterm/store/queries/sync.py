@@ -82,6 +82,8 @@ class PullPage:
     # On a first page: the articles changed after the cursor, and the uids of those removed.
     articles: list[dict[str, Any]] = field(default_factory=list)
     articles_gone: list[str] = field(default_factory=list)
+    # On the last page: the agent's read marks made alone after the cursor, by ticket number.
+    read_marks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _ticket(row: Sequence[Any]) -> dict[str, Any]:
@@ -239,12 +241,29 @@ def pull_page(
                 ).fetchone()[0]
             )
             articles, gone = _articles(conn, cursor)
+        # On the page whose counter becomes the cursor: no mark up to it is missed.
+        read_marks = [] if more or agent_id is None else _read_marks(conn, agent_id, cursor)
     finally:
         conn.execute("COMMIT")
     cookie = int(counter[0]) if counter else 0
     last = rows[-1] if rows else None
     next_ = f"{last[1 + TICKET_FIELDS.index('sync_version')]},{last[0]}" if more and last else None
-    return PullPage(list(tickets.values()), next_, cookie, missing, total, articles, gone)
+    return PullPage(
+        list(tickets.values()), next_, cookie, missing, total, articles, gone, read_marks
+    )
+
+
+def _read_marks(conn: sqlite3.Connection, agent_id: int, cursor: int) -> list[dict[str, Any]]:
+    """The agent's marks stamped after `cursor` (made on another of their replicas, or on
+    the server), without their tickets."""
+    return [
+        {"number": number, "read_at": read_at}
+        for number, read_at in conn.execute(
+            "SELECT t.number, r.read_at FROM ticket_read r JOIN ticket t ON t.id = r.ticket_id"
+            " WHERE r.agent_id = ? AND r.sync_version > ? ORDER BY r.sync_version",
+            (agent_id, cursor),
+        )
+    ]
 
 
 def _articles(conn: sqlite3.Connection, cursor: int) -> tuple[list[dict[str, Any]], list[str]]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Kept in step with the newest file in migrations/versions (a test checks it), so
 # opening an up-to-date store needs no Alembic import.
-SCHEMA_HEAD = "0024"
+SCHEMA_HEAD = "0025"
 BUSY_TIMEOUT_MS = 5000
 # Each thread has its own connection (the app's workers run on up to six pool threads)
 # and each connection its own page cache: 8 MB each, not 64. No memory map: mapped

@@ -302,9 +302,11 @@ class TicketRead(SQLModel, table=True):
     """When an agent last saw a ticket: the ticket is unread to them once it changes after."""
 
     __tablename__ = "ticket_read"
+    __table_args__ = (Index("ix_ticket_read_agent_sync", "agent_id", "sync_version"),)
     agent_id: int = Field(foreign_key="agent.id", primary_key=True)
     ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
     read_at: datetime  # the ticket's updated_at as the agent saw it
+    sync_version: int = 0  # the sync stamp of a mark made on its own (the agent's replicas pull it)
 
 
 class RuleFiring(SQLModel, table=True):

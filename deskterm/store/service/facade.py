@@ -211,7 +211,7 @@ class Service:
         if self.actor.agent_id is None:
             raise UsageError("only an agent can mark a ticket read: set [agent] email")
         with self.unit() as uow:
-            marked = read_marks.mark(uow, lookups.ticket(uow.session, number), seen)
+            marked = read_marks.mark_alone(uow, lookups.ticket(uow.session, number), seen)
             if not marked:
                 nothing_to_sync()
             return marked

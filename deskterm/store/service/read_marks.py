@@ -12,8 +12,10 @@ from datetime import datetime
 
 from deskterm.store.schema.models import Ticket
 from deskterm.store.schema.timefmt import to_db
+from deskterm.store.service.sync_journal import bump
 from deskterm.store.service.unit_of_work import UnitOfWork
 
+_STAMP = "UPDATE ticket_read SET sync_version = ? WHERE agent_id = ? AND ticket_id = ?"
 # One statement (one round trip on PostgreSQL) where a read and a write were: a mark
 # only moves forward, and the count of changed rows says whether it moved.
 _MARK = (
@@ -37,3 +39,15 @@ def mark(uow: UnitOfWork, ticket: Ticket, seen: datetime | None = None) -> bool:
     assert agent_id is not None and ticket_id is not None  # an agent, a stored ticket
     cursor = uow.db.execute(_MARK, (agent_id, ticket_id, to_db(seen or ticket.updated_at)))
     return cursor.rowcount > 0
+
+
+def mark_alone(uow: UnitOfWork, ticket: Ticket, seen: datetime | None = None) -> bool:
+    """`mark`, for a mark made without changing the ticket (it was opened, or a replica's
+    mark arrived): the mark gets a sync stamp of its own, so the agent's other replicas
+    pull it without pulling the ticket again. A mark made with a change needs none: the
+    ticket is stamped and travels whole, its mark with it."""
+    if not mark(uow, ticket, seen):
+        return False
+    postgres = uow.session.get_bind().dialect.name == "postgresql"
+    uow.db.execute(_STAMP, (bump(uow.db, postgres=postgres), uow.actor.agent_id, ticket.id))
+    return True

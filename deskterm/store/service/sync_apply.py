@@ -148,6 +148,19 @@ class _Writer:
         ):
             self.conn.execute(sql, (row[0],))
 
+    def read_marks(self, marks: Iterable[dict[str, Any]]) -> None:
+        """The server's marks of this replica's agent: the server holds the latest (one
+        still queued here comes back with the rebase)."""
+        me = self.agent_id(self.me)
+        if me is None:
+            return
+        self.conn.executemany(
+            "INSERT INTO ticket_read (agent_id, ticket_id, read_at)"
+            " SELECT ?, id, ? FROM ticket WHERE number = ?"
+            " ON CONFLICT (agent_id, ticket_id) DO UPDATE SET read_at = excluded.read_at",
+            [(me, mark["read_at"], mark["number"]) for mark in marks],
+        )
+
     def drop(self, uid: str) -> None:
         """A ticket made here that the server never got (its op was refused): gone."""
         row = self.conn.execute("SELECT id, subject FROM ticket WHERE uid = ?", (uid,)).fetchone()
@@ -167,9 +180,11 @@ def apply_page(
     files: Iterable[bytes] = (),
     articles: Iterable[dict[str, Any]] = (),
     articles_gone: Iterable[str] = (),
+    read_marks: Iterable[dict[str, Any]] = (),
 ) -> None:
-    """Take one page of the server's tickets (its catalog, its articles, and the contents
-    of the files its messages carry that this replica lacked) in one transaction."""
+    """Take one page of the server's tickets (its catalog, its articles, the agent's read
+    marks made alone, and the contents of the files its messages carry that this replica
+    lacked) in one transaction."""
     conn = connect(store.path)
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -190,6 +205,7 @@ def apply_page(
         for article in articles:
             writer.article(article)
         writer.search.flush()
+        writer.read_marks(read_marks)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

@@ -120,9 +120,17 @@ def stamp_batch(open_batch: Batch, ticket_ids: list[int]) -> None:
 
 
 def _stamp(db: sqlite3.Connection, ticket_ids: list[int], *, postgres: bool) -> int:
-    version = int(db.execute(BUMP_SYNC).fetchone()[0])
+    version = bump(db, postgres=postgres)
     db.execute(_STAMP, (version, json.dumps(ticket_ids)))
-    if postgres:  # delivered at commit to every `serve` process listening (none for a rollback)
+    return version
+
+
+def bump(db: sqlite3.Connection, *, postgres: bool) -> int:
+    """The next value of the `sync` counter, for a change a pull must bring. On PostgreSQL
+    it is notified too: delivered at commit to every `serve` process listening (none for a
+    rollback)."""
+    version = int(db.execute(BUMP_SYNC).fetchone()[0])
+    if postgres:
         db.execute(NOTIFY, (CHANGES_CHANNEL, str(version)))
     return version
 
