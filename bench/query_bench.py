@@ -21,9 +21,9 @@ from bench.common import Context, Figure, fmt
 from deskterm.query import fts
 from deskterm.query.syntax import TicketQuery, parse_query
 from deskterm.store.queries import tickets as queries
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.schema.db import open_store
 from deskterm.store.schema.timefmt import to_db, utcnow
+from deskterm.store.search.filters import QueryContext
 
 NAMES = ("queries",)
 GOAL_S = 0.05

@@ -29,9 +29,9 @@ from deskterm.drafts import Drafts, drafts_path
 from deskterm.errors import DesktermError
 from deskterm.reports.active_time import ActiveTime
 from deskterm.runtime import Runtime, Timings
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import AgentRecord
 from deskterm.store.schema.db import Store
+from deskterm.store.search.filters import QueryContext
 
 if TYPE_CHECKING:
     from deskterm.channels.sender import SendReport

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from deskterm.config import Config
     from deskterm.runtime import Runtime
-    from deskterm.store.queries.filters import QueryContext
     from deskterm.store.schema.db import Store
+    from deskterm.store.search.filters import QueryContext
     from deskterm.store.service import Actor, RuleSet, Service
     from deskterm.views import ViewDef
 
@@ -87,7 +87,7 @@ class Context:
         return agent_id_by_email(self.store(), email) if email else None
 
     def query_context(self) -> QueryContext:
-        from deskterm.store.queries.filters import QueryContext
+        from deskterm.store.search.filters import QueryContext
 
         me = self.me_id()
         email = self.config.agent.email

@@ -50,8 +50,8 @@ def _list(
 ) -> None:
     from deskterm.cli.paging import print_pages
     from deskterm.query.syntax import parse_query
-    from deskterm.store.queries.records import Cursor
     from deskterm.store.queries.tickets import list_tickets
+    from deskterm.store.search.order import Cursor
 
     query = parse_query(query_text)
     store, qctx = c.store(), c.query_context()

@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from deskterm.drafts import Drafts
     from deskterm.runtime.listener import SyncStatus
     from deskterm.sla.policy import SlaSettings
-    from deskterm.store.queries.filters import QueryContext
     from deskterm.store.queries.mail import IngestStatus
     from deskterm.store.queries.records import AgentRecord
     from deskterm.store.schema.db import Store
+    from deskterm.store.search.filters import QueryContext
     from deskterm.store.service import Service
 
 

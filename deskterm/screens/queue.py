@@ -28,10 +28,11 @@ from deskterm.screens.field_dialogs import (
 from deskterm.screens.host import DeskHost
 from deskterm.screens.modals import TextModal
 from deskterm.store.queries.catalog import list_agents
-from deskterm.store.queries.filters import QueryContext
-from deskterm.store.queries.records import AgentRecord, Cursor, TicketPage, TicketRow
+from deskterm.store.queries.records import AgentRecord, TicketPage, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
 from deskterm.store.queries.tickets import count_tickets, list_tickets
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import Cursor
 from deskterm.views import KEYED, all_views
 from deskterm.widgets.fmt import plain
 from deskterm.widgets.ingest_line import IngestLine

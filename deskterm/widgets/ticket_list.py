@@ -33,7 +33,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.sla.policy import SlaSettings
-from deskterm.store.queries.records import Cursor, TicketPage, TicketRow
+from deskterm.store.queries.records import TicketPage, TicketRow
+from deskterm.store.search.order import Cursor
 from deskterm.widgets.ticket_lines import TicketLines
 
 MAX_PAGES = 12

@@ -14,9 +14,9 @@ from helpers.app import NOW, screen_text, seed_bulk, wait_until
 from textual.app import App, ComposeResult
 
 from deskterm.query.syntax import parse_query
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.store.schema.db import Store, open_store
+from deskterm.store.search.filters import QueryContext
 from deskterm.widgets.ticket_list import TicketList
 
 TICKETS = 300

@@ -16,10 +16,10 @@ from deskterm.query.syntax import parse_query
 from deskterm.rules.match import matches
 from deskterm.rules.model import rules_from_config
 from deskterm.sla.settings import calendars_from_config
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.rule_replay import replay
 from deskterm.store.queries.tickets import get_ticket_row, list_events, list_tickets
 from deskterm.store.schema.db import Store
+from deskterm.store.search.filters import QueryContext
 from deskterm.store.service import Actor, RuleSet, Service
 
 

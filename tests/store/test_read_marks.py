@@ -11,7 +11,7 @@ from deskterm.errors import UsageError
 from deskterm.query.syntax import parse_query
 from deskterm.store.queries import catalog as catalog_queries
 from deskterm.store.queries import tickets as queries
-from deskterm.store.queries.filters import QueryContext
+from deskterm.store.search.filters import QueryContext
 from deskterm.store.service import Actor, Service
 
 

@@ -11,11 +11,11 @@ from helpers.postgres import PostgresServer
 from helpers.store import fresh_store_file
 
 from deskterm.query.syntax import parse_query
-from deskterm.store.queries.filters import QueryContext
-from deskterm.store.queries.records import Cursor
 from deskterm.store.queries.tickets import count_tickets, list_tickets
 from deskterm.store.schema.db import Store, open_store
 from deskterm.store.schema.timefmt import from_db
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import Cursor
 from deskterm.store.service import Actor, Service
 
 # subject, first message, customer, later: (note, tags, status)

@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from deskterm.query import fts
 from deskterm.query.syntax import DateFilter, TicketQuery, format_query, parse_query, resolve_date
 from deskterm.sla.policy import Policy, SlaSettings
-from deskterm.store.queries import filters
 from deskterm.store.queries import tickets as queries
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.schema.timefmt import to_db
+from deskterm.store.search import filters
 from deskterm.store.search import sqlite as sqlite_search
 from deskterm.store.search import words as search_words
+from deskterm.store.search.filters import QueryContext
 from deskterm.store.service import Actor, Service
 
 # Latin words the porter stemmer leaves as they are (checked below), so a word

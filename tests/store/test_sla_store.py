@@ -13,9 +13,9 @@ from deskterm.cli import app
 from deskterm.config import CalendarConfig, PolicyConfig, SlaConfig
 from deskterm.query.syntax import parse_query
 from deskterm.sla.settings import settings_from_config
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.tickets import list_events, list_tickets
 from deskterm.store.schema.db import Store
+from deskterm.store.search.filters import QueryContext
 from deskterm.store.service import Actor, Service
 
 SLA = SlaConfig(

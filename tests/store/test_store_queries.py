@@ -16,9 +16,10 @@ from deskterm.errors import NotFoundError, UsageError
 from deskterm.query.syntax import TicketQuery, parse_query
 from deskterm.store.queries import catalog as catalog_queries
 from deskterm.store.queries import tickets as queries
-from deskterm.store.queries.filters import QueryContext
-from deskterm.store.queries.records import Cursor, TicketRow
+from deskterm.store.queries.records import TicketRow
 from deskterm.store.schema.timefmt import from_db
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import Cursor
 
 BASE = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)  # noon UTC: the same local day in any zone
 NOW = BASE + timedelta(days=40)

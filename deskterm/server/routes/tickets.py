@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 from deskterm.query.syntax import parse_query
 from deskterm.server.auth import CallerAgent, actor_of
 from deskterm.server.deps import server_state, store_of
-from deskterm.store.queries.filters import QueryContext
-from deskterm.store.queries.records import Cursor
 from deskterm.store.queries.tickets import get_ticket, get_ticket_row, list_events, list_tickets
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import Cursor
 from deskterm.vocab import Channel, Priority, Status
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])

@@ -18,9 +18,9 @@ from deskterm.store.queries.records import (
     OrgRecord,
     ViewRecord,
 )
-from deskterm.store.queries.sql import where_sql
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db
+from deskterm.store.search.filters import where_sql
 
 CUSTOMER_PAGE = 50
 

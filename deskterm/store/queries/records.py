@@ -8,26 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from deskterm.store.schema.timefmt import iso
-
-
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Where a keyset page ends: the last row's sort key (as stored) and id."""
-
-    key: str
-    id: int
-
-    def encode(self) -> str:
-        return f"{self.key}|{self.id}"
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor:
-        from deskterm.errors import UsageError
-
-        stamp, _, ident = text.rpartition("|")
-        if not stamp or not ident.isdecimal():
-            raise UsageError(f"bad cursor {text!r}: pass the value printed as next_cursor")
-        return cls(stamp, int(ident))
+from deskterm.store.search.order import Cursor
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,8 @@ from deskterm.assist.model import tone_class
 from deskterm.errors import NotFoundError
 from deskterm.query.syntax import TicketQuery
 from deskterm.store.queries.catalog import get_customer
-from deskterm.store.queries.filters import QueryContext
 from deskterm.store.queries.records import (
     AttachmentRecord,
-    Cursor,
     EventRecord,
     MessageRecord,
     TicketDetail,
@@ -29,7 +27,8 @@ from deskterm.store.queries.records import (
 from deskterm.store.schema.db import Store
 from deskterm.store.schema.timefmt import from_db
 from deskterm.store.search import search_for
-from deskterm.store.search.order import SORTS
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import SORTS, Cursor
 
 PAGE_SIZE = 50
 

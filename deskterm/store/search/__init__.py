@@ -13,9 +13,8 @@ import sqlite3
 from typing import Protocol
 
 from deskterm.query.syntax import TicketQuery
-from deskterm.store.queries.filters import QueryContext
-from deskterm.store.queries.records import Cursor
-from deskterm.store.search.order import Sort
+from deskterm.store.search.filters import QueryContext
+from deskterm.store.search.order import Cursor, Sort
 
 
 class TicketSearch(Protocol):

@@ -1,8 +1,29 @@
-"""The orders a ticket list can walk, as keysets: (sort column, id), never OFFSET."""
+"""The orders a ticket list can walk, as keysets: (sort column, id), never OFFSET;
+and the cursor that says where a page of one ends."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a keyset page ends: the last row's sort key (as stored) and id."""
+
+    key: str
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.key}|{self.id}"
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        from deskterm.errors import UsageError
+
+        stamp, _, ident = text.rpartition("|")
+        if not stamp or not ident.isdecimal():
+            raise UsageError(f"bad cursor {text!r}: pass the value printed as next_cursor")
+        return cls(stamp, int(ident))
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,8 @@ import sqlite3
 
 from deskterm.query import fts_pg
 from deskterm.query.syntax import TicketQuery
-from deskterm.store.queries.filters import QueryContext, TicketFilters
-from deskterm.store.queries.records import Cursor
-from deskterm.store.queries.sql import where_sql
-from deskterm.store.search.order import Sort
+from deskterm.store.search.filters import QueryContext, TicketFilters, where_sql
+from deskterm.store.search.order import Cursor, Sort
 
 # The tickets holding a word (its tsquery text twice: subjects, then message bodies).
 TICKETS_HOLDING = (

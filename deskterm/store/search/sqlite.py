@@ -7,7 +7,7 @@ walk starts from and what it checks on each row:
   answer at once: no rows.
 - Status: one index range per status, each already in order, merged (SQLite
   cannot walk (status, updated_at) in updated order across an IN list by itself).
-- A selective filter (a tag or customers with few tickets, see `queries.filters`)
+- A selective filter (a tag or customers with few tickets, see `search.filters`)
   or a rare word (`words`) is a small set the query starts from: SQLite looks the
   few tickets up and sorts them.
 - Everything else is checked per row while walking the order: unselective filters
@@ -22,10 +22,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from deskterm.query.syntax import TicketQuery
-from deskterm.store.queries.filters import QueryContext, TicketFilters
-from deskterm.store.queries.records import Cursor
-from deskterm.store.queries.sql import where_sql
-from deskterm.store.search.order import Sort
+from deskterm.store.search.filters import QueryContext, TicketFilters, where_sql
+from deskterm.store.search.order import Cursor, Sort
 from deskterm.store.search.words import (
     TICKETS_HOLDING,
     Word,

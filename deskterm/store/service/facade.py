@@ -335,8 +335,8 @@ class Service:
         A time rule fires once per ticket state: the ledger key is the ticket's
         last update, so "pending for 5 days" fires again only after new activity.
         """
-        from deskterm.store.queries.filters import QueryContext
         from deskterm.store.queries.tickets import list_tickets
+        from deskterm.store.search.filters import QueryContext
 
         fired: list[Fired] = []
         for rule in self.ruleset.rules:

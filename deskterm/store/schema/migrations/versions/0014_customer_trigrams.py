@@ -4,7 +4,7 @@
 name. As a LIKE scan that read all 250,000 customers of a 1M-ticket store on every
 query (85 ms of CPU, 0.3-1.5 s under load); FTS5's trigram tokenizer answers the same
 LIKE from an index when the text has three or more characters (see
-`queries.filters`). Triggers keep both indexes in step with every write, whatever
+`search.filters`). Triggers keep both indexes in step with every write, whatever
 code makes it (service, ingest, sync, the demo's bulk load).
 
 Revision ID: 0014
@@ -27,7 +27,7 @@ _INDEXES = (
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        # pg_trgm answers the same case-blind LIKE from GIN indexes (see `queries.filters`).
+        # pg_trgm answers the same case-blind LIKE from GIN indexes (see `search.filters`).
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for index, table, columns in _INDEXES:
             for column in columns:

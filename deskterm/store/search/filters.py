@@ -27,6 +27,11 @@ from deskterm.store.schema.timefmt import to_db, utcnow
 DRIVE = 5000
 
 
+def where_sql(parts: list[str]) -> str:
+    """` WHERE a AND b`, or nothing when there are no conditions."""
+    return (" WHERE " + " AND ".join(parts)) if parts else ""
+
+
 @dataclass(frozen=True)
 class QueryContext:
     """What a query needs beyond its text: who "me" is, and what "now" is."""
