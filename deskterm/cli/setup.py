@@ -66,12 +66,20 @@ def demo(
     ] = None,
     fresh: Annotated[bool, typer.Option(help="Build anew even if one was built today.")] = False,
 ) -> None:
-    """Build a realistic demo store in a throwaway place and open the app on it."""
+    """Build a realistic demo store in a throwaway place and open the app on it.
+
+    With `--db postgresql+psycopg://...` (an empty database): build it there, for
+    `deskterm serve --database` to serve to a team.
+    """
     import sys
 
     from deskterm.demo import places
     from deskterm.errors import UsageError
 
+    location = ctx_of(ctx).store_location()
+    if isinstance(location, str):
+        _build_demo_database(location, tickets, seed)
+        return
     if path is not None:
         target = path.expanduser()
         if target.exists():
@@ -122,6 +130,21 @@ def _build_demo(target: Path, final: Path, tickets: int, seed: int) -> None:
         make_live(live.service())
     finally:
         live.close()
+
+
+def _build_demo_database(url: str, tickets: int, seed: int) -> None:
+    """The demo's tickets, people and history in an empty PostgreSQL database, bulk-loaded
+    (no demo config: `serve` runs with the team's own)."""
+    import sys
+
+    from deskterm.cli.output import progress_bar
+    from deskterm.demo.build import build_demo
+    from deskterm.store.schema.urls import shown
+
+    with progress_bar("building demo tickets", tickets) as update:
+        build_demo(url, tickets, seed=seed, progress=update)
+    print(shown(url))
+    print(f"serve it to a team: deskterm serve --database {shown(url)}", file=sys.stderr)
 
 
 @agent_app.command("add")

@@ -42,7 +42,7 @@ _HOURS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 17, 18, 16, 12, 15, 16, 15, 13, 9, 6, 4, 3
 
 @dataclass(frozen=True)
 class DemoSummary:
-    path: Path
+    path: Path | str
     tickets: int
     messages: int
     events: int
@@ -110,12 +110,16 @@ def creation_times(rng: random.Random, count: int, start: int, now: int) -> list
     return times
 
 
-def _setup_team(path: Path, start: datetime) -> World:
+def _setup_team(location: Path | str, start: datetime) -> World:
     """Agents, groups, canned replies and views through the service layer."""
     from deskterm.store.service import Actor, Service
 
-    store = open_store(path, create=True)
+    store = open_store(location, create=True)
     try:
+        if store.read().execute("SELECT 1 FROM ticket LIMIT 1").fetchone() is not None:
+            raise StoreError(
+                f"{store.where}: holds tickets; a demo is built only into an empty store"
+            )
         service = Service(store, Actor(None, "system"), clock=lambda: start)
         agents = [
             AgentInfo(
@@ -143,7 +147,7 @@ def _setup_team(path: Path, start: datetime) -> World:
 
 
 def build_demo(
-    path: Path,
+    path: Path | str,
     tickets: int = 2000,
     *,
     seed: int = 1,
@@ -152,15 +156,17 @@ def build_demo(
     report_calendar: str | None = None,
     sla: SlaSettings | None = None,
 ) -> DemoSummary:
-    """Build a demo store of `tickets` tickets at `path` (a new file).
+    """Build a demo store of `tickets` tickets at `path` (a new file, or the URL of an
+    empty PostgreSQL database: a team server's store).
 
     `report_calendar` is the calendar spec the reports measure business time on;
     `sla` the policies whose past outcomes (targets met and breached) are recorded.
     """
     began = time.perf_counter()
-    path = path.expanduser()
-    if path.exists():
-        raise StoreError(f"{path}: exists; a demo store is built only into a new file")
+    if isinstance(path, Path):
+        path = path.expanduser()
+        if path.exists():
+            raise StoreError(f"{path}: exists; a demo store is built only into a new file")
     rng = random.Random(seed)
     now = (now or datetime.now(UTC)).astimezone(UTC)
     now_us = to_micros(now)

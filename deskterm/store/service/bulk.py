@@ -1,4 +1,4 @@
-"""Bulk loading: prepared rows straight into SQLite, in chunks, indexes rebuilt after.
+"""Bulk loading: prepared rows straight into the store, in chunks, indexes rebuilt after.
 
 The service layer writes one change per transaction; a demo (or an import) of a
 million tickets is ~10^7 rows, which only raw `executemany` loads in minutes.
@@ -49,19 +49,36 @@ _INSERT_MESSAGE = insert_sql("message", MESSAGE_COLUMNS)
 
 
 class BulkLoader:
-    """One exclusive connection loading rows in chunks; use as a context manager."""
+    """One exclusive connection loading rows in chunks; use as a context manager.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    `location` is a SQLite file, or a PostgreSQL URL (a team server's store, empty): the
+    same rows go through `pg`'s translation of the same statements, and `finish` moves
+    each id sequence past the explicit ids loaded.
+    """
+
+    def __init__(self, location: Path | str) -> None:
+        self.path = location
         self._dropped: list[str] = []
-        try:
-            self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._search = SearchIndex(self._conn, whole_tickets=False)
-            for pragma in _LOAD_PRAGMAS:
-                self._conn.execute(pragma)
-            self._conn.execute("BEGIN")
-        except sqlite3.Error as exc:
-            raise describe(path, exc) from exc
+        self._pg = isinstance(location, str)
+        if isinstance(location, str):
+            from deskterm.store.schema import pg
+
+            self._conn = cast(sqlite3.Connection, pg.connect(location))
+        else:
+            try:
+                self._conn = sqlite3.connect(
+                    location, isolation_level=None, check_same_thread=False
+                )
+                for pragma in _LOAD_PRAGMAS:
+                    self._conn.execute(pragma)
+            except sqlite3.Error as exc:
+                raise describe(location, exc) from exc
+        self._search = SearchIndex(self._conn, whole_tickets=False)
+        self._conn.execute("BEGIN")
+        self._open = True
+        self._foreign_keys: list[tuple[str, str, str]] = []
+        if self._pg:
+            self._drop_foreign_keys()
 
     def __enter__(self) -> BulkLoader:
         return self
@@ -70,19 +87,46 @@ class BulkLoader:
         self.close()
 
     def close(self) -> None:
-        if self._conn.in_transaction:
+        if self._open:
             self._conn.execute("ROLLBACK")
+        if self._foreign_keys:  # a load that failed: later writes are checked again
+            self._add_foreign_keys(checked=False)
         self._conn.close()
+
+    def _drop_foreign_keys(self) -> None:
+        """PostgreSQL's `foreign_keys=OFF`: rows come in any order (customers after their
+        tickets); `finish` adds the keys back, which checks every row loaded."""
+        self._foreign_keys = [
+            (str(table), str(name), str(definition))
+            for table, name, definition in self._conn.execute(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+                " FROM pg_constraint c WHERE c.contype = 'f'"
+                " AND c.connamespace = current_schema()::regnamespace"
+            ).fetchall()
+        ]
+        for table, name, _definition in self._foreign_keys:
+            self._conn.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+
+    def _add_foreign_keys(self, *, checked: bool = True) -> None:
+        for table, name, definition in self._foreign_keys:
+            self._conn.execute(
+                f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+                + ("" if checked else " NOT VALID")
+            )
+        self._foreign_keys.clear()
 
     def drop_indexes(self, tables: Iterable[str] = BULK_TABLES) -> None:
         """Drop the secondary (non-unique, named) indexes of `tables` until `finish()`."""
         names = tuple(tables)
         marks = ",".join("?" * len(names))
-        rows = self._conn.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            f" AND tbl_name IN ({marks})",
-            names,
-        ).fetchall()
+        listing = (
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND indexdef NOT LIKE 'CREATE UNIQUE %' AND tablename IN"
+            if self._pg
+            else "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN"
+        )
+        rows = self._conn.execute(f"{listing} ({marks})", names).fetchall()
         for name, sql in rows:
             self._conn.execute(f'DROP INDEX "{name}"')
             self._dropped.append(str(sql))
@@ -162,7 +206,7 @@ class BulkLoader:
                 self._conn.execute("COMMIT")
                 written += len(events)
         except sqlite3.Error as exc:
-            raise describe(self.path, exc) from exc
+            raise describe(Path(self.path), exc) from exc
         return written
 
     def rebuild_reports(self, calendar_spec: str | None = None) -> None:
@@ -172,7 +216,7 @@ class BulkLoader:
         try:
             rebuild(self._conn, calendar_spec)
         except sqlite3.Error as exc:
-            raise describe(self.path, exc) from exc
+            raise describe(Path(self.path), exc) from exc
 
     def finish(self, *, analyze: bool = True) -> None:
         """Commit, rebuild dropped indexes, gather planner statistics, go back to WAL."""
@@ -180,13 +224,31 @@ class BulkLoader:
             for sql in self._dropped:
                 self._conn.execute(sql)
             self._dropped.clear()
-            self._search.build_ticket_words()
+            if self._pg:
+                self._move_sequences()
+                self._add_foreign_keys()
+            else:  # SQLite's whole-ticket rows (PostgreSQL searches its tsvectors)
+                self._search.build_ticket_words()
             self._conn.execute("COMMIT")
+            self._open = False
             self._search.optimize()
             if analyze:
                 self._conn.execute("ANALYZE")
-                self._conn.execute("PRAGMA optimize")
-            self._conn.execute("PRAGMA locking_mode=NORMAL")
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            if not self._pg:
+                if analyze:
+                    self._conn.execute("PRAGMA optimize")
+                self._conn.execute("PRAGMA locking_mode=NORMAL")
+                self._conn.execute("PRAGMA journal_mode=WAL")
         except sqlite3.Error as exc:
-            raise describe(self.path, exc) from exc
+            raise describe(Path(self.path), exc) from exc
+
+    def _move_sequences(self) -> None:
+        """Rows were loaded with their ids: each id sequence goes on from the largest."""
+        for (table,) in self._conn.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema ="
+            " current_schema() AND column_name = 'id' AND column_default LIKE 'nextval(%'"
+        ).fetchall():
+            self._conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f' coalesce((SELECT max(id) FROM "{table}"), 0) + 1, false)'
+            )
