@@ -214,7 +214,8 @@ class TicketPage:
                     names[email] = name or ""
         self.conn.executemany(
             "INSERT INTO customer (email, name, created_at) VALUES (?, ?, ?)"
-            " ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE excluded.name != ''",
+            " ON CONFLICT (email) DO UPDATE SET name = excluded.name"
+            " WHERE excluded.name NOT IN ('', customer.name)",  # unchanged: no trigram rewrite
             [(email, name, self.now) for email, name in names.items()],
         )
         return self._ids(
