@@ -14,6 +14,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -268,28 +269,34 @@ class Replica:
             "limit": PAGE,
         }
         total = 0
-        while True:
-            page = self.client.pull(body)
-            total = page["total"] if page["total"] is not None else total
-            _check_schema(page["schema"], self.client.url)
-            apply_page(
-                self.store,
-                page["tickets"],
-                catalog=page.get("catalog"),
-                missing=page["missing"],
-                files=self._download_files(page["tickets"]),
-                articles=page.get("articles", ()),
-                articles_gone=page.get("articles_gone", ()),
-                read_marks=page.get("read_marks", ()),
-            )
-            report.pulled += len(page["tickets"])
-            if progress is not None:
-                progress(report.pulled, max(total, report.pulled))
-            if "catalog_hash" in page:
-                set_state(self.store, {"catalog_hash": page["catalog_hash"]})
-            if page["next"] is None:
-                break
-            body |= {"after": page["next"], "refs": [], "catalog": None}
+        # The next page is asked for while this one is written: the server reads and
+        # encodes it meanwhile (a first join's pages take as long there as here).
+        with ThreadPoolExecutor(1, thread_name_prefix="deskterm-pull") as fetcher:
+            coming = fetcher.submit(self.client.pull, body)
+            while True:
+                page = coming.result()
+                if page["next"] is not None:
+                    body = body | {"after": page["next"], "refs": [], "catalog": None}
+                    coming = fetcher.submit(self.client.pull, body)
+                total = page["total"] if page["total"] is not None else total
+                _check_schema(page["schema"], self.client.url)
+                apply_page(
+                    self.store,
+                    page["tickets"],
+                    catalog=page.get("catalog"),
+                    missing=page["missing"],
+                    files=self._download_files(page["tickets"]),
+                    articles=page.get("articles", ()),
+                    articles_gone=page.get("articles_gone", ()),
+                    read_marks=page.get("read_marks", ()),
+                )
+                report.pulled += len(page["tickets"])
+                if progress is not None:
+                    progress(report.pulled, max(total, report.pulled))
+                if "catalog_hash" in page:
+                    set_state(self.store, {"catalog_hash": page["catalog_hash"]})
+                if page["next"] is None:
+                    break
         report.cursor = page["cookie"]
         set_state(self.store, {"cursor": str(page["cookie"]), "server_version": page["version"]})
         return int(page["last_mutation_id"])
