@@ -312,6 +312,18 @@ _WRITER = "import sys; from pathlib import Path; from bench.live_bench import wr
 )
 
 
+async def _settled(app: Any) -> None:
+    """Until no worker runs: one superseded by a newer load (exclusive) ends cancelled."""
+    from textual.worker import WorkerCancelled
+
+    while True:
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
+        return
+
+
 async def _repaints(url: str, admin: str, agent: str, folder: Path) -> list[float]:
     """Replica A (its own process) writes notes; the app on replica B shows the ticket:
     each sample is from asking A to write to the first frame of B showing the note."""
@@ -344,7 +356,7 @@ async def _repaints(url: str, admin: str, agent: str, folder: Path) -> list[floa
             await pilot.press("3")  # All open
             await probe.wait(lambda: queue_painted(app))
             await probe.key("enter", lambda: isinstance(app.screen, TicketScreen))
-            await app.workers.wait_for_complete()
+            await _settled(app)
             screen = app.screen
             assert isinstance(screen, TicketScreen) and screen.detail is not None
             number = screen.detail.ticket.number
@@ -357,7 +369,7 @@ async def _repaints(url: str, admin: str, agent: str, folder: Path) -> list[floa
                 a.stdin.write(f"{number} {text}\n")
                 a.stdin.flush()
                 samples.append(await shown - start)
-                await app.workers.wait_for_complete()
+                await _settled(app)
     finally:
         a.stdin.close()
         a.wait()
