@@ -59,18 +59,24 @@ def _free_port() -> int:
 
 
 def _prepare(folder: Path) -> tuple[Path, str, list[int]]:
+    db = folder / "server.db"
+    return db, *prepare_at(db)
+
+
+def prepare_at(location: Path | str) -> tuple[str, list[int]]:
+    """A TICKETS-ticket demo desk at `location` (a new file or an empty PostgreSQL
+    database) with the bench's agent: its token and the ticket numbers."""
     from deskterm.demo.build import build_demo
     from deskterm.store.schema.db import open_store
     from deskterm.store.service import Actor, Service
 
-    db = folder / "server.db"
     print(f"building a {TICKETS:,}-ticket store ...", file=sys.stderr)
-    build_demo(db, TICKETS)
-    store = open_store(db)
+    build_demo(location, TICKETS)
+    store = open_store(location)
     _id, token = Service(store, Actor.system()).add_agent("Bench", "bench@bench.test", "agent")
     numbers = [int(r[0]) for r in store.read().execute("SELECT number FROM ticket")]
     store.close()
-    return db, token, numbers
+    return token, numbers
 
 
 def _paths(numbers: list[int], seed: int, count: int = REQUESTS_EACH) -> list[str]:

@@ -1,11 +1,14 @@
 """50 agents' replicas syncing against one server: push a change, pull what changed.
 
-`deskterm serve` runs on a 20,000-ticket demo store in its own process. Each simulated
+`deskterm serve` runs on a 20,000-ticket demo store in its own process: a SQLite file,
+then a database on a throwaway PostgreSQL cluster (the tests' helper; skipped with a
+note where there is none). Each simulated
 agent is a replica that joined already (its cursor starts at the server's): once a
 second it alternately pushes one change (a note, a status) and pulls what every agent
 changed since its cursor, pages included. Latency is set against the same changes made
 directly through the service layer and the same pull read in-process (the raw baseline);
-the server's CPU and RSS are read after the load. `python -m bench --only sync-load`.
+the server's CPU and RSS are read after the load. `python -m bench --only sync-load`
+(both stores), `--only sync-load-sqlite` or `--only sync-load-postgresql`.
 """
 
 from __future__ import annotations
@@ -20,11 +23,19 @@ from typing import Any
 
 import httpx
 
-from bench.common import Context, Figure
-from bench.server_bench import AGENTS, GOAL_P99, PACE_SECONDS, _cpu_seconds, _prepare, _rss_mb
+from bench.common import Context, Figure, postgres_cluster
+from bench.server_bench import (
+    AGENTS,
+    GOAL_P99,
+    PACE_SECONDS,
+    _cpu_seconds,
+    _prepare,
+    _rss_mb,
+    prepare_at,
+)
 from bench.server_bench import serving as serving_store
 
-NAMES = ("sync-load",)
+NAMES = ("sync-load", "sync-load-sqlite", "sync-load-postgresql")  # both, or one backend
 NEEDS_STORE = False
 ROUNDS = 20  # requests per agent: 10 pushes and 10 pulls, one a second
 
@@ -89,7 +100,7 @@ async def _load(
     return latencies, time.perf_counter() - start, sum(pulled)
 
 
-def _raw(db: Path, numbers: list[int]) -> float:
+def _raw(db: Path | str, numbers: list[int]) -> float:
     """Median of the same work in-process: one change through the service, one pull read."""
     from deskterm.store.queries.catalog import find_agent
     from deskterm.store.queries.sync import pull_page
@@ -119,6 +130,19 @@ def _cursor(store: Any) -> int:
 
 
 def run(ctx: Context, only: str | None) -> list[Figure]:
+    figures = _on_sqlite() if only in (None, "sync-load-sqlite") else []
+    if only == "sync-load-sqlite":
+        return figures
+    cluster = postgres_cluster(ctx, "sync-load on PostgreSQL")
+    if cluster is not None:
+        try:
+            figures += _on_postgres(cluster.create_database("syncload").url)
+        finally:
+            cluster.close()
+    return figures
+
+
+def _on_sqlite() -> list[Figure]:
     from deskterm.store.schema.db import open_store
 
     folder = Path(tempfile.mkdtemp(prefix="deskterm-sync-load-"))
@@ -126,28 +150,58 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
         db, token, numbers = _prepare(folder)
         store = open_store(db)
         cursor = _cursor(store)
-        tickets = len(numbers)
         store.close()
         shutil.copyfile(db, folder / "raw.db")
         raw = _raw(folder / "raw.db", numbers)
-        with serving_store(db, folder) as (url, pid):
-            cpu = _cpu_seconds(pid)
-            latencies, wall, pulled = asyncio.run(_load(url, token, numbers, cursor))
-            cpu = _cpu_seconds(pid) - cpu
-            rss = _rss_mb(pid)
+        return _served(db, folder, token, numbers, cursor, raw, "SQLite", "")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _on_postgres(url: str) -> list[Figure]:
+    """The same load on a PostgreSQL store; the raw baseline runs on it before it is served
+    (50 notes more on 20,000 tickets)."""
+    from deskterm.store.schema.db import open_store
+
+    folder = Path(tempfile.mkdtemp(prefix="deskterm-sync-load-pg-"))
+    try:
+        token, numbers = prepare_at(url)
+        raw = _raw(url, numbers)
+        store = open_store(url)
+        cursor = _cursor(store)
+        store.close()
+        return _served(url, folder, token, numbers, cursor, raw, "PostgreSQL", ", PostgreSQL")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _served(
+    db: Path | str,
+    folder: Path,
+    token: str,
+    numbers: list[int],
+    cursor: int,
+    raw: float,
+    backend: str,
+    label: str,
+) -> list[Figure]:
+    """The load against `deskterm serve` on `db`; `label` tells a second backend's figures."""
+    with serving_store(db, folder) as (url, pid):
+        cpu = _cpu_seconds(pid)
+        latencies, wall, pulled = asyncio.run(_load(url, token, numbers, cursor))
+        cpu = _cpu_seconds(pid) - cpu
+        rss = _rss_mb(pid)
     p50 = latencies[len(latencies) // 2]
     p99 = latencies[int(len(latencies) * 0.99) - 1]
     size = (
-        f"{tickets:,} tickets, {AGENTS} replicas x 1 push or pull/s, {len(latencies):,}"
-        f" requests, {pulled:,} tickets pulled, SQLite"
+        f"{len(numbers):,} tickets, {AGENTS} replicas x 1 push or pull/s, {len(latencies):,}"
+        f" requests, {pulled:,} tickets pulled, {backend}"
     )
     return [
-        Figure("sync", "sync p50 (50 replicas syncing)", p50, "s", size, raw=raw),
+        Figure("sync", f"sync p50 (50 replicas syncing{label})", p50, "s", size, raw=raw),
         Figure(
             "sync",
-            "sync p99 (50 replicas syncing)",
+            f"sync p99 (50 replicas syncing{label})",
             p99,
             "s",
             size,
@@ -155,7 +209,7 @@ def run(ctx: Context, only: str | None) -> list[Figure]:
             goal="p99 <= 200 ms",
             ok=p99 <= GOAL_P99,
         ),
-        Figure("sync", "sync throughput", len(latencies) / wall, "req/s", size),
-        Figure("sync", "server CPU per sync request", cpu / len(latencies), "s", size),
-        Figure("sync", "server RSS after syncing", rss, "MB", size),
+        Figure("sync", f"sync throughput{label}", len(latencies) / wall, "req/s", size),
+        Figure("sync", f"server CPU per sync request{label}", cpu / len(latencies), "s", size),
+        Figure("sync", f"server RSS after syncing{label}", rss, "MB", size),
     ]
