@@ -116,6 +116,12 @@ def _quality_store(ctx: Context) -> Path:
 
 
 def _topics(conn: sqlite3.Connection, ids: list[int]) -> dict[int, frozenset[str]]:
+    """ticket id -> its topic tags."""
+    return {k: v & TOPICS for k, v in _tags(conn, ids).items() if v & TOPICS}
+
+
+def _tags(conn: sqlite3.Connection, ids: list[int]) -> dict[int, frozenset[str]]:
+    """ticket id -> all its tags (a VIP tag tells priority)."""
     rows = conn.execute(
         "SELECT tt.ticket_id, tg.name FROM ticket_tag tt JOIN tag tg ON tg.id = tt.tag_id"
         " WHERE tt.ticket_id IN (SELECT value FROM json_each(?))",
@@ -123,8 +129,7 @@ def _topics(conn: sqlite3.Connection, ids: list[int]) -> dict[int, frozenset[str
     ).fetchall()
     out: dict[int, set[str]] = {}
     for tid, name in rows:
-        if name in TOPICS:
-            out.setdefault(tid, set()).add(name)
+        out.setdefault(tid, set()).add(name)
     return {k: frozenset(v) for k, v in out.items()}
 
 
@@ -181,6 +186,7 @@ class _Split:
     older: list[int]
     newer: list[int]
     model: AssistModel
+    tags: dict[int, frozenset[str]]  # number -> all its tags (truth holds its topics)
 
 
 def _split(ctx: Context) -> _Split:
@@ -197,7 +203,8 @@ def _split(ctx: Context) -> _Split:
         " FROM ticket t LEFT JOIN agent_group g ON g.id = t.group_id"
         " WHERE t.status IN ('solved', 'closed') ORDER BY t.number"
     ).fetchall()
-    topics = _topics(conn, [r[0] for r in rows])
+    tags = _tags(conn, [r[0] for r in rows])
+    topics = {k: v & TOPICS for k, v in tags.items()}
     cut = int(len(rows) * 0.8)
     truth = {
         r[1]: (topics.get(r[0], frozenset()), r[3], r[4], r[2].lower(),
@@ -206,7 +213,8 @@ def _split(ctx: Context) -> _Split:
     }  # fmt: skip
     model = train(store, before=rows[cut][1])
     return _Split(store, rows[cut][1], truth, [r[1] for r in rows[:cut]],
-                  [r[1] for r in rows[cut:]], model)  # fmt: skip
+                  [r[1] for r in rows[cut:]], model,
+                  {r[1]: tags.get(r[0], frozenset()) for r in rows})  # fmt: skip
 
 
 def _canned_quality(ctx: Context) -> list[Figure]:
@@ -293,9 +301,9 @@ def _routing_quality(ctx: Context) -> list[Figure]:
         tone = tone_class(*ticket_tone(conn, n))
         learned = Learned.of(split.model, ticket_text(conn, n))
         votes = {
-            "ours": routing_votes(conn, learned, tone, similar),
+            "ours": routing_votes(conn, learned, tone, similar, split.tags[n]),
             "neighbours": route_votes(conn, similar),
-            "model": routing_votes(conn, learned, tone, ()),
+            "model": routing_votes(conn, learned, tone, (), split.tags[n]),
         }
         keyword = {
             "tag": next((t for t in sorted(TOPICS) if t.split("-")[0] in text), majority["tag"]),
@@ -337,7 +345,7 @@ def _priority_everyone(split: _Split, majority: str) -> Figure:
     right = {"ours": 0, "majority": 0, "keyword": 0}
     for n in split.newer:
         _, _, priority, text, _ = split.truth[n]
-        votes = weigh_tone({}, split.model, tone_class(*ticket_tone(conn, n)))
+        votes = weigh_tone({}, split.model, tone_class(*ticket_tone(conn, n)), split.tags[n])
         ours = max(votes, key=lambda k: (votes[k][0], k[1]), default=("", majority))[1]
         right["ours"] += ours == priority
         right["majority"] += majority == priority
@@ -363,8 +371,8 @@ def _priority_cues(split: _Split, asking: list[int]) -> float:
     calm = [line.lower() for lines in CALM_LINES.values() for line in lines]
 
     def cell(n: int) -> tuple[bool, bool, bool]:
-        tags, _, _, text, _ = split.truth[n]
-        return any(u in text for u in urgent), any(c in text for c in calm), "vip" in tags
+        text = split.truth[n][3]
+        return any(u in text for u in urgent), any(c in text for c in calm), "vip" in split.tags[n]
 
     seen: dict[tuple[bool, bool, bool], list[str]] = {}
     for n in split.older:

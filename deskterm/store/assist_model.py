@@ -46,6 +46,13 @@ _COUNT_BY_TONE = f"""
       AND number < ?
     GROUP BY 1, 2
 """
+_COUNT_BY_TAG = f"""
+    SELECT tg.name, t.priority, count(*)
+    FROM ticket t JOIN ticket_tag tt ON tt.ticket_id = t.id JOIN tag tg ON tg.id = tt.tag_id
+    WHERE t.id BETWEEN ? AND ? AND t.{_SOLVED} AND t.urgent_words IS NOT NULL
+      AND t.number < ?
+    GROUP BY 1, 2
+"""
 # What routing learns from: the text a ticket is compared by (as similar tickets read
 # it), its tags, group and the canned replies its agents used.
 _ROUTED = f"""
@@ -66,6 +73,7 @@ class _Chunk:
     """What one range of ticket ids taught."""
 
     by_tone: list[tuple[str, str, int, int]]  # tone, priority, tickets, newest number
+    by_tag: list[tuple[str, str, int]]  # tag, priority, tickets
     routing: Routing
 
 
@@ -86,7 +94,10 @@ def _count(conn: sqlite3.Connection, start: int, end: int, before: int, words: b
         (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
         for r in conn.execute(_COUNT_BY_TONE, (start, end, before))
     ]
-    return _Chunk(by_tone, routing)
+    by_tag = [
+        (str(r[0]), str(r[1]), int(r[2])) for r in conn.execute(_COUNT_BY_TAG, (start, end, before))
+    ]
+    return _Chunk(by_tone, by_tag, routing)
 
 
 def _count_file(path: Path, start: int, end: int, before: int, words: bool) -> _Chunk:
@@ -108,8 +119,8 @@ def train(
     """Learn from the solved tickets (numbered below `before`, if given) and, with
     `write`, store the model beside the store.
 
-    Priority by tone: tickets whose tone was never read (an older store: `deskterm
-    assist rebuild`) are left out rather than counted as calm. Routing: each
+    Priority by tone and by tag: tickets whose tone was never read (an older store:
+    `deskterm assist rebuild`) are left out rather than counted as calm. Routing: each
     ticket's words counted under its tags, group and canned replies, over the
     newest `ROUTING_WINDOW` ticket ids (below `before`). A store of
     more than one chunk is counted by `WORKERS` child processes (the texts'
@@ -125,6 +136,7 @@ def train(
         for s in range(1, last + 1, TRAIN_CHUNK)
     ]
     counts: dict[str, dict[str, int]] = {}
+    by_tag: dict[str, dict[str, int]] = {}
     routing = Routing()
     solved = last_number = 0
     for chunk in _chunks(store, ranges, upto, progress, last):
@@ -133,6 +145,9 @@ def train(
             by[priority] = by.get(priority, 0) + n
             solved += n
             last_number = max(last_number, newest)
+        for tag, priority, n in chunk.by_tag:
+            by = by_tag.setdefault(tag, {})
+            by[priority] = by.get(priority, 0) + n
         routing.merge(chunk.routing)
     # PostgreSQL's index keeps no per-term counts: similar tickets count terms there.
     messages, terms = term_counts(conn) if store.url is None else (0, {})
@@ -141,6 +156,7 @@ def train(
         last_number=last_number,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         priority_by_tone=counts,
+        priority_by_tag=by_tag,
         term_messages=terms,
         messages=messages,
         routing=routing.pruned(),

@@ -1,5 +1,6 @@
 """Assist's trained model: counted exactly from solved history, stored beside the store,
-versioned; priority suggestions weigh it with the urgent words as the reason; too little
+versioned; priority suggestions weigh it (tone and tags) with the urgent words and the
+tags that raised it as the reason; too little
 history says so in one line."""
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from pathlib import Path
 import pytest
 from helpers.store import Desk, make_desk, solved_history
 
-from deskterm.assist.model import MIN_HISTORY, MODEL_VERSION, TERMS_FROM, model_path, write_model
+from deskterm.assist.model import (
+    MIN_HISTORY,
+    MODEL_VERSION,
+    TAG_FROM,
+    TERMS_FROM,
+    model_path,
+    write_model,
+)
 from deskterm.store.assist_model import model_due, model_for, train
 from deskterm.store.queries.similar import list_similar
 from deskterm.store.queries.suggest import suggest, suggested_routing
@@ -79,6 +87,30 @@ def test_training_counts_priority_by_tone_exactly_and_writes_a_versioned_file(
     assert model_for(desk.path) is None  # another version: not used, trained again
     path.write_text("{not json")
     assert model_for(desk.path) is None
+
+
+def test_a_tag_the_team_gives_higher_priority_raises_the_suggestion_and_is_named(
+    desk: Desk,
+) -> None:
+    solved(desk, CALM, "normal", 30, subject="Invoice copy")
+    for i in range(TAG_FROM + 5):
+        n = desk.svc.create_ticket(
+            "Invoice copy", CALM, f"vip{i}@x.test", tags=["vip"], priority="high"
+        ).number
+        desk.svc.set_status(n, "solved")
+    model = train(desk.store)
+    assert model.priority_by_tag == {"vip": {"high": 25}}
+    # P(high | calm) 25/55 times P(vip | high) / P(vip) = (25.5 / 26) / (25 / 55).
+    assert model.priority_shares("calm", {"vip"})["high"] == pytest.approx(0.9806, abs=1e-4)
+    assert model.priority_shares("calm") == pytest.approx({"normal": 30 / 55, "high": 25 / 55})
+    assert "vip tickets (25): priority high 2.2x as likely" in model.summary()
+    vip = desk.svc.create_ticket("Invoice copy", CALM, "new@x.test", tags=["vip"]).number
+    routing = {(r.field, r.value): r for r in suggest(desk.store, vip).routing}
+    assert routing["priority", "high"].words == ("vip",)
+    plain = desk.svc.create_ticket("Invoice copy", CALM, "plain@x.test").number
+    assert ("priority", "high") not in {
+        (r.field, r.value) for r in suggest(desk.store, plain).routing
+    }
 
 
 def test_training_before_a_ticket_learns_only_from_older_ones(desk: Desk) -> None:

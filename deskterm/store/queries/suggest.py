@@ -249,13 +249,16 @@ def _tone_words(tone: Tone) -> tuple[str, tuple[str, ...]]:
     return kind, tuple(w for w in words.split(SEPARATOR) if w)
 
 
-def weigh_tone(votes: Votes, model: AssistModel | None, tone: str) -> Votes:
-    """Priority from the model's shares for mail of this tone, naming the similar
-    tickets that had it (the neighbours' vote only without a model, or when it knows
-    no mail of the tone). Not averaged with the vote: similar words are not similar
-    urgency, and on the demo's held-out tickets the ten neighbours' priority was right
-    less often than the majority (52 % vs 56 %); averaging it in cost 2 points."""
-    shares = model.priority_shares(tone) if model is not None else {}
+def weigh_tone(
+    votes: Votes, model: AssistModel | None, tone: str, tags: frozenset[str] = frozenset()
+) -> Votes:
+    """Priority from the model's shares for mail of this tone on a ticket with these
+    `tags`, naming the similar tickets that had it (the neighbours' vote only without a
+    model, or when it knows no mail of the tone). Not averaged with the vote: similar
+    words are not similar urgency, and on the demo's held-out tickets the ten
+    neighbours' priority was right less often than the majority (52 % vs 56 %);
+    averaging it in cost 2 points."""
+    shares = model.priority_shares(tone, tags) if model is not None else {}
     if not shares:
         return votes
     out = {k: v for k, v in votes.items() if k[0] != "priority"}
@@ -265,11 +268,16 @@ def weigh_tone(votes: Votes, model: AssistModel | None, tone: str) -> Votes:
 
 
 def routing_votes(
-    conn: sqlite3.Connection, learned: Learned, tone: str, similar: tuple[SimilarTicket, ...]
+    conn: sqlite3.Connection,
+    learned: Learned,
+    tone: str,
+    similar: tuple[SimilarTicket, ...],
+    tags: frozenset[str] = frozenset(),
 ) -> Votes:
     """The similar tickets' votes for tags, group and priority, weighed with the model:
-    its word shares for tags and group, its history of the `tone` for priority."""
-    votes = weigh_tone(route_votes(conn, similar), learned.model, tone)
+    its word shares for tags and group, its history of the `tone` and `tags` for
+    priority."""
+    votes = weigh_tone(route_votes(conn, similar), learned.model, tone, tags)
     return learned.weigh(learned.weigh(votes, "tag"), "group")
 
 
@@ -284,7 +292,8 @@ def _routing(
     """Tags, group and priority with at least `floor` of the similar tickets' weight
     (averaged with the model's), that the ticket does not `have` yet."""
     kind, words = _tone_words(tone)
-    votes = routing_votes(conn, learned, kind, similar)
+    tags = frozenset(v for f, v in have if f == "tag" and v)
+    votes = routing_votes(conn, learned, kind, similar, tags)
     out: list[RouteSuggestion] = []
     for field in ("tag", "group", "priority"):
         ranked = sorted((k for k in votes if k[0] == field), key=lambda k: (-votes[k][0], k[1]))
@@ -293,7 +302,10 @@ def _routing(
         for key in ranked:
             share, tickets = votes[key]
             if share >= floor and key not in have:
-                said = words if field == "priority" else learned.words.get(key, ())
+                said = learned.words.get(key, ())
+                if field == "priority":
+                    raised = learned.model.priority_tags(key[1], tags) if learned.model else ()
+                    said = words + raised
                 out.append(RouteSuggestion(field, key[1], share, tickets, said))
     return out
 
