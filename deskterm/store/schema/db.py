@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -103,7 +105,26 @@ class Store:
         self._local = threading.local()
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
+        self._writer = threading.RLock()
         self._pg_conns: list[PgConnection] = []  # every thread's, closed together
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction of this process at a time on a SQLite file; the others
+        wait here, woken as it ends. Left to SQLite's busy handler they slept and polled
+        (up to 100 ms a try) while newcomers got in first: twelve threads pushing at
+        once saw a p99 of 4.4 s, and one gave up after the 5 s timeout. Past that
+        timeout the write goes on to SQLite's own wait, as before. PostgreSQL's writers
+        wait on row locks instead: nothing to do there."""
+        if self.url is not None:
+            yield
+            return
+        held = self._writer.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            yield
+        finally:
+            if held:
+                self._writer.release()
 
     @property
     def dialect(self) -> str:

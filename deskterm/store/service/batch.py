@@ -83,7 +83,7 @@ _open: ContextVar[Batch | None] = ContextVar("deskterm_batch", default=None)
 @contextmanager
 def batch(store: Store) -> Iterator[Batch]:
     """One transaction for every unit of work on `store` inside the block; one commit."""
-    with store.engine().connect() as connection, connection.begin():
+    with store.writing(), store.engine().connect() as connection, connection.begin():
         opened = Batch(store, connection)
         token = _open.set(opened)
         try:

@@ -221,7 +221,7 @@ def transaction(
         if open_batch is None
         else open_batch.session()
     )
-    with store_errors(store), session:
+    with store_errors(store), store.writing(), session:
         uow = UnitOfWork(session, actor, clock, settings)
         uow.batch = open_batch
         yield uow
