@@ -111,9 +111,15 @@ def index_columns(text: str) -> tuple[str, str]:
     return " ".join(parts[::2]), " x ".join(" ".join(bigrams(run)) for run in runs)
 
 
-def ticket_columns(parts: list[str]) -> tuple[str, str]:
-    """A ticket's subject and message bodies as its `ticket_words` (latin, cjk) values."""
-    columns = [index_columns(part) for part in parts]
+def ticket_columns(
+    parts: list[str], known: dict[str, tuple[str, str]] | None = None
+) -> tuple[str, str]:
+    """A ticket's subject and message bodies as its `ticket_words` (latin, cjk) values.
+
+    `known`: `index_columns` of some of the parts, worked out already (a writer's own).
+    """
+    known = known or {}
+    columns = [known.get(part) or index_columns(part) for part in parts]
     return "\n".join(c[0] for c in columns), " x ".join(c[1] for c in columns if c[1])
 
 

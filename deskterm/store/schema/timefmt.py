@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import overload
 
-_FMT = "%Y-%m-%d %H:%M:%S.%f"
-
 
 def utcnow() -> datetime:
     """Aware UTC now; SQLite holds the same instant as naive UTC text."""
@@ -14,9 +12,16 @@ def utcnow() -> datetime:
 
 
 def to_db(value: datetime) -> str:
+    """Naive UTC with microseconds, as SQLAlchemy writes it ("2026-12-03 16:08:18.000000").
+
+    `isoformat` costs a third of the same `strftime`; a write stamps a time or two per
+    row, so the ingest of a mail paid it on every one.
+    """
     if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.strftime(_FMT)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        value = value.replace(tzinfo=None)
+    return value.isoformat(" ", "microseconds")
 
 
 @overload

@@ -25,13 +25,20 @@ from operator import itemgetter
 from deskterm.query import fts
 
 Row = tuple[int, str, str]  # rowid, Latin text, CJK bigrams: `fts.index_columns`
+_TABLE = {
+    fts.INSERT_TICKET: "ticket_fts",
+    fts.DELETE_TICKET: "ticket_fts",
+    fts.INSERT_MESSAGE: "message_fts",
+    fts.DELETE_MESSAGE: "message_fts",
+}
 
 
 class SearchIndex:
     """The search rows of one transaction, written on its connection `db`.
 
-    `deferred`: hold the rows and write them at `flush`, in order, one statement per
-    run of the same kind; for a batch of many rows (a batch of mail). FTS5 writes a
+    `deferred`: hold the rows and write them at `flush`, table by table (each in
+    order), one statement per run of the same kind; for a batch of many rows (a batch
+    of mail, where new tickets' subjects and first bodies alternate). FTS5 writes a
     table's pending rows out as a new segment whenever a later statement in the same
     transaction needs a savepoint of its own (an insert that fires a trigger, as a new
     customer's does), so rows written one at a time between such statements left
@@ -51,6 +58,9 @@ class SearchIndex:
         self._gone: set[int] = set()  # tickets whose row goes
         self._subjects: dict[int, str] = {}
         self._bodies: dict[int, str | None] = {}  # message id: text as told, None: dropped
+        # The columns of the texts told, by text: a ticket's row needs them again (a new
+        # ticket's subject and first body), and CJK bigrams are the dearest part.
+        self._columns: dict[str, tuple[str, str]] = {}
 
     def add_ticket(self, ticket_id: int, subject: str) -> None:
         self.add_tickets([(ticket_id, subject)])
@@ -58,10 +68,14 @@ class SearchIndex:
     def add_tickets(self, rows: Iterable[tuple[int, str]]) -> None:
         """(ticket id, subject) pairs."""
         rows = list(rows)
-        self._write(fts.INSERT_TICKET, [(tid, *fts.index_columns(s)) for tid, s in rows])
+        columns = [fts.index_columns(s) for _, s in rows]
+        self._write(
+            fts.INSERT_TICKET, [(tid, *c) for (tid, _), c in zip(rows, columns, strict=True)]
+        )
         if self._whole:
-            for tid, subject in rows:
+            for (tid, subject), c in zip(rows, columns, strict=True):
                 self._subjects[tid] = subject
+                self._columns[subject] = c
                 self._gone.discard(tid)
             self._stale.update(tid for tid, _ in rows)
             self._settle()
@@ -79,12 +93,20 @@ class SearchIndex:
             self._settle()
 
     def add_message(
-        self, message_id: int, body: str, columns: tuple[str, str] | None = None
+        self,
+        message_id: int,
+        body: str,
+        columns: tuple[str, str] | None = None,
+        *,
+        ticket_id: int | None = None,
     ) -> None:
-        """`columns`: `fts.index_columns(body)` when the caller has it (the parse step)."""
+        """`columns`: `fts.index_columns(body)` when the caller has it (the parse step);
+        `ticket_id`: the message's ticket when the caller knows it (else it is looked up)."""
         latin, cjk = fts.index_columns(body) if columns is None else columns
         self._write(fts.INSERT_MESSAGE, [(message_id, latin, cjk)])
-        self._told([(message_id, body)])
+        if self._whole:
+            self._columns[body] = (latin, cjk)
+        self._told([(message_id, body)], ticket_id)
 
     def add_messages(self, rows: Iterable[tuple[int, str]]) -> None:
         """(message id, body) pairs."""
@@ -137,24 +159,32 @@ class SearchIndex:
     def flush(self) -> None:
         """Write the held rows (deferred); nothing to do otherwise."""
         if self._pending:
-            for sql, run in groupby(self._pending, key=itemgetter(0)):
+            by_table = sorted(self._pending, key=lambda held: _TABLE[held[0]])  # stable
+            for sql, run in groupby(by_table, key=itemgetter(0)):
                 self._db.executemany(sql, [row for _, row in run])
             self._pending.clear()
         self._settle(flushing=True)
 
-    def _told(self, rows: Sequence[tuple[int, str | None]]) -> None:
-        """Messages added (their text) or dropped (None): their tickets' rows go stale."""
+    def _told(self, rows: Sequence[tuple[int, str | None]], ticket_id: int | None = None) -> None:
+        """Messages added (their text) or dropped (None): their tickets' rows go stale.
+
+        `ticket_id`: the one ticket of `rows`, known to the caller; a batch of mail
+        looked it up again for each of its messages.
+        """
         if not self._whole or not rows:
             return
         self._bodies.update(rows)
-        self._stale.update(
-            tid
-            for (tid,) in self._db.execute(
-                "SELECT DISTINCT ticket_id FROM message"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps([mid for mid, _ in rows]),),
+        if ticket_id is not None:
+            self._stale.add(ticket_id)
+        else:
+            self._stale.update(
+                tid
+                for (tid,) in self._db.execute(
+                    "SELECT DISTINCT ticket_id FROM message"
+                    " WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps([mid for mid, _ in rows]),),
+                )
             )
-        )
         self._settle()
 
     def _settle(self, *, flushing: bool = False) -> None:
@@ -163,6 +193,7 @@ class SearchIndex:
             return
         gone, self._gone = self._gone, set()
         stale, self._stale = self._stale - gone, set()
+        known, self._columns = self._columns, {}
         self._db.executemany(fts.DELETE_TICKET_WORDS, [(t,) for t in sorted(gone | stale)])
         if not stale:
             return
@@ -184,7 +215,7 @@ class SearchIndex:
                 parts[tid].append(text)
         self._db.executemany(
             fts.INSERT_TICKET_WORDS,
-            [(tid, *fts.ticket_columns(texts)) for tid, texts in sorted(parts.items())],
+            [(tid, *fts.ticket_columns(texts, known)) for tid, texts in sorted(parts.items())],
         )
         # Told text is in the store by now; a dropped message's row may still be there.
         self._subjects.clear()

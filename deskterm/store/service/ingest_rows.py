@@ -196,7 +196,9 @@ class BatchWriter:
                 ),
             )
         )  # fmt: skip
-        self.search.add_message(message_id, mail.body_text, prepared.body_index)
+        self.search.add_message(
+            message_id, mail.body_text, prepared.body_index, ticket_id=ticket_id
+        )
         if decision.number is None:  # the subject of the mail opening a ticket counts too
             self.tones.add(ticket_id, prepared.body_cues, prepared.subject_cues)
             self._event(ticket_id, EventKind.CREATED, f"#{number}")

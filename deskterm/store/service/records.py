@@ -280,7 +280,7 @@ def add_message(
     )
     s.add(message)
     s.flush()
-    SearchIndex(uow.db).add_message(stored(message.id), body)
+    SearchIndex(uow.db).add_message(stored(message.id), body, ticket_id=stored(ticket.id))
     if kind is MessageKind.CUSTOMER:
         # Here, not at the top: the cue tables cost a write that adds no customer text.
         from deskterm.store.service.tone import note_tone
