@@ -26,7 +26,7 @@ from deskterm.screens.field_dialogs import (
     tags_dialog,
 )
 from deskterm.screens.host import DeskHost
-from deskterm.screens.modals import TextModal
+from deskterm.screens.search_box import SearchBox
 from deskterm.store.queries.catalog import list_agents
 from deskterm.store.queries.records import AgentRecord, TicketPage, TicketRow
 from deskterm.store.queries.ticket_view import TicketData, read_ticket
@@ -169,12 +169,15 @@ class QueueScreen(Screen[None]):
         base = self.views[self.view_index][1]
         return base.merged(self.search_query) if self.search_query else base
 
-    def _reload(self, *, keep_cursor: bool = False) -> None:
+    def _reload(self, *, keep_cursor: bool = False, ask: bool = True) -> int:
+        """Read the current query anew (`ask=False`: the caller has its first page);
+        returns the list's new generation."""
         ticket_list = self.ticket_list
         ticket_list.now = self.desk.now()
-        ticket_list.reset(keep_cursor=keep_cursor)
+        generation = ticket_list.reset(keep_cursor=keep_cursor, ask=ask)
         self._show_search_line()
         self._show_total()
+        return generation
 
     def on_ticket_list_page_requested(self, event: TicketList.PageRequested) -> None:
         event.stop()
@@ -209,8 +212,11 @@ class QueueScreen(Screen[None]):
             self.post_message(self.PageLoaded(generation, page, result))
 
     def on_queue_screen_page_loaded(self, event: PageLoaded) -> None:
-        self.ticket_list.add_page(event.generation, event.page, event.result)
-        if self._count_after is not None and event.generation >= self._count_after:
+        self._page_in(event.generation, event.page, event.result)
+
+    def _page_in(self, generation: int, page: int, result: TicketPage) -> None:
+        self.ticket_list.add_page(generation, page, result)
+        if self._count_after is not None and generation >= self._count_after:
             self._count_views()  # (a later generation: G or a reload came first)
 
     def _count_after_first_page(self) -> None:
@@ -351,19 +357,32 @@ class QueueScreen(Screen[None]):
     # -- search ------------------------------------------------------------------------
 
     def action_search(self) -> None:
-        name = self.views[self.view_index][0]
-        self.app.push_screen(
-            TextModal(
-                f"Search in {name}",
-                value=self.search_text,
-                placeholder="e.g. refund tag:billing priority:urgent",
-                hint=SEARCH_HINT,
-                input_id="search-input",
-            ),
-            self._search_done,
+        name, base = self.views[self.view_index]
+        ctx, limit = self.desk.query_context(), self.ticket_list.page_size
+        box = SearchBox(
+            f"Search in {name}",
+            read=lambda text: self._read_first(base, ctx, limit, text),
+            value=self.search_text,
+            placeholder="e.g. refund tag:billing priority:urgent",
+            hint=SEARCH_HINT,
+            input_id="search-input",
         )
+        self.app.push_screen(box, lambda text: self._search_done(text, box.first_page))
 
-    def _search_done(self, text: str | None) -> None:
+    def _read_first(
+        self, base: TicketQuery, ctx: QueryContext, limit: int, text: str
+    ) -> TicketPage | None:
+        """The first page `text` searches in the view `base` (a worker's; None when it
+        does not parse: `_search_done` says why)."""
+        try:
+            query = parse_query(text.strip()) if text.strip() else None
+            if query is not None and not query.is_empty:
+                base = base.merged(query)
+            return list_tickets(self.desk.open_store_or_fail(), base, ctx, limit=limit)
+        except DesktermError:
+            return None
+
+    def _search_done(self, text: str | None, first: TicketPage | None = None) -> None:
         if text is None:
             return
         text = text.strip()
@@ -375,8 +394,10 @@ class QueueScreen(Screen[None]):
         self.search_text = text
         self.search_query = query if query and not query.is_empty else None
         self.search_count = None
-        self._reload()
+        generation = self._reload(ask=first is None)
         self._count_after_first_page()
+        if first is not None:  # read before the search box closed (`SearchBox`)
+            self._page_in(generation, 0, first)
 
     def action_clear_search(self) -> None:
         if self.search_query is not None:

@@ -150,11 +150,14 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # -- data in ----------------------------------------------------------------
 
-    def reset(self, *, keep_cursor: bool = False, from_bottom: bool | None = None) -> int:
+    def reset(
+        self, *, keep_cursor: bool = False, from_bottom: bool | None = None, ask: bool = True
+    ) -> int:
         """Forget every page (new query or store changed); returns the new generation.
 
         With `keep_cursor` (same query, the store changed) the old rows stay on
-        screen until the fresh pages replace them: no flash of "loading".
+        screen until the fresh pages replace them: no flash of "loading". `ask=False`:
+        the caller has page 0 (read as the search box closed) and adds it.
         """
         self.generation += 1
         if keep_cursor and self.loaded_once and from_bottom is None:
@@ -182,7 +185,10 @@ class TicketList(ScrollView, can_focus=True, inherit_bindings=False):
             self.cursor = 0
             self.scroll_to(y=0, animate=False)
         self._update_size()
-        self._request(0)
+        if ask:
+            self._request(0)
+        else:
+            self._pending.add(0)
         return self.generation
 
     def add_page(self, generation: int, page: int, result: TicketPage) -> None:
