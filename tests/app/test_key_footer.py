@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from helpers.app import make_app, screen_text, seeded_copy, settle, wait_until
+from helpers.app import make_app, screen_text, search_for, seeded_copy, settle, wait_until
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
@@ -24,11 +24,7 @@ async def test_closing_the_search_box_keeps_the_queue_footer(tmp_path: Path) -> 
         before = list(queue.query(FooterKey))
         assert before and "Search" in screen_text(app)
         for text in ("refund", "", "tag:billing"):
-            await pilot.press("slash")
-            await settle(app, pilot)
-            app.screen.query_one("#search-input").value = text  # type: ignore[attr-defined]  # an Input
-            await pilot.press("enter")
-            await settle(app, pilot)
+            await search_for(app, pilot, text)
             assert app.screen is queue
             assert list(queue.query(FooterKey)) == before  # the same widgets, not rebuilt
             assert "Search" in screen_text(app)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.app import make_app, seeded_copy, settle
+from helpers.app import make_app, search_for, seeded_copy, settle
 
 from deskterm.screens import queue as queue_module
 from deskterm.screens.search_box import SearchBox
@@ -37,11 +37,7 @@ async def test_the_first_page_is_read_while_the_box_is_open_and_shown_as_it_clos
         monkeypatch.setattr(queue_module, "list_tickets", list_tickets)
         listed = app.screen.query_one(TicketList)
         before = listed.generation
-        await pilot.press("slash")
-        await settle(app, pilot)
-        app.screen.query_one("#search-input").value = "refund"  # type: ignore[attr-defined]  # an Input
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await search_for(app, pilot, "refund")
         assert not isinstance(app.screen, SearchBox)
         assert reads[0] == (True, True)  # read before the box closed
         assert [r for r in reads if r[1]] == [(True, True)]  # and not asked again
@@ -58,11 +54,7 @@ async def test_a_query_that_does_not_parse_says_why_and_changes_nothing(tmp_path
         await settle(app, pilot)
         listed = app.screen.query_one(TicketList)
         before = listed.generation
-        await pilot.press("slash")
-        await settle(app, pilot)
-        app.screen.query_one("#search-input").value = "status:nosuchstatus"  # type: ignore[attr-defined]  # an Input
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await search_for(app, pilot, "status:nosuchstatus")
         assert not isinstance(app.screen, SearchBox)
         assert listed.generation == before
         assert any("status" in str(n.message) for n in app._notifications)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.app import make_app, screen_text, seeded_copy, settle
+from helpers.app import make_app, screen_text, search_for, seeded_copy, settle
 
 from deskterm.screens import queue as queue_module
 from deskterm.store.queries import tickets as ticket_queries
@@ -38,11 +38,7 @@ async def test_the_count_starts_once_the_first_page_is_read(
         await settle(app, pilot)
         monkeypatch.setattr(queue_module, "list_tickets", list_tickets)
         monkeypatch.setattr(queue_module, "count_tickets", count_tickets)
-        await pilot.press("slash")
-        await settle(app, pilot)
-        app.screen.query_one("#search-input").value = "refund"  # type: ignore[attr-defined]  # an Input
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await search_for(app, pilot, "refund")
         assert calls[0] == "page" and "count" in calls
         line = next(x for x in screen_text(app).splitlines() if "/ refund" in x)
         assert re.search(r"\b[1-9]\d* match", line), line  # and the count came

@@ -261,3 +261,12 @@ async def wait_until(pilot, check: Callable[[], bool], timeout: float = HANG_SEC
     while not check():
         assert time.monotonic() < deadline, "timed out"
         await pilot.pause(0.05)
+
+
+async def search_for(app: App[Any], pilot, text: str) -> None:
+    """Search as an agent does: `/`, the query, Enter; then let the app settle."""
+    await pilot.press("slash")
+    await settle(app, pilot)
+    app.screen.query_one("#search-input").value = text  # type: ignore[attr-defined]  # an Input
+    await pilot.press("enter")
+    await settle(app, pilot)
